@@ -1,0 +1,33 @@
+# A compliant audit log sink: applies cleanly, and a second plan is empty.
+terraform {
+  required_version = ">= 1.12"
+  required_providers {
+    phi = {
+      source = "phi-guard/phi"
+    }
+  }
+}
+
+variable "audit_key_arn" {
+  description = "Full ARN of a customer-managed KMS key with rotation on, in eu-central-1."
+  type        = string
+}
+
+provider "phi" {
+  region = "eu-central-1"
+}
+
+resource "phi_audit_log_sink" "main" {
+  name           = "acme-audit"
+  kms_key_arn    = var.audit_key_arn
+  retention_days = 2192
+
+  tags = {
+    data_classification = "phi-audit"
+    owner               = "security-team"
+  }
+}
+
+output "enforced" {
+  value = phi_audit_log_sink.main.enforced
+}

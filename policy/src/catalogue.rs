@@ -1,0 +1,489 @@
+//! The control catalogue: every control the provider and the linter enforce,
+//! defined once, with its regulation references, severity, rationale and
+//! remediation. Find any control here by its id.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        })
+    }
+}
+
+/// How a control is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enforcement {
+    /// Secure by construction: not configurable, restored when drift is read.
+    AlwaysOn,
+    /// Checked from configuration values at validate and plan time.
+    Static,
+    /// Checked at plan time through the AWS API (and again at apply).
+    Api,
+    /// About the policy document itself.
+    Policy,
+}
+
+impl fmt::Display for Enforcement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Enforcement::AlwaysOn => {
+                "always on: set by the provider, not configurable; drift is detected on refresh and restored by apply"
+            }
+            Enforcement::Static => {
+                "refused at validate and plan time from the configuration values"
+            }
+            Enforcement::Api => {
+                "refused at plan time after inspecting the AWS resource, and checked again at the start of apply"
+            }
+            Enforcement::Policy => "checked whenever the policy is evaluated",
+        })
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Control {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub hipaa: &'static [&'static str],
+    pub gdpr: &'static [&'static str],
+    pub severity: Severity,
+    /// Why the control matters.
+    pub rationale: &'static str,
+    /// How to fix a violation.
+    pub remediation: &'static str,
+    /// The `phi_*` resource types that enforce it.
+    pub resources: &'static [&'static str],
+    pub enforcement: Enforcement,
+}
+
+/// Control ids, so callers never spell them by hand.
+pub mod ids {
+    pub const REGION_APPROVED: &str = "PHI-REG-001";
+    pub const KMS_KEY_ARN: &str = "PHI-KMS-001";
+    pub const KMS_CUSTOMER_MANAGED: &str = "PHI-KMS-002";
+    pub const KMS_ENABLED: &str = "PHI-KMS-003";
+    pub const KMS_ROTATION: &str = "PHI-KMS-004";
+    pub const KMS_SYMMETRIC: &str = "PHI-KMS-005";
+    pub const KMS_SAME_REGION: &str = "PHI-KMS-006";
+    pub const KMS_SAME_ACCOUNT: &str = "PHI-KMS-007";
+    pub const KMS_ORIGIN: &str = "PHI-KMS-008";
+    pub const KMS_MULTI_REGION: &str = "PHI-KMS-009";
+    pub const LOG_RETENTION: &str = "PHI-LOG-001";
+    pub const LOG_ENCRYPTION: &str = "PHI-LOG-002";
+    pub const LOG_DELETION_PROTECTION: &str = "PHI-LOG-003";
+    pub const LOG_CLASS: &str = "PHI-LOG-004";
+    pub const AUDIT_LOCK_MODE: &str = "PHI-AUD-001";
+    pub const AUDIT_LOCK_PERIOD: &str = "PHI-AUD-002";
+    pub const S3_ENCRYPTION: &str = "PHI-S3-001";
+    pub const S3_PUBLIC_ACCESS_BLOCK: &str = "PHI-S3-002";
+    pub const S3_ACLS_DISABLED: &str = "PHI-S3-003";
+    pub const S3_TLS_ONLY: &str = "PHI-S3-004";
+    pub const S3_VERSIONING: &str = "PHI-S3-005";
+    pub const TAGS_REQUIRED: &str = "PHI-TAG-001";
+    pub const EXCEPTION_VALID: &str = "PHI-EXC-001";
+}
+
+const SINK: &[&str] = &["phi_audit_log_sink"];
+const ALL: &[&str] = &["phi_audit_log_sink", "phi_bucket", "phi_database"];
+
+static CONTROLS: &[Control] = &[
+    Control {
+        id: ids::REGION_APPROVED,
+        title: "Resources only in approved regions",
+        hipaa: &["164.308(b)(1)", "164.314(a)"],
+        gdpr: &["Art. 44", "Art. 45", "Art. 46"],
+        severity: Severity::Critical,
+        rationale: "Where PHI is stored decides which law governs it and whether a transfer outside \
+            the EEA (GDPR Chapter V) or outside the business-associate boundary happens. Only the \
+            organisation knows which regions its agreements and risk assessments cover.",
+        remediation: "Set the provider's `region` (or the resource's region) to one of the regions \
+            the policy approves. If the organisation has approved another region, add it to the \
+            `regions` block of the policy file.",
+        resources: ALL,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::KMS_KEY_ARN,
+        title: "KMS key referenced by its full key ARN",
+        hipaa: &["164.312(a)(2)(iv)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "An alias or bare key id can be repointed or resolves differently per region and \
+            account; only a full key ARN (`arn:aws:kms:<region>:<account>:key/<id>`) says exactly \
+            which key protects the data, so region and account can be verified before anything \
+            is created.",
+        remediation: "Use the key's ARN, e.g. `aws_kms_key.phi.arn` or \
+            `arn:aws:kms:eu-central-1:111122223333:key/1234abcd-...`, not `alias/...` or a key id.",
+        resources: ALL,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::KMS_CUSTOMER_MANAGED,
+        title: "Customer-managed KMS key",
+        hipaa: &["164.312(a)(2)(iv)", "164.308(a)(1)(ii)(B)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::Critical,
+        rationale: "AWS-managed keys (`aws/s3`, `aws/rds`, `aws/logs`...) cannot have their key \
+            policy restricted, rotated on the organisation's schedule, or disabled to revoke \
+            access: whoever can use the service can decrypt. A customer-managed key keeps \
+            control of decryption with the organisation.",
+        remediation: "Create a customer-managed symmetric key (`aws_kms_key` with \
+            `enable_key_rotation = true`) and pass its ARN.",
+        resources: ALL,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_ENABLED,
+        title: "KMS key enabled and not pending deletion",
+        hipaa: &["164.308(a)(7)", "164.312(c)(1)"],
+        gdpr: &["Art. 32(1)(b)", "Art. 32(1)(c)"],
+        severity: Severity::Critical,
+        rationale: "Data encrypted under a disabled key cannot be read, and under a key pending \
+            deletion it is lost for good when the waiting period ends: audit records and PHI \
+            would become unavailable.",
+        remediation: "Enable the key (`aws kms enable-key`) or cancel its deletion \
+            (`aws kms cancel-key-deletion`), or use another enabled customer-managed key.",
+        resources: ALL,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_ROTATION,
+        title: "KMS key rotates automatically at least yearly",
+        hipaa: &["164.312(a)(2)(iv)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "Automatic rotation limits how much data one key version protects and is \
+            expected by every HIPAA and GDPR security baseline; the policy sets the longest \
+            acceptable rotation period (baseline 365 days).",
+        remediation: "Turn on automatic rotation (`enable_key_rotation = true`, and \
+            `rotation_period_in_days` at most the policy maximum).",
+        resources: ALL,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_SYMMETRIC,
+        title: "Symmetric encryption key",
+        hipaa: &["164.312(a)(2)(iv)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "S3, RDS, CloudWatch Logs and Secrets Manager encrypt only with symmetric \
+            `SYMMETRIC_DEFAULT` keys used for `ENCRYPT_DECRYPT`; any other key fails at create \
+            time or is the wrong key.",
+        remediation: "Use a key with key spec `SYMMETRIC_DEFAULT` and key usage `ENCRYPT_DECRYPT`.",
+        resources: ALL,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_SAME_REGION,
+        title: "KMS key in the same region as the resource",
+        hipaa: &["164.308(b)(1)"],
+        gdpr: &["Art. 44"],
+        severity: Severity::High,
+        rationale: "AWS services only encrypt with keys in their own region; a key elsewhere \
+            either fails at create time or means key material outside the approved region.",
+        remediation: "Use a key created in the resource's region.",
+        resources: ALL,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::KMS_SAME_ACCOUNT,
+        title: "KMS key in the same account (or an allowed account)",
+        hipaa: &["164.308(b)(1)"],
+        gdpr: &["Art. 28", "Art. 32"],
+        severity: Severity::High,
+        rationale: "A key in another account puts decryption of PHI under someone else's control, \
+            outside the boundary the business-associate agreement and access reviews cover.",
+        remediation: "Use a key in the same account, or add the key's account to \
+            `kms.allowed_accounts` in the policy if the organisation runs a central key account.",
+        resources: ALL,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::KMS_ORIGIN,
+        title: "Key material generated by AWS KMS",
+        hipaa: &["164.308(a)(7)"],
+        gdpr: &["Art. 32(1)(b)"],
+        severity: Severity::Medium,
+        rationale: "Imported key material can expire and cannot rotate automatically; keys in an \
+            external key store depend on hardware outside AWS. Either can make PHI unreadable.",
+        remediation: "Use a key with origin `AWS_KMS`.",
+        resources: ALL,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_MULTI_REGION,
+        title: "Multi-Region keys only within approved regions",
+        hipaa: &["164.308(b)(1)"],
+        gdpr: &["Art. 44", "Art. 45", "Art. 46"],
+        severity: Severity::High,
+        rationale: "A multi-Region key's replicas can decrypt the same data in every region they \
+            live in; a replica outside the approved regions is a transfer of the means to read PHI.",
+        remediation: "Use a single-region key, or remove replicas in regions the policy does not \
+            approve.",
+        resources: ALL,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::LOG_RETENTION,
+        title: "Audit retention explicit, at least the policy floor, bounded",
+        hipaa: &["164.316(b)(2)(i)", "164.530(j)"],
+        gdpr: &["Art. 5(1)(e)", "Art. 5(2)", "Art. 30"],
+        severity: Severity::High,
+        rationale: "Audit records are the evidence of who accessed PHI; HIPAA documentation is kept \
+            six years (2192 days), which the baseline applies to audit logs. GDPR requires an upper \
+            bound, so retention is never 'forever'. CloudWatch Logs accepts only certain values.",
+        remediation: "Set `retention_days` to a value CloudWatch Logs accepts between the policy \
+            floor and maximum: with the baseline 2192, 2557, 2922, 3288 or 3653.",
+        resources: SINK,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::LOG_ENCRYPTION,
+        title: "Log group encrypted with the customer-managed key",
+        hipaa: &["164.312(a)(2)(iv)", "164.312(b)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "Audit events can contain identifiers of patients and staff; CloudWatch Logs \
+            encrypts with a service key unless a customer-managed key is associated.",
+        remediation: "Nothing to configure: the provider associates the sink's key. If drift is \
+            reported, run `terraform apply` to re-associate it.",
+        resources: SINK,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::LOG_DELETION_PROTECTION,
+        title: "Log group deletion protection on",
+        hipaa: &["164.312(b)", "164.312(c)(1)"],
+        gdpr: &["Art. 5(1)(f)"],
+        severity: Severity::High,
+        rationale: "Deleting a log group destroys every audit event in it at once; deletion \
+            protection makes that a deliberate, separate step.",
+        remediation: "Nothing to configure: the provider turns it on. If drift is reported, run \
+            `terraform apply` to turn it back on.",
+        resources: SINK,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::LOG_CLASS,
+        title: "Log group class STANDARD",
+        hipaa: &["164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 32(1)(d)"],
+        severity: Severity::Medium,
+        rationale: "The Infrequent Access class has no metric filters, subscription filters or \
+            alarms, so security monitoring of the audit trail would be impossible.",
+        remediation: "Nothing to configure: the provider creates STANDARD log groups. A group of \
+            another class must be recreated.",
+        resources: SINK,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::AUDIT_LOCK_MODE,
+        title: "Object Lock in COMPLIANCE mode",
+        hipaa: &["164.312(c)(1)", "164.312(b)"],
+        gdpr: &["Art. 5(1)(f)"],
+        severity: Severity::Critical,
+        rationale: "In GOVERNANCE mode anyone with `s3:BypassGovernanceRetention` can delete or \
+            shorten the retention of audit records; in COMPLIANCE mode no one can, not even the \
+            account root user, so the audit trail is tamper-proof.",
+        remediation: "Remove `object_lock_mode` (the default is COMPLIANCE) or set it to \
+            \"COMPLIANCE\".",
+        resources: SINK,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::AUDIT_LOCK_PERIOD,
+        title: "Object Lock default retention covers the audit retention",
+        hipaa: &["164.312(c)(1)", "164.316(b)(2)(i)"],
+        gdpr: &["Art. 5(1)(f)"],
+        severity: Severity::High,
+        rationale: "Records are only immutable for the lock period; a shorter lock than the \
+            retention leaves records deletable while they must still be kept.",
+        remediation: "Nothing to configure: the lock period follows `retention_days`. If drift is \
+            reported, run `terraform apply`.",
+        resources: SINK,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_ENCRYPTION,
+        title: "S3 default encryption SSE-KMS with the customer-managed key",
+        hipaa: &["164.312(a)(2)(iv)", "164.312(e)(2)(ii)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::Critical,
+        rationale: "Default SSE-S3 encryption is decryptable by anyone who can read the bucket; \
+            SSE-KMS with a customer-managed key adds a second, auditable authorisation for every \
+            read. The bucket key keeps KMS costs and throttling down.",
+        remediation: "Nothing to configure: the provider sets it. If drift is reported, run \
+            `terraform apply`.",
+        resources: &["phi_audit_log_sink", "phi_bucket"],
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_PUBLIC_ACCESS_BLOCK,
+        title: "All four S3 public access blocks on",
+        hipaa: &["164.312(a)(1)", "164.308(a)(4)"],
+        gdpr: &["Art. 32", "Art. 25"],
+        severity: Severity::Critical,
+        rationale: "Public buckets are the most common cause of health-data breaches; the four \
+            blocks make a public ACL or policy impossible rather than merely absent.",
+        remediation: "Nothing to configure: the provider sets them. If drift is reported, run \
+            `terraform apply`.",
+        resources: &["phi_audit_log_sink", "phi_bucket"],
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_ACLS_DISABLED,
+        title: "S3 ACLs disabled (bucket owner enforced)",
+        hipaa: &["164.312(a)(1)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "With ACLs disabled, access is decided by policies alone, which are reviewed \
+            and versioned; object ACLs are invisible to most reviews.",
+        remediation: "Nothing to configure: the provider sets `BucketOwnerEnforced`. If drift is \
+            reported, run `terraform apply`.",
+        resources: &["phi_audit_log_sink", "phi_bucket"],
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_TLS_ONLY,
+        title: "Bucket policy denies non-TLS requests and old TLS versions",
+        hipaa: &["164.312(e)(1)", "164.312(e)(2)(i)"],
+        gdpr: &["Art. 32(1)(a)"],
+        severity: Severity::High,
+        rationale: "PHI in transit must be encrypted; S3 accepts plain HTTP unless a policy denies \
+            `aws:SecureTransport = false`, and only a policy can require a minimum TLS version.",
+        remediation: "Nothing to configure (choose `minimum_tls_version` 1.2 or 1.3). If drift is \
+            reported, run `terraform apply` to restore the policy.",
+        resources: &["phi_audit_log_sink", "phi_bucket"],
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_VERSIONING,
+        title: "S3 versioning enabled",
+        hipaa: &["164.312(c)(1)", "164.308(a)(7)(ii)(A)"],
+        gdpr: &["Art. 32(1)(c)"],
+        severity: Severity::High,
+        rationale: "Versioning keeps every overwritten or deleted object recoverable, protecting \
+            integrity and availability against mistakes and ransomware.",
+        remediation: "Nothing to configure: the provider enables it. If drift is reported, run \
+            `terraform apply`.",
+        resources: &["phi_audit_log_sink", "phi_bucket"],
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::TAGS_REQUIRED,
+        title: "Required tags present",
+        hipaa: &["164.308(a)(1)(ii)(A)"],
+        gdpr: &["Art. 30"],
+        severity: Severity::Low,
+        rationale: "Tags such as data classification and owner are how the organisation's asset \
+            inventory and risk analysis find every store of PHI.",
+        remediation: "Add the missing keys to `tags`; the policy's `required_tags` lists them.",
+        resources: ALL,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::EXCEPTION_VALID,
+        title: "Policy exceptions complete and unexpired",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
+        gdpr: &["Art. 5(2)", "Art. 24"],
+        severity: Severity::Medium,
+        rationale: "An exception is a documented, owned, time-limited risk acceptance. One that has \
+            expired no longer waives anything, and must be renewed or the configuration fixed.",
+        remediation: "Renew the exception with a new `expires` date and reason, or fix the \
+            configuration so it is no longer needed.",
+        resources: ALL,
+        enforcement: Enforcement::Policy,
+    },
+];
+
+/// Every control, in catalogue order.
+pub fn controls() -> &'static [Control] {
+    CONTROLS
+}
+
+/// The control with this id.
+pub fn control(id: &str) -> Option<&'static Control> {
+    CONTROLS.iter().find(|c| c.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn well_formed(id: &str) -> bool {
+        let parts: Vec<&str> = id.split('-').collect();
+        parts.len() == 3
+            && parts[0] == "PHI"
+            && !parts[1].is_empty()
+            && parts[1]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && parts[2].len() == 3
+            && parts[2].chars().all(|c| c.is_ascii_digit())
+    }
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in controls() {
+            assert!(well_formed(c.id), "{}", c.id);
+            assert!(seen.insert(c.id), "duplicate {}", c.id);
+        }
+    }
+
+    #[test]
+    fn every_field_is_filled() {
+        for c in controls() {
+            assert!(!c.title.is_empty(), "{}", c.id);
+            assert!(!c.hipaa.is_empty() || !c.gdpr.is_empty(), "{}", c.id);
+            assert!(c.rationale.len() > 40, "{}", c.id);
+            assert!(c.remediation.len() > 20, "{}", c.id);
+            assert!(!c.resources.is_empty(), "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn every_id_constant_is_in_the_catalogue() {
+        for id in [
+            ids::REGION_APPROVED,
+            ids::KMS_KEY_ARN,
+            ids::KMS_CUSTOMER_MANAGED,
+            ids::KMS_ENABLED,
+            ids::KMS_ROTATION,
+            ids::KMS_SYMMETRIC,
+            ids::KMS_SAME_REGION,
+            ids::KMS_SAME_ACCOUNT,
+            ids::KMS_ORIGIN,
+            ids::KMS_MULTI_REGION,
+            ids::LOG_RETENTION,
+            ids::LOG_ENCRYPTION,
+            ids::LOG_DELETION_PROTECTION,
+            ids::LOG_CLASS,
+            ids::AUDIT_LOCK_MODE,
+            ids::AUDIT_LOCK_PERIOD,
+            ids::S3_ENCRYPTION,
+            ids::S3_PUBLIC_ACCESS_BLOCK,
+            ids::S3_ACLS_DISABLED,
+            ids::S3_TLS_ONLY,
+            ids::S3_VERSIONING,
+            ids::TAGS_REQUIRED,
+            ids::EXCEPTION_VALID,
+        ] {
+            assert!(control(id).is_some(), "{id}");
+        }
+        assert_eq!(controls().len(), 23);
+    }
+}

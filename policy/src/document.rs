@@ -1,0 +1,712 @@
+//! The organisation policy document, `phi-policy.hcl`.
+//!
+//! It says what only an organisation can know (approved regions, required
+//! tags, approved module sources) and may tighten the built-in baseline. It
+//! can never loosen it: a value weaker than the baseline is an error that
+//! points to the `exception` block, which records who accepted the risk, why,
+//! and until when. The format is documented in `policy/README.md`.
+
+use std::ops::Range;
+use std::path::Path;
+
+use hcl_edit::Span;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Attribute, Block, BlockLabel, Body, Structure};
+use thiserror::Error;
+
+use crate::exceptions::Exception;
+use crate::regions;
+
+/// Baseline audit retention floor: six years, HIPAA's documentation period.
+pub const BASELINE_RETENTION_MIN_DAYS: i64 = 2192;
+/// Baseline audit retention ceiling (GDPR wants an upper bound): ten years.
+pub const BASELINE_RETENTION_MAX_DAYS: i64 = 3653;
+/// Baseline longest KMS rotation period.
+pub const BASELINE_ROTATION_MAX_DAYS: i64 = 365;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    approved_regions: Vec<String>,
+    audit_retention_min_days: i64,
+    audit_retention_max_days: i64,
+    kms_rotation_max_days: i64,
+    allowed_accounts: Vec<String>,
+    required_tags: Vec<String>,
+    approved_modules: Vec<String>,
+    unsuppressible: Vec<String>,
+    exceptions: Vec<Exception>,
+}
+
+/// One problem in a policy file, at a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    #[error("{file}: cannot read the policy file: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", render(file, problems))]
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
+}
+
+fn render(file: &str, problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{file}:{}:{}: {}", p.line, p.column, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl PolicyError {
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            PolicyError::Io { .. } => &[],
+            PolicyError::Invalid { problems, .. } => problems,
+        }
+    }
+}
+
+impl Policy {
+    /// The built-in baseline: the strictest sensible default. Approved
+    /// regions default to the EU member-state regions and the four US
+    /// regions; organisations narrow this in their policy file.
+    pub fn baseline() -> Policy {
+        let mut regions: Vec<String> = regions::EU_STRICT
+            .iter()
+            .chain(regions::US_HIPAA)
+            .map(|s| (*s).to_owned())
+            .collect();
+        regions.sort();
+        Policy {
+            approved_regions: regions,
+            audit_retention_min_days: BASELINE_RETENTION_MIN_DAYS,
+            audit_retention_max_days: BASELINE_RETENTION_MAX_DAYS,
+            kms_rotation_max_days: BASELINE_ROTATION_MAX_DAYS,
+            allowed_accounts: Vec::new(),
+            required_tags: Vec::new(),
+            approved_modules: vec!["./modules/*".to_owned(), "../modules/*".to_owned()],
+            unsuppressible: Vec::new(),
+            exceptions: Vec::new(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let file = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Policy::parse(&src, &file)
+    }
+
+    pub fn parse(src: &str, file_name: &str) -> Result<Policy, PolicyError> {
+        let body = hcl_edit::parser::parse_body(src).map_err(|e| PolicyError::Invalid {
+            file: file_name.to_owned(),
+            problems: vec![Problem {
+                line: e.location().line(),
+                column: e.location().column(),
+                message: format!("syntax error: {}", e.message()),
+            }],
+        })?;
+        let mut reader = Reader {
+            src,
+            problems: Vec::new(),
+            policy: Policy::baseline(),
+        };
+        reader.body(&body);
+        if reader.problems.is_empty() {
+            Ok(reader.policy)
+        } else {
+            Err(PolicyError::Invalid {
+                file: file_name.to_owned(),
+                problems: reader.problems,
+            })
+        }
+    }
+
+    pub fn approved_regions(&self) -> &[String] {
+        &self.approved_regions
+    }
+    pub fn is_region_approved(&self, region: &str) -> bool {
+        self.approved_regions.iter().any(|r| r == region)
+    }
+    pub fn audit_retention_min_days(&self) -> i64 {
+        self.audit_retention_min_days
+    }
+    pub fn audit_retention_max_days(&self) -> i64 {
+        self.audit_retention_max_days
+    }
+    pub fn kms_rotation_max_days(&self) -> i64 {
+        self.kms_rotation_max_days
+    }
+    pub fn allowed_accounts(&self) -> &[String] {
+        &self.allowed_accounts
+    }
+    pub fn required_tags(&self) -> &[String] {
+        &self.required_tags
+    }
+    pub fn approved_modules(&self) -> &[String] {
+        &self.approved_modules
+    }
+    pub fn unsuppressible(&self) -> &[String] {
+        &self.unsuppressible
+    }
+    pub fn exceptions(&self) -> &[Exception] {
+        &self.exceptions
+    }
+}
+
+/// Walks the parsed body, filling the policy and collecting every problem.
+struct Reader<'a> {
+    src: &'a str,
+    problems: Vec<Problem>,
+    policy: Policy,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let offset = span.map_or(0, |s| s.start).min(self.src.len());
+        let before = &self.src[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        self.problems.push(Problem {
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn body(&mut self, body: &Body) {
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(a) => self.top_attribute(a),
+                Structure::Block(b) => self.top_block(b),
+            }
+        }
+    }
+
+    fn top_attribute(&mut self, a: &Attribute) {
+        match a.key.as_str() {
+            "required_tags" => {
+                if let Some(v) = self.strings(a) {
+                    self.policy.required_tags = v;
+                }
+            }
+            "approved_modules" => {
+                if let Some(v) = self.strings(a) {
+                    self.policy.approved_modules = v;
+                }
+            }
+            "unsuppressible" => {
+                if let Some(v) = self.strings(a) {
+                    for id in &v {
+                        if crate::catalogue::control(id).is_none() {
+                            self.problem(a.value.span(), format!("unknown control id {id:?}"));
+                        }
+                    }
+                    self.policy.unsuppressible = v;
+                }
+            }
+            other => self.problem(
+                a.key.span(),
+                format!(
+                    "unknown attribute `{other}`; expected required_tags, approved_modules, \
+                     unsuppressible, or a regions, audit, kms or exception block"
+                ),
+            ),
+        }
+    }
+
+    fn top_block(&mut self, b: &Block) {
+        match b.ident.as_str() {
+            "regions" => self.regions(b),
+            "audit" => self.audit(b),
+            "kms" => self.kms(b),
+            "exception" => self.exception(b),
+            other => self.problem(
+                b.ident.span(),
+                format!("unknown block `{other}`; expected regions, audit, kms or exception"),
+            ),
+        }
+    }
+
+    fn no_labels(&mut self, b: &Block) {
+        if let Some(l) = b.labels.first() {
+            self.problem(
+                l.span(),
+                format!("the `{}` block takes no label", b.ident.as_str()),
+            );
+        }
+    }
+
+    /// The attributes of a block; nested blocks are problems.
+    fn attributes<'b>(&mut self, b: &'b Block) -> Vec<&'b Attribute> {
+        let mut out = Vec::new();
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => out.push(a),
+                Structure::Block(inner) => self.problem(
+                    inner.ident.span(),
+                    format!("unexpected block inside `{}`", b.ident.as_str()),
+                ),
+            }
+        }
+        out
+    }
+
+    fn regions(&mut self, b: &Block) {
+        self.no_labels(b);
+        let mut approved: Vec<String> = Vec::new();
+        for a in self.attributes(b) {
+            match a.key.as_str() {
+                "profiles" => {
+                    for name in self.strings(a).unwrap_or_default() {
+                        match regions::profile(&name) {
+                            Some(rs) => approved.extend(rs.iter().map(|r| (*r).to_owned())),
+                            None => self.problem(
+                                a.value.span(),
+                                format!(
+                                    "unknown region profile {name:?}; known profiles: {}",
+                                    regions::PROFILES
+                                        .iter()
+                                        .map(|(n, _)| *n)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            ),
+                        }
+                    }
+                }
+                "extra" => {
+                    for r in self.strings(a).unwrap_or_default() {
+                        if regions::is_known_region(&r) {
+                            approved.push(r);
+                        } else {
+                            self.problem(a.value.span(), format!("unknown AWS region {r:?}"));
+                        }
+                    }
+                }
+                other => self.problem(
+                    a.key.span(),
+                    format!("unknown attribute `{other}` in `regions`; expected profiles or extra"),
+                ),
+            }
+        }
+        if approved.is_empty() {
+            self.problem(b.ident.span(), "the `regions` block approves no region");
+        }
+        approved.sort();
+        approved.dedup();
+        self.policy.approved_regions = approved;
+    }
+
+    fn audit(&mut self, b: &Block) {
+        self.no_labels(b);
+        let mut max_span = None;
+        for a in self.attributes(b) {
+            match a.key.as_str() {
+                "retention_min_days" => {
+                    if let Some(v) = self.integer(a) {
+                        if v < BASELINE_RETENTION_MIN_DAYS {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "retention_min_days = {v} loosens the baseline floor of \
+                                     {BASELINE_RETENTION_MIN_DAYS} days; a policy may only tighten \
+                                     it. Record an `exception \"PHI-LOG-001\"` block instead."
+                                ),
+                            );
+                        } else {
+                            self.policy.audit_retention_min_days = v;
+                        }
+                    }
+                }
+                "retention_max_days" => {
+                    if let Some(v) = self.integer(a) {
+                        max_span = a.value.span();
+                        self.policy.audit_retention_max_days = v;
+                    }
+                }
+                other => self.problem(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute `{other}` in `audit`; expected retention_min_days or \
+                         retention_max_days"
+                    ),
+                ),
+            }
+        }
+        let (min, max) = (
+            self.policy.audit_retention_min_days,
+            self.policy.audit_retention_max_days,
+        );
+        if max < min {
+            self.problem(
+                max_span.or_else(|| b.ident.span()),
+                format!("retention_max_days = {max} is below the retention floor of {min} days"),
+            );
+        }
+    }
+
+    fn kms(&mut self, b: &Block) {
+        self.no_labels(b);
+        for a in self.attributes(b) {
+            match a.key.as_str() {
+                "rotation_max_days" => {
+                    if let Some(v) = self.integer(a) {
+                        if v > BASELINE_ROTATION_MAX_DAYS {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "rotation_max_days = {v} loosens the baseline of \
+                                     {BASELINE_ROTATION_MAX_DAYS} days; a policy may only tighten \
+                                     it. Record an `exception \"PHI-KMS-004\"` block instead."
+                                ),
+                            );
+                        } else if v < 90 {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "rotation_max_days = {v}: KMS rotates at most every 90 days"
+                                ),
+                            );
+                        } else {
+                            self.policy.kms_rotation_max_days = v;
+                        }
+                    }
+                }
+                "allowed_accounts" => {
+                    let accounts = self.strings(a).unwrap_or_default();
+                    for acct in &accounts {
+                        if acct.len() != 12 || !acct.chars().all(|c| c.is_ascii_digit()) {
+                            self.problem(
+                                a.value.span(),
+                                format!("{acct:?} is not a 12-digit AWS account id"),
+                            );
+                        }
+                    }
+                    self.policy.allowed_accounts = accounts;
+                }
+                other => self.problem(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute `{other}` in `kms`; expected rotation_max_days or \
+                         allowed_accounts"
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn exception(&mut self, b: &Block) {
+        let control = match b.labels.as_slice() {
+            [BlockLabel::String(s)] => s.value().to_string(),
+            [BlockLabel::Ident(i)] => i.as_str().to_owned(),
+            _ => {
+                self.problem(
+                    b.ident.span(),
+                    "an exception block takes exactly one label: the control id, e.g. \
+                     exception \"PHI-LOG-001\" { ... }",
+                );
+                return;
+            }
+        };
+        if crate::catalogue::control(&control).is_none() {
+            self.problem(
+                b.labels[0].span(),
+                format!("unknown control id {control:?}"),
+            );
+        }
+        let (mut scope, mut owner, mut reason, mut expires) = (None, None, None, None);
+        for a in self.attributes(b) {
+            let key = a.key.as_str();
+            match key {
+                "scope" | "owner" | "reason" | "expires" => {
+                    let Some(v) = self.string(a) else { continue };
+                    if v.trim().is_empty() {
+                        self.problem(a.value.span(), format!("`{key}` must not be empty"));
+                        continue;
+                    }
+                    match key {
+                        "scope" => {
+                            if crate::exceptions::parse_scope(&v).is_none() {
+                                self.problem(
+                                    a.value.span(),
+                                    format!(
+                                        "scope {v:?} must be `<resource type>.<name pattern>`, \
+                                         e.g. \"phi_audit_log_sink.acme-dev-*\""
+                                    ),
+                                );
+                            }
+                            scope = Some(v);
+                        }
+                        "owner" => owner = Some(v),
+                        "reason" => reason = Some(v),
+                        _ => match parse_date(&v) {
+                            Some(d) => expires = Some(d),
+                            None => self.problem(
+                                a.value.span(),
+                                format!("expires {v:?} is not a date in the form YYYY-MM-DD"),
+                            ),
+                        },
+                    }
+                }
+                other => self.problem(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute `{other}` in `exception`; expected scope, owner, \
+                         reason and expires"
+                    ),
+                ),
+            }
+        }
+        for (name, present) in [
+            ("scope", scope.is_some()),
+            ("owner", owner.is_some()),
+            ("reason", reason.is_some()),
+            ("expires", expires.is_some()),
+        ] {
+            if !present && !self.has_problem_in(b) {
+                self.problem(
+                    b.ident.span(),
+                    format!("the exception for {control} has no `{name}`; all four are required"),
+                );
+            }
+        }
+        if let (Some(scope), Some(owner), Some(reason), Some(expires)) =
+            (scope, owner, reason, expires)
+        {
+            self.policy.exceptions.push(Exception {
+                control,
+                scope,
+                owner,
+                reason,
+                expires,
+            });
+        }
+    }
+
+    /// Whether a problem was already reported inside this block (so a bad
+    /// value is not reported again as a missing one).
+    fn has_problem_in(&self, b: &Block) -> bool {
+        let Some(span) = b.span() else { return false };
+        let start_line = self.src[..span.start.min(self.src.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        let end_line = self.src[..span.end.min(self.src.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        self.problems
+            .iter()
+            .any(|p| p.line > start_line && p.line <= end_line)
+    }
+
+    fn string(&mut self, a: &Attribute) -> Option<String> {
+        match &a.value {
+            Expression::String(s) => Some(s.value().to_string()),
+            _ => {
+                self.problem(
+                    a.value.span(),
+                    format!("`{}` must be a quoted string", a.key.as_str()),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, a: &Attribute) -> Option<Vec<String>> {
+        let Expression::Array(items) = &a.value else {
+            self.problem(
+                a.value.span(),
+                format!("`{}` must be a list of quoted strings", a.key.as_str()),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item {
+                Expression::String(s) => out.push(s.value().to_string()),
+                other => {
+                    self.problem(
+                        other.span(),
+                        format!("`{}` must contain only quoted strings", a.key.as_str()),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn integer(&mut self, a: &Attribute) -> Option<i64> {
+        match &a.value {
+            Expression::Number(n) => match n.value().as_i64() {
+                Some(v) if v > 0 => Some(v),
+                _ => {
+                    self.problem(
+                        a.value.span(),
+                        format!("`{}` must be a positive whole number", a.key.as_str()),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.problem(
+                    a.value.span(),
+                    format!("`{}` must be a number", a.key.as_str()),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn parse_date(s: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &format).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(src: &str) -> Vec<(usize, usize, String)> {
+        match Policy::parse(src, "phi-policy.hcl") {
+            Ok(_) => panic!("expected errors for:\n{src}"),
+            Err(e) => e
+                .problems()
+                .iter()
+                .map(|p| (p.line, p.column, p.message.clone()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn empty_policy_is_the_baseline() {
+        assert_eq!(Policy::parse("", "p").unwrap(), Policy::baseline());
+    }
+
+    #[test]
+    fn full_policy_parses() {
+        let src = r#"
+regions {
+  profiles = ["eu-strict"]
+  extra    = ["eu-west-2"]
+}
+audit {
+  retention_min_days = 2557
+  retention_max_days = 3653
+}
+kms {
+  rotation_max_days = 180
+  allowed_accounts  = ["111122223333"]
+}
+required_tags    = ["data_classification", "owner"]
+approved_modules = ["git::https://git.example.com/platform/phi-modules.git//modules/*"]
+unsuppressible   = ["PHI-KMS-002"]
+exception "PHI-LOG-001" {
+  scope   = "phi_audit_log_sink.acme-dev-*"
+  owner   = "security@acme.example"
+  reason  = "dev sandbox keeps 1 year; ticket SEC-123"
+  expires = "2027-03-31"
+}
+"#;
+        let p = Policy::parse(src, "p").unwrap();
+        assert_eq!(p.approved_regions().len(), 7);
+        assert!(p.is_region_approved("eu-west-2"));
+        assert!(!p.is_region_approved("us-east-1"));
+        assert_eq!(p.audit_retention_min_days(), 2557);
+        assert_eq!(p.kms_rotation_max_days(), 180);
+        assert_eq!(p.required_tags(), ["data_classification", "owner"]);
+        assert_eq!(p.exceptions().len(), 1);
+        assert_eq!(p.exceptions()[0].expires.to_string(), "2027-03-31");
+    }
+
+    #[test]
+    fn unknown_attribute_is_located() {
+        let p = problems("required_tags = []\nretention = 5\n");
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].0, p[0].1), (2, 1));
+        assert!(p[0].2.contains("unknown attribute `retention`"));
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let p = problems("audit {\n  retention_min_days = \"six years\"\n}\n");
+        assert_eq!((p[0].0, p[0].1), (2, 24));
+        assert!(p[0].2.contains("must be a number"));
+    }
+
+    #[test]
+    fn loosening_the_floor_points_to_exceptions() {
+        let p = problems("audit {\n  retention_min_days = 365\n}\n");
+        assert_eq!((p[0].0, p[0].1), (2, 24));
+        assert!(p[0].2.contains("loosens the baseline"), "{}", p[0].2);
+        assert!(p[0].2.contains("exception \"PHI-LOG-001\""));
+        let p = problems("kms {\n  rotation_max_days = 730\n}\n");
+        assert!(p[0].2.contains("loosens the baseline"));
+    }
+
+    #[test]
+    fn unknown_region_and_profile_are_errors() {
+        let p = problems("regions {\n  profiles = [\"eu-lax\"]\n  extra = [\"mars-1\"]\n}\n");
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[2].2.contains("approves no region"));
+        assert_eq!(p[0].0, 2);
+        assert!(p[0].2.contains("unknown region profile \"eu-lax\""));
+        assert_eq!(p[1].0, 3);
+        assert!(p[1].2.contains("unknown AWS region \"mars-1\""));
+    }
+
+    #[test]
+    fn bad_exceptions_are_errors() {
+        let p = problems(
+            "exception \"PHI-NOPE-001\" {\n  scope = \"phi_bucket.x\"\n  owner = \"o\"\n  reason = \"r\"\n  expires = \"31/12/2027\"\n}\n",
+        );
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].2.contains("unknown control id \"PHI-NOPE-001\""));
+        assert_eq!((p[0].0, p[0].1), (1, 11));
+        assert_eq!(p[1].0, 5);
+        assert!(p[1].2.contains("YYYY-MM-DD"));
+        let p = problems("exception \"PHI-LOG-001\" {\n  scope = \"phi_audit_log_sink.x\"\n}\n");
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].2.contains("no `owner`"));
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let p = problems("regions {\n  profiles = [\"eu-strict\"\n}\n");
+        assert_eq!(p.len(), 1);
+        assert!(p[0].2.starts_with("syntax error"));
+        assert!(p[0].0 >= 2);
+    }
+
+    #[test]
+    fn errors_render_as_file_line_column() {
+        let err = Policy::parse("nope = 1\n", "/etc/phi-guard/phi-policy.hcl").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("/etc/phi-guard/phi-policy.hcl:1:1: unknown attribute"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn example_policy_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/phi-policy.hcl");
+        Policy::load(Path::new(path)).unwrap();
+    }
+}

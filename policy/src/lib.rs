@@ -1,0 +1,19 @@
+//! The phi-guard control catalogue and organisation policy.
+//!
+//! One crate, used by both the provider and the linter, so a control can never
+//! say one thing at plan time and another in CI. Everything here is a pure
+//! function of its inputs: no AWS, no I/O beyond reading a policy file.
+
+pub mod catalogue;
+pub mod checks;
+pub mod docs;
+pub mod document;
+pub mod exceptions;
+pub mod kms;
+pub mod regions;
+pub mod violation;
+
+pub use catalogue::{Control, Enforcement, Severity, control, controls, ids};
+pub use document::{Policy, PolicyError};
+pub use exceptions::{Exception, Outcome, apply_exceptions};
+pub use violation::{AttrPath, Context, Violation};

@@ -1,0 +1,144 @@
+//! Looking up the facts the KMS controls need (DescribeKey and
+//! GetKeyRotationStatus), once per distinct key per provider process.
+//!
+//! Terraform starts one provider process per plan or apply, so the cache is a
+//! per-run cache: a plan with 200 resources on one key makes two KMS calls,
+//! not 400. The checks themselves are pure functions in `phi_policy::kms`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_kms::types::KeyMetadata;
+use phi_policy::kms::KeyFacts;
+use tokio::sync::OnceCell;
+
+use super::AwsError;
+
+type Slot = Arc<OnceCell<Result<KeyFacts, AwsError>>>;
+
+#[derive(Debug)]
+pub struct KeyInspector {
+    client: aws_sdk_kms::Client,
+    cache: Mutex<HashMap<String, Slot>>,
+}
+
+impl KeyInspector {
+    pub fn new(client: aws_sdk_kms::Client) -> Self {
+        KeyInspector {
+            client,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The key's facts; concurrent callers for the same key share one lookup.
+    pub async fn facts(&self, key_id: &str) -> Result<KeyFacts, AwsError> {
+        let slot = {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.entry(key_id.to_owned()).or_default().clone()
+        };
+        slot.get_or_init(|| lookup(&self.client, key_id))
+            .await
+            .clone()
+    }
+
+    /// Forgets a key, so the next lookup sees its current state (used at
+    /// apply, where a key may have changed since plan).
+    pub fn forget(&self, key_id: &str) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.remove(key_id);
+    }
+}
+
+async fn lookup(client: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFacts, AwsError> {
+    let described = client
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("kms:DescribeKey", e))?;
+    let metadata = described.key_metadata.ok_or_else(|| AwsError {
+        operation: "kms:DescribeKey",
+        code: None,
+        message: "the response carried no key metadata".to_owned(),
+    })?;
+    let rotation = match client.get_key_rotation_status().key_id(key_id).send().await {
+        Ok(out) => Rotation::Known {
+            enabled: out.key_rotation_enabled,
+            period_days: out.rotation_period_in_days,
+        },
+        Err(e) => {
+            let err = AwsError::from_sdk("kms:GetKeyRotationStatus", e);
+            // KMS refuses the call for keys that cannot rotate (asymmetric,
+            // HMAC, imported, custom key store): that is "rotation off".
+            if err.code_is("UnsupportedOperationException") {
+                Rotation::Known {
+                    enabled: false,
+                    period_days: None,
+                }
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    Ok(facts_from(&metadata, rotation))
+}
+
+/// What GetKeyRotationStatus said.
+#[derive(Debug, Clone, Copy)]
+pub enum Rotation {
+    Known {
+        enabled: bool,
+        period_days: Option<i32>,
+    },
+}
+
+/// Maps the SDK's types to the policy crate's plain facts.
+pub fn facts_from(m: &KeyMetadata, rotation: Rotation) -> KeyFacts {
+    let Rotation::Known {
+        enabled,
+        period_days,
+    } = rotation;
+    let mut regions = Vec::new();
+    if let Some(config) = &m.multi_region_configuration {
+        if let Some(primary) = config.primary_key.as_ref().and_then(|k| k.region.clone()) {
+            regions.push(primary);
+        }
+        for replica in config.replica_keys() {
+            if let Some(r) = &replica.region {
+                regions.push(r.clone());
+            }
+        }
+    }
+    KeyFacts {
+        arn: m.arn.clone().unwrap_or_default(),
+        key_manager: m
+            .key_manager
+            .as_ref()
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default(),
+        key_state: m
+            .key_state
+            .as_ref()
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default(),
+        key_spec: m
+            .key_spec
+            .as_ref()
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default(),
+        key_usage: m
+            .key_usage
+            .as_ref()
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default(),
+        origin: m
+            .origin
+            .as_ref()
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default(),
+        multi_region: m.multi_region.unwrap_or(false),
+        multi_region_regions: regions,
+        rotation_enabled: Some(enabled),
+        rotation_period_days: period_days,
+    }
+}

@@ -1,0 +1,59 @@
+//! AWS clients, configured from the standard credential chain and the SDK's
+//! standard endpoint settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`)
+//! so the same binary talks to AWS or to a local emulator.
+
+pub mod error;
+pub mod kms;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_s3::config::Region;
+
+pub use error::AwsError;
+
+/// The clients one configured provider instance uses.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub region: String,
+    pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    pub async fn new(region: &str, profile: Option<&str>) -> Self {
+        // Standard retry mode backs off on throttling and transient errors.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        let sdk = loader.load().await;
+        // A custom endpoint (an emulator, a VPC endpoint by IP) cannot serve
+        // virtual-hosted bucket names; path-style works everywhere.
+        let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(custom_endpoint)
+            .build();
+        Clients {
+            region: region.to_owned(),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            kms: aws_sdk_kms::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+        }
+    }
+}
+
+/// The region the SDK's standard chain resolves when the provider block sets
+/// none (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).
+pub async fn default_region(profile: Option<&str>) -> Option<String> {
+    let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+    if let Some(p) = profile {
+        chain = chain.profile_name(p);
+    }
+    chain.build().region().await.map(|r| r.to_string())
+}

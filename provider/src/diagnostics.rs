@@ -1,0 +1,171 @@
+//! Diagnostics as Terraform shows them: a summary, a detail, and the path of
+//! the attribute at fault so Terraform can point at the offending line.
+//!
+//! Every refusal carries the control id in the summary and "why" and "how to
+//! fix" in the detail. Nothing here ever formats a Rust error with `{:?}`: user
+//! text is written for users.
+
+use phi_policy::Violation;
+
+use crate::proto::tfplugin6 as pb;
+
+/// One step of an attribute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Attr(String),
+    Key(String),
+}
+
+/// An attribute path from the root of a resource or provider block.
+pub type Path = Vec<Step>;
+
+pub fn attr(name: &str) -> Path {
+    vec![Step::Attr(name.to_owned())]
+}
+
+pub fn path_proto(path: &[Step]) -> pb::AttributePath {
+    pb::AttributePath {
+        steps: path
+            .iter()
+            .map(|s| pb::attribute_path::Step {
+                selector: Some(match s {
+                    Step::Attr(n) => pb::attribute_path::step::Selector::AttributeName(n.clone()),
+                    Step::Key(k) => pb::attribute_path::step::Selector::ElementKeyString(k.clone()),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn path_to_proto(path: &[Step]) -> Option<pb::AttributePath> {
+    (!path.is_empty()).then(|| path_proto(path))
+}
+
+/// Diagnostics collected while serving one request.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics(Vec<pb::Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(pb::diagnostic::Severity::Error, summary, detail, &[]);
+    }
+
+    pub fn error_at(
+        &mut self,
+        path: &[Step],
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(pb::diagnostic::Severity::Error, summary, detail, path);
+    }
+
+    pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(pb::diagnostic::Severity::Warning, summary, detail, &[]);
+    }
+
+    pub fn warning_at(
+        &mut self,
+        path: &[Step],
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(pb::diagnostic::Severity::Warning, summary, detail, path);
+    }
+
+    fn push(
+        &mut self,
+        severity: pb::diagnostic::Severity,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+        path: &[Step],
+    ) {
+        self.0.push(pb::Diagnostic {
+            severity: severity as i32,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: path_to_proto(path),
+        });
+    }
+
+    /// A refusal: one error per violated control.
+    pub fn violation(&mut self, v: &Violation) {
+        self.error_at(
+            &violation_path(v),
+            violation_summary(v),
+            violation_detail(v),
+        );
+    }
+
+    /// A violation waived by a recorded exception: shown, never silent.
+    pub fn waived(&mut self, v: &Violation, exception: &phi_policy::Exception) {
+        self.warning_at(
+            &violation_path(v),
+            format!("{} waived by exception: {}", v.control.id, v.control.title),
+            format!(
+                "{}\n\nThis is allowed only because the policy records an exception \
+                 (scope {}, owner {}, reason: {}) valid through {}. When it expires this \
+                 configuration will be refused.",
+                v.message, exception.scope, exception.owner, exception.reason, exception.expires
+            ),
+        );
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0
+            .iter()
+            .any(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_proto(self) -> Vec<pb::Diagnostic> {
+        self.0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &pb::Diagnostic> {
+        self.0.iter()
+    }
+}
+
+/// Policy paths are attribute names, except that what follows a map-valued
+/// attribute (`tags`) is a key within it.
+fn violation_path(v: &Violation) -> Path {
+    let mut path = Vec::with_capacity(v.path.len());
+    for (i, part) in v.path.iter().enumerate() {
+        if i > 0 && v.path[i - 1] == "tags" {
+            path.push(Step::Key(part.clone()));
+        } else {
+            path.push(Step::Attr(part.clone()));
+        }
+    }
+    path
+}
+
+pub fn violation_summary(v: &Violation) -> String {
+    format!("{}: {}", v.control.id, v.control.title)
+}
+
+pub fn violation_detail(v: &Violation) -> String {
+    let c = v.control;
+    let mut refs: Vec<String> = c.hipaa.iter().map(|s| format!("HIPAA {s}")).collect();
+    refs.extend(c.gdpr.iter().map(|s| format!("GDPR {s}")));
+    format!(
+        "{}\n\nWhy: {}\n\nHow to fix: {}\n\nSeverity: {}. {}. See docs/controls/{}.md.",
+        v.message,
+        c.rationale,
+        c.remediation,
+        c.severity,
+        refs.join("; "),
+        c.id
+    )
+}

@@ -1,0 +1,83 @@
+//! Entry point of terraform-provider-phi: check that Terraform launched us,
+//! set up mutual TLS, print the handshake line, serve gRPC.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use phi_provider::plugin::{handshake, serve, tls};
+use phi_provider::policy_source;
+use phi_provider::provider::PhiProvider;
+
+fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        println!("terraform-provider-phi {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    init_logging();
+    let cookie = std::env::var(handshake::MAGIC_COOKIE_KEY).ok();
+    if let Err(e) = handshake::check_cookie(cookie.as_deref()) {
+        eprintln!("{e}");
+        return ExitCode::from(1);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("terraform-provider-phi: could not start its runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("terraform-provider-phi: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs go to stderr, which go-plugin forwards into Terraform's log (visible
+/// with `TF_LOG=debug`). `PHI_LOG` takes an `EnvFilter` directive.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
+}
+
+async fn run() -> anyhow::Result<()> {
+    let version = handshake::negotiate(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())?;
+    let client_cert = tls::parse_client_cert(std::env::var("PLUGIN_CLIENT_CERT").ok().as_deref())?;
+    let identity = tls::ServerIdentity::generate()?;
+    let tls_config = tls::server_config(&identity, client_cert)?;
+
+    let socket_dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(std::path::PathBuf::from);
+    let socket = serve::SocketPath::fresh(socket_dir.as_deref());
+    let listener = serve::bind(&socket)?;
+    let connections = serve::verified_connections(listener, tls_config);
+    serve::ignore_interrupts();
+
+    // The policy is read before the handshake so that a broken policy file is
+    // reported on the first RPC, not discovered halfway through an apply.
+    let provider = PhiProvider::new(policy_source::load_from_environment());
+
+    let line = handshake::line(
+        version,
+        &socket.as_path().to_string_lossy(),
+        &identity.cert_der,
+    );
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()?;
+    drop(stdout);
+
+    serve::run(provider, connections).await?;
+    Ok(())
+}

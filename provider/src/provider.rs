@@ -1,0 +1,542 @@
+//! The Terraform provider service: decodes each request, dispatches it to the
+//! resource, and encodes the answer. Protocol plumbing lives here so that the
+//! resources deal only in [`Value`]s and [`Diagnostics`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use phi_policy::{Context as PolicyContext, Policy};
+use tokio::sync::{OnceCell, RwLock};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::aws::{Clients, kms::KeyInspector};
+use crate::diagnostics::{Diagnostics, attr};
+use crate::policy_source::LoadedPolicy;
+use crate::proto::tfplugin6 as pb;
+use crate::proto::tfplugin6::provider_server::Provider;
+use crate::resources::{self, ApplyRequest, PlanRequest, Resource};
+use crate::schema::{AttrType, Attribute, Mode, Schema};
+use crate::value::{self, Value};
+
+/// What ConfigureProvider establishes, shared by every later call.
+pub struct Configured {
+    pub region: String,
+    pub clients: Clients,
+    pub keys: KeyInspector,
+    pub policy: Arc<LoadedPolicy>,
+    pub terraform_version: String,
+    account: OnceCell<Option<String>>,
+    cancel: CancellationToken,
+}
+
+impl Configured {
+    pub fn policy(&self) -> &Policy {
+        &self.policy.policy
+    }
+
+    /// The caller's account, looked up once; `None` when STS cannot tell us,
+    /// in which case same-account checks are reported as not verifiable
+    /// rather than guessed.
+    pub async fn account_id(&self) -> Option<String> {
+        self.account
+            .get_or_init(|| async {
+                match self.clients.sts.get_caller_identity().send().await {
+                    Ok(out) => out.account,
+                    Err(e) => {
+                        tracing::warn!(
+                            "{}",
+                            crate::aws::AwsError::from_sdk("sts:GetCallerIdentity", e)
+                        );
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    pub async fn policy_context(&self) -> PolicyContext {
+        PolicyContext {
+            region: self.region.clone(),
+            account_id: self.account_id().await,
+        }
+    }
+
+    /// Cancelled when Terraform calls StopProvider.
+    pub fn cancelled(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// Today's date, for exception expiry.
+    pub fn today(&self) -> time::Date {
+        time::OffsetDateTime::now_utc().date()
+    }
+}
+
+pub struct PhiProvider {
+    resources: HashMap<&'static str, Arc<dyn Resource>>,
+    policy: Result<Arc<LoadedPolicy>, String>,
+    configured: RwLock<Option<Arc<Configured>>>,
+    stop: CancellationToken,
+}
+
+fn provider_schema() -> Schema {
+    Schema {
+        version: 0,
+        description: "The phi provider creates AWS resources for protected health information \
+            that are compliant by construction, and refuses insecure configurations at plan time. \
+            Credentials and endpoints come from the standard AWS chain (environment, shared config, \
+            `AWS_ENDPOINT_URL`). The organisation policy is read from `PHI_POLICY_FILE` or \
+            `/etc/phi-guard/phi-policy.hcl`, never from Terraform code.",
+        attributes: vec![
+            Attribute::new(
+                "region",
+                AttrType::String,
+                Mode::Optional,
+                "AWS region for every resource of this provider. Must be approved by the policy \
+                 (control PHI-REG-001). Defaults to the standard AWS chain (`AWS_REGION`, profile).",
+            ),
+            Attribute::new(
+                "profile",
+                AttrType::String,
+                Mode::Optional,
+                "Named profile from the shared AWS config files. Defaults to the standard chain.",
+            ),
+        ],
+    }
+}
+
+impl PhiProvider {
+    pub fn new(policy: Result<LoadedPolicy, String>) -> Self {
+        PhiProvider {
+            resources: resources::registry()
+                .into_iter()
+                .map(|r| (r.type_name(), r))
+                .collect(),
+            policy: policy.map(Arc::new),
+            configured: RwLock::new(None),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Status> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {type_name}")))
+    }
+
+    fn policy(&self) -> Result<&Arc<LoadedPolicy>, Diagnostics> {
+        self.policy.as_ref().map_err(|e| policy_error(e))
+    }
+
+    async fn configured(&self) -> Result<Arc<Configured>, Diagnostics> {
+        match self.configured.read().await.as_ref() {
+            Some(c) => Ok(c.clone()),
+            None => {
+                let mut d = Diagnostics::new();
+                d.error(
+                    "Provider not configured",
+                    "Terraform called the phi provider before configuring it. This is a bug in \
+                     the provider or Terraform; please report it with the Terraform version.",
+                );
+                Err(d)
+            }
+        }
+    }
+}
+
+fn policy_error(e: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Invalid phi-guard policy",
+        format!(
+            "{e}\n\nThe provider refuses to run on a policy it cannot read, rather than fall back \
+             to a different one. Fix the file, or unset PHI_POLICY_FILE to use the built-in baseline."
+        ),
+    );
+    d
+}
+
+fn decode(dv: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnostics> {
+    let Some(dv) = dv else { return Ok(Value::Null) };
+    let result = if !dv.msgpack.is_empty() {
+        value::decode_msgpack(&dv.msgpack)
+    } else if !dv.json.is_empty() {
+        value::decode_json(&dv.json)
+    } else {
+        Ok(Value::Null)
+    };
+    result.map_err(|e| {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Could not decode a value from Terraform",
+            format!("The {what} sent by Terraform could not be decoded: {e}."),
+        );
+        d
+    })
+}
+
+fn encode(v: &Value) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: value::encode_msgpack(v),
+        json: Vec::new(),
+    })
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        // We want PlanResourceChange on destroy, to explain what Object Lock
+        // retention keeps before anyone confirms.
+        plan_destroy: true,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+/// Checks a known provider region against the policy.
+fn check_provider_region(region: &str, policy: &Policy) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    if let Some(v) =
+        phi_policy::checks::region::check_region(region, policy, &["region".to_owned()])
+    {
+        d.violation(&v);
+    }
+    d
+}
+
+#[tonic::async_trait]
+impl Provider for PhiProvider {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: vec![],
+            resources: self
+                .resources
+                .keys()
+                .map(|t| pb::get_metadata::ResourceMetadata {
+                    type_name: (*t).to_owned(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(provider_schema().to_proto()),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(t, r)| ((*t).to_owned(), r.schema().to_proto()))
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match (
+            self.policy(),
+            decode(request.config.as_ref(), "provider configuration"),
+        ) {
+            (Err(d), _) | (_, Err(d)) => d,
+            (Ok(policy), Ok(config)) => match config.get("region").as_str() {
+                Some(region) => check_provider_region(region, &policy.policy),
+                None => Diagnostics::new(),
+            },
+        };
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics.into_proto(),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let diagnostics = match (
+            self.policy(),
+            decode(request.config.as_ref(), "configuration"),
+        ) {
+            (Err(d), _) | (_, Err(d)) => d,
+            (Ok(policy), Ok(config)) => resource.validate(&config, &policy.policy),
+        };
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics.into_proto(),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let raw = request.raw_state.unwrap_or_default();
+        let mut diagnostics = Diagnostics::new();
+        let mut upgraded = None;
+        if request.version > resource.schema().version {
+            diagnostics.error(
+                "State written by a newer provider",
+                format!(
+                    "This {} was saved by a newer version of the phi provider (schema version {}, \
+                     this provider knows {}). Upgrade the provider rather than risk losing settings.",
+                    request.type_name,
+                    request.version,
+                    resource.schema().version
+                ),
+            );
+        } else if raw.json.is_empty() {
+            diagnostics.error(
+                "Unsupported state format",
+                "The state holds this resource in the legacy flatmap format, which the phi \
+                 provider never wrote. Re-import the resource.",
+            );
+        } else {
+            match value::decode_json(&raw.json) {
+                Ok(v) => upgraded = encode(&resources::conform(resource.schema(), v)),
+                Err(e) => diagnostics.error(
+                    "Unreadable state",
+                    format!(
+                        "The stored state of this {} is not valid JSON: {e}.",
+                        request.type_name
+                    ),
+                ),
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: upgraded,
+            diagnostics: diagnostics.into_proto(),
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match self.configure(request).await {
+            Ok(()) => Diagnostics::new(),
+            Err(d) => d,
+        };
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics.into_proto(),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let state = decode(request.current_state.as_ref(), "current state")?;
+            let ctx = self.configured().await?;
+            Ok::<_, Diagnostics>(resource.read(state, &ctx).await)
+        }
+        .await;
+        let (new_state, diagnostics) = match outcome {
+            Ok(r) => (encode(&r.new_state), r.diagnostics),
+            // Keep the prior state on failure: nothing is dropped from state
+            // because of an error.
+            Err(d) => (request.current_state.clone(), d),
+        };
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: diagnostics.into_proto(),
+            private: request.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let prior = decode(request.prior_state.as_ref(), "prior state")?;
+            let proposed = decode(request.proposed_new_state.as_ref(), "proposed state")?;
+            let config = decode(request.config.as_ref(), "configuration")?;
+            let ctx = self.configured().await?;
+            Ok::<_, Diagnostics>(
+                resource
+                    .plan(
+                        PlanRequest {
+                            prior,
+                            proposed,
+                            config,
+                        },
+                        &ctx,
+                    )
+                    .await,
+            )
+        }
+        .await;
+        let response = match outcome {
+            Ok(plan) => pb::plan_resource_change::Response {
+                planned_state: encode(&plan.planned),
+                requires_replace: plan
+                    .requires_replace
+                    .iter()
+                    .map(|p| crate::diagnostics::path_proto(p))
+                    .collect(),
+                diagnostics: plan.diagnostics.into_proto(),
+                ..Default::default()
+            },
+            Err(d) => pb::plan_resource_change::Response {
+                diagnostics: d.into_proto(),
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let prior = decode(request.prior_state.as_ref(), "prior state")?;
+            let planned = decode(request.planned_state.as_ref(), "planned state")?;
+            let config = decode(request.config.as_ref(), "configuration")?;
+            let ctx = self.configured().await?;
+            Ok::<_, Diagnostics>(
+                resource
+                    .apply(
+                        ApplyRequest {
+                            prior,
+                            planned,
+                            config,
+                        },
+                        &ctx,
+                    )
+                    .await,
+            )
+        }
+        .await;
+        let (new_state, diagnostics) = match outcome {
+            Ok(r) => (encode(&r.new_state), r.diagnostics),
+            // Nothing was done: report the prior state back unchanged.
+            Err(d) => (request.prior_state.clone(), d),
+        };
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            diagnostics: diagnostics.into_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?.clone();
+        let (imported, diagnostics) = match self.configured().await {
+            Ok(ctx) => {
+                let r = resource.import(&request.id, &ctx).await;
+                (r.state, r.diagnostics)
+            }
+            Err(d) => (None, d),
+        };
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources: imported
+                .map(|state| pb::import_resource_state::ImportedResource {
+                    type_name: request.type_name.clone(),
+                    state: encode(&state),
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
+            diagnostics: diagnostics.into_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!("StopProvider: cancelling in-flight operations");
+        self.stop.cancel();
+        Ok(Response::new(pb::stop_provider::Response::default()))
+    }
+}
+
+impl PhiProvider {
+    async fn configure(&self, request: pb::configure_provider::Request) -> Result<(), Diagnostics> {
+        let policy = self.policy()?.clone();
+        let config = decode(request.config.as_ref(), "provider configuration")?;
+        let mut d = Diagnostics::new();
+        let profile = config.get("profile").as_str().map(str::to_owned);
+        if config.get("region").is_unknown() || config.get("profile").is_unknown() {
+            d.error_at(
+                &attr("region"),
+                "Provider configuration not known at plan time",
+                "The phi provider's region and profile must be known when planning, because \
+                 they decide which regions and keys are acceptable. Use literal values or \
+                 variables, not attributes of resources created in the same run.",
+            );
+            return Err(d);
+        }
+        let region = match config.get("region").as_str() {
+            Some(r) => r.to_owned(),
+            None => match crate::aws::default_region(profile.as_deref()).await {
+                Some(r) => r,
+                None => {
+                    d.error_at(
+                        &attr("region"),
+                        "No AWS region",
+                        "Set `region` in the provider \"phi\" block (or AWS_REGION) to a region \
+                         the policy approves.",
+                    );
+                    return Err(d);
+                }
+            },
+        };
+        let region_check = check_provider_region(&region, &policy.policy);
+        if region_check.has_errors() {
+            return Err(region_check);
+        }
+        tracing::info!(region, policy = %policy.origin, "configuring the phi provider");
+        let clients = Clients::new(&region, profile.as_deref()).await;
+        let keys = KeyInspector::new(clients.kms.clone());
+        *self.configured.write().await = Some(Arc::new(Configured {
+            region,
+            clients,
+            keys,
+            policy,
+            terraform_version: request.terraform_version,
+            account: OnceCell::new(),
+            cancel: self.stop.clone(),
+        }));
+        Ok(())
+    }
+}

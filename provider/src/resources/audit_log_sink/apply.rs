@@ -1,0 +1,460 @@
+//! Create, update, delete, read and import for the sink.
+//!
+//! Create is several AWS calls. If one fails after the bucket exists, the
+//! state returned says exactly what exists and which setting is missing, with
+//! an error, so Terraform taints the sink and replaces it next time; it is
+//! never left half-secured and unnoticed.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::Diagnostics;
+use crate::provider::Configured;
+use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
+use crate::value::Value;
+
+use super::converge::{self, StepError};
+use super::desired::{self, Desired};
+use super::observe::{self, Observed};
+use super::{AuditLogSink, desired_from};
+
+pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
+    let ApplyRequest {
+        prior,
+        planned,
+        config,
+    } = request;
+    if planned.is_null() {
+        return destroy(prior, ctx).await;
+    }
+    // Values unknown at plan are known now: check everything again, and the
+    // key's current state, before creating or changing anything.
+    let checks = sink.full_checks(&config, ctx, true).await;
+    if checks.has_errors() {
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: checks,
+        };
+    }
+    let Some(desired) = desired_from(&planned) else {
+        let mut d = checks;
+        d.error(
+            "Configuration still unknown at apply",
+            "Some arguments of this sink were still unknown when it was applied. This should not \
+             happen; please report it with the plan output.",
+        );
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    };
+    let tags = planned.get("tags").clone();
+    if prior.is_null() {
+        create(desired, tags, checks, ctx).await
+    } else {
+        update(prior, desired, tags, checks, ctx).await
+    }
+}
+
+fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
+    d.error(
+        summary.to_owned(),
+        format!(
+            "Step \"{}\" failed: {}.\n\n{consequence}",
+            err.step, err.error
+        ),
+    );
+}
+
+async fn create(
+    desired: Desired,
+    tags: Value,
+    mut d: Diagnostics,
+    ctx: &Configured,
+) -> ApplyResponse {
+    if ctx.cancelled().is_cancelled() {
+        d.error(
+            "Interrupted",
+            "Terraform was interrupted before the sink was created; nothing was created.",
+        );
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
+    }
+    if let Err(e) = converge::create_bucket(&ctx.clients, &desired).await {
+        let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
+            "A bucket with this name already exists in this account. Import it with \
+             `terraform import` to adopt it, or choose another name. Nothing was created."
+        } else if e.error.code_is("BucketAlreadyExists") {
+            "Bucket names are global across AWS and this one is taken. Choose another name. \
+             Nothing was created."
+        } else {
+            "Nothing was created."
+        };
+        fail(&mut d, "Could not create the audit sink", &e, hint);
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
+    }
+    let work = async {
+        converge::converge(&ctx.clients, &desired, &BTreeMap::new(), false).await?;
+        if !desired.tags.is_empty() {
+            converge::set_bucket_tags(&ctx.clients, desired.bucket_name(), &desired.tags).await?;
+        }
+        Ok::<(), StepError>(())
+    };
+    let outcome = tokio::select! {
+        r = work => r.map_err(Some),
+        _ = ctx.cancelled().cancelled() => Err(None),
+    };
+    finish(desired, tags, outcome, d, ctx, "created").await
+}
+
+async fn update(
+    prior: Value,
+    desired: Desired,
+    tags: Value,
+    mut d: Diagnostics,
+    ctx: &Configured,
+) -> ApplyResponse {
+    let observed = match observe::observe(&ctx.clients, &desired.name, desired::PROTECTION_ON).await
+    {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            d.error(
+                "Audit sink no longer exists",
+                format!(
+                    "The archive bucket {} was deleted outside Terraform while this change was \
+                     being applied. Run `terraform plan` again to recreate it.",
+                    desired.name
+                ),
+            );
+            return ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            };
+        }
+        Err(e) => {
+            d.error(
+                "Could not read the audit sink",
+                format!("{e}. Nothing was changed."),
+            );
+            return ApplyResponse {
+                new_state: prior,
+                diagnostics: d,
+            };
+        }
+    };
+    let tags_changed = prior.get("tags") != &tags;
+    let work = async {
+        converge::converge(
+            &ctx.clients,
+            &desired,
+            &observed.enforced,
+            observed.log_group_exists,
+        )
+        .await?;
+        if tags_changed {
+            converge::set_bucket_tags(&ctx.clients, desired.bucket_name(), &desired.tags).await?;
+            if let Some(arn) = &observed.log_group_arn {
+                converge::tag_log_group(&ctx.clients, arn, &desired.tags).await?;
+            }
+        }
+        Ok::<(), StepError>(())
+    };
+    let outcome = tokio::select! {
+        r = work => r.map_err(Some),
+        _ = ctx.cancelled().cancelled() => Err(None),
+    };
+    finish(desired, tags, outcome, d, ctx, "updated").await
+}
+
+/// Reads back what exists after create or update, and reports anything that
+/// is not as required, whether a step failed or not.
+async fn finish(
+    desired: Desired,
+    tags: Value,
+    outcome: Result<(), Option<StepError>>,
+    mut d: Diagnostics,
+    ctx: &Configured,
+    verb: &str,
+) -> ApplyResponse {
+    let consequence = "The sink exists but is NOT fully secured. Terraform keeps it in state \
+        (tainted on create), and the next apply finishes or replaces it. Fix the cause \
+        (often a missing IAM permission) and apply again.";
+    match &outcome {
+        Err(Some(e)) => fail(&mut d, "Audit sink not fully configured", e, consequence),
+        Err(None) => d.error(
+            "Interrupted",
+            format!("Terraform was interrupted while the sink was being {verb}. {consequence}"),
+        ),
+        Ok(()) => {}
+    }
+    let observed = match observe::observe(&ctx.clients, &desired.name, desired::PROTECTION_ON).await
+    {
+        Ok(Some(o)) => o,
+        Ok(None) => Observed::default(),
+        Err(e) => {
+            d.error(
+                "Could not read back the audit sink",
+                format!("{e}. The sink was {verb}, but its settings could not be confirmed."),
+            );
+            Observed::default()
+        }
+    };
+    if outcome.is_ok() {
+        let want = desired.enforced();
+        let off: Vec<String> = want
+            .iter()
+            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                format!(
+                    "{k}: wanted {v:?}, AWS reports {:?}",
+                    observed.enforced.get(k).map_or("nothing", String::as_str)
+                )
+            })
+            .collect();
+        if !off.is_empty() {
+            d.error(
+                "Audit sink settings did not take effect",
+                format!(
+                    "After the sink was {verb}, AWS reports settings that differ from what was \
+                     applied:\n  {}\n\n{consequence}",
+                    off.join("\n  ")
+                ),
+            );
+        }
+    }
+    ApplyResponse {
+        new_state: state(&desired, tags, &observed, ctx),
+        diagnostics: d,
+    }
+}
+
+fn state(desired: &Desired, tags: Value, observed: &Observed, ctx: &Configured) -> Value {
+    let partition = desired::partition(&ctx.region);
+    let entries: BTreeMap<String, Value> = [
+        ("id", Value::string(&desired.name)),
+        ("name", Value::string(&desired.name)),
+        ("kms_key_arn", Value::string(&desired.kms_key_arn)),
+        ("retention_days", Value::number(desired.retention_days)),
+        ("object_lock_mode", Value::string(&desired.lock_mode)),
+        (
+            "minimum_tls_version",
+            Value::string(&desired.minimum_tls_version),
+        ),
+        ("tags", tags),
+        (
+            "bucket_arn",
+            Value::string(format!("arn:{partition}:s3:::{}", desired.name)),
+        ),
+        ("log_group_name", Value::string(desired.log_group_name())),
+        (
+            "log_group_arn",
+            Value::opt_string(observed.log_group_arn.clone()),
+        ),
+        ("enforced", Value::from_string_map(&observed.enforced)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    Value::Map(entries)
+}
+
+async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
+    let mut d = Diagnostics::new();
+    let Some(name) = prior.get("name").as_str().map(str::to_owned) else {
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
+    };
+    let keep = |mut d: Diagnostics, summary: &str, detail: String| {
+        d.error(summary.to_owned(), detail);
+        ApplyResponse {
+            new_state: prior.clone(),
+            diagnostics: d,
+        }
+    };
+    match observe::holds_records(&ctx.clients, &name).await {
+        Ok(false) => {}
+        Err(e) if e.is_not_found() => {}
+        Ok(true) => {
+            return keep(
+                d,
+                "Audit sink holds locked records",
+                format!(
+                    "The archive bucket {name} holds audit records under Object Lock COMPLIANCE \
+                     retention; they cannot be deleted by anyone before their retention ends, so \
+                     the sink stays (and stays in state). Use `terraform state rm` to stop \
+                     managing it."
+                ),
+            );
+        }
+        Err(e) => {
+            return keep(
+                d,
+                "Could not check the audit sink",
+                format!("{e}. Nothing was deleted."),
+            );
+        }
+    }
+    match observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await {
+        Ok(Some(o)) if o.log_stored_bytes > 0 => {
+            return keep(
+                d,
+                "Audit log group holds records",
+                format!(
+                    "The log group {} holds {} bytes of audit events kept for the retention \
+                     period; the sink is not deleted. Use `terraform state rm` to stop managing it.",
+                    desired::log_group_name(&name),
+                    o.log_stored_bytes
+                ),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return keep(
+                d,
+                "Could not read the audit sink",
+                format!("{e}. Nothing was deleted."),
+            );
+        }
+    }
+    match converge::delete(&ctx.clients, &name).await {
+        Ok(()) => ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        },
+        Err(e) => {
+            fail(
+                &mut d,
+                "Could not delete the audit sink",
+                &e,
+                "The sink is kept in state.",
+            );
+            ApplyResponse {
+                new_state: prior,
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
+    let mut d = Diagnostics::new();
+    let Some(name) = state.get("name").as_str().map(str::to_owned) else {
+        return ReadResponse {
+            new_state: state,
+            diagnostics: d,
+        };
+    };
+    match observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await {
+        Ok(None) => ReadResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        },
+        Ok(Some(o)) => {
+            let Value::Map(mut entries) = state else {
+                return ReadResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            };
+            let tags = if o.tags.is_empty() && entries.get("tags").is_none_or(Value::is_null) {
+                Value::Null
+            } else {
+                Value::from_string_map(&o.tags)
+            };
+            entries.insert("tags".to_owned(), tags);
+            entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+            if let Some(arn) = o.log_group_arn {
+                entries.insert("log_group_arn".to_owned(), Value::string(arn));
+            }
+            ReadResponse {
+                new_state: Value::Map(entries),
+                diagnostics: d,
+            }
+        }
+        Err(e) => {
+            d.error(
+                "Could not refresh the audit sink",
+                format!("{e}. The last known state is kept."),
+            );
+            ReadResponse {
+                new_state: state,
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
+    let mut d = Diagnostics::new();
+    match observe::observe(&ctx.clients, id, desired::PROTECTION_ON).await {
+        Ok(Some(o)) => {
+            let partition = desired::partition(&ctx.region);
+            let retention = o.log_retention_days.or(o.lock_days).unwrap_or(0);
+            let entries: BTreeMap<String, Value> = [
+                ("id", Value::string(id)),
+                ("name", Value::string(id)),
+                (
+                    "kms_key_arn",
+                    Value::string(o.bucket_key_arn.clone().unwrap_or_default()),
+                ),
+                ("retention_days", Value::number(retention)),
+                (
+                    "object_lock_mode",
+                    Value::string(o.lock_mode.clone().unwrap_or_else(|| "none".to_owned())),
+                ),
+                (
+                    "minimum_tls_version",
+                    Value::string(o.min_tls.clone().unwrap_or_else(|| "none".to_owned())),
+                ),
+                (
+                    "tags",
+                    if o.tags.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::from_string_map(&o.tags)
+                    },
+                ),
+                (
+                    "bucket_arn",
+                    Value::string(format!("arn:{partition}:s3:::{id}")),
+                ),
+                ("log_group_name", Value::string(desired::log_group_name(id))),
+                ("log_group_arn", Value::opt_string(o.log_group_arn.clone())),
+                ("enforced", Value::from_string_map(&o.enforced)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+            ImportResponse {
+                state: Some(Value::Map(entries)),
+                diagnostics: d,
+            }
+        }
+        Ok(None) => {
+            d.error(
+                "Nothing to import",
+                format!(
+                    "There is no S3 bucket named {id:?} in this account. The import ID of a \
+                     phi_audit_log_sink is its name (the archive bucket's name)."
+                ),
+            );
+            ImportResponse {
+                state: None,
+                diagnostics: d,
+            }
+        }
+        Err(e) => {
+            d.error("Could not import the audit sink", format!("{e}."));
+            ImportResponse {
+                state: None,
+                diagnostics: d,
+            }
+        }
+    }
+}

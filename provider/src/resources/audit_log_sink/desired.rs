@@ -1,0 +1,274 @@
+//! What a compliant sink looks like in AWS, derived from its configuration.
+//!
+//! The always-on settings are not attributes a user can set. They appear in
+//! the read-only `enforced` map, one entry per setting, keyed by the control
+//! that requires it. Read fills the map from what AWS reports and plan fills it
+//! with what compliance requires, so drift shows up in the next plan as a
+//! change of that entry, and apply restores it.
+
+use std::collections::BTreeMap;
+
+use phi_policy::ids;
+
+/// The sink's settings, all known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub kms_key_arn: String,
+    pub retention_days: i64,
+    pub lock_mode: String,
+    pub minimum_tls_version: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+pub const DEFAULT_LOCK_MODE: &str = "COMPLIANCE";
+pub const DEFAULT_MIN_TLS: &str = "1.2";
+pub const TLS_VERSIONS: [&str; 2] = ["1.2", "1.3"];
+
+/// Keys of the `enforced` map. Each starts with the control id so a reviewer
+/// reading a plan diff knows which control drifted.
+pub mod key {
+    pub const S3_ENCRYPTION: &str = "PHI-S3-001 bucket encryption";
+    pub const S3_PUBLIC_ACCESS: &str = "PHI-S3-002 public access block";
+    pub const S3_OWNERSHIP: &str = "PHI-S3-003 object ownership";
+    pub const S3_TLS_POLICY: &str = "PHI-S3-004 TLS-only bucket policy";
+    pub const S3_VERSIONING: &str = "PHI-S3-005 versioning";
+    pub const S3_OBJECT_LOCK: &str = "PHI-AUD-001 object lock";
+    pub const LOG_RETENTION: &str = "PHI-LOG-001 log group retention";
+    pub const LOG_ENCRYPTION: &str = "PHI-LOG-002 log group encryption";
+    pub const LOG_DELETION_PROTECTION: &str = "PHI-LOG-003 log group deletion protection";
+    pub const LOG_CLASS: &str = "PHI-LOG-004 log group class";
+}
+
+/// Checks at compile time that the map keys name real controls.
+const _: () = {
+    assert!(const_starts_with(key::S3_ENCRYPTION, ids::S3_ENCRYPTION));
+    assert!(const_starts_with(
+        key::S3_PUBLIC_ACCESS,
+        ids::S3_PUBLIC_ACCESS_BLOCK
+    ));
+    assert!(const_starts_with(key::S3_OWNERSHIP, ids::S3_ACLS_DISABLED));
+    assert!(const_starts_with(key::S3_TLS_POLICY, ids::S3_TLS_ONLY));
+    assert!(const_starts_with(key::S3_VERSIONING, ids::S3_VERSIONING));
+    assert!(const_starts_with(key::S3_OBJECT_LOCK, ids::AUDIT_LOCK_MODE));
+    assert!(const_starts_with(key::LOG_RETENTION, ids::LOG_RETENTION));
+    assert!(const_starts_with(key::LOG_ENCRYPTION, ids::LOG_ENCRYPTION));
+    assert!(const_starts_with(
+        key::LOG_DELETION_PROTECTION,
+        ids::LOG_DELETION_PROTECTION
+    ));
+    assert!(const_starts_with(key::LOG_CLASS, ids::LOG_CLASS));
+};
+
+const fn const_starts_with(s: &str, prefix: &str) -> bool {
+    let (s, p) = (s.as_bytes(), prefix.as_bytes());
+    if p.len() > s.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if s[i] != p[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+pub fn encryption_text(algorithm: &str, key: &str, bucket_key: bool) -> String {
+    format!("{algorithm} key={key} bucket_key={bucket_key}")
+}
+
+pub fn lock_text(mode: &str, days: i64) -> String {
+    format!("{mode} default retention {days} days")
+}
+
+pub fn tls_text(min_tls: &str) -> String {
+    format!("denies non-TLS and TLS below {min_tls}")
+}
+
+pub const ALL_BLOCKED: &str = "all four blocks on";
+pub const OWNER_ENFORCED: &str = "BucketOwnerEnforced";
+pub const VERSIONING_ENABLED: &str = "Enabled";
+pub const LOG_CLASS_STANDARD: &str = "STANDARD";
+pub const PROTECTION_ON: &str = "on";
+
+pub fn retention_text(days: i64) -> String {
+    format!("{days} days")
+}
+
+impl Desired {
+    pub fn bucket_name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn log_group_name(&self) -> String {
+        log_group_name(&self.name)
+    }
+
+    /// The `enforced` map a compliant sink has.
+    pub fn enforced(&self) -> BTreeMap<String, String> {
+        let entries = [
+            (
+                key::S3_ENCRYPTION,
+                encryption_text("aws:kms", &self.kms_key_arn, true),
+            ),
+            (key::S3_PUBLIC_ACCESS, ALL_BLOCKED.to_owned()),
+            (key::S3_OWNERSHIP, OWNER_ENFORCED.to_owned()),
+            (key::S3_TLS_POLICY, tls_text(&self.minimum_tls_version)),
+            (key::S3_VERSIONING, VERSIONING_ENABLED.to_owned()),
+            (
+                key::S3_OBJECT_LOCK,
+                lock_text(&self.lock_mode, self.retention_days),
+            ),
+            (key::LOG_RETENTION, retention_text(self.retention_days)),
+            (key::LOG_ENCRYPTION, self.kms_key_arn.clone()),
+            (key::LOG_DELETION_PROTECTION, PROTECTION_ON.to_owned()),
+            (key::LOG_CLASS, LOG_CLASS_STANDARD.to_owned()),
+        ];
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
+    }
+
+    /// The bucket policy: deny any request not made over TLS, and any made
+    /// with a TLS version below the minimum (CONTROLS.md §3.2).
+    pub fn bucket_policy(&self, partition: &str) -> String {
+        let bucket = format!("arn:{partition}:s3:::{}", self.name);
+        let objects = format!("{bucket}/*");
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PhiGuardDenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket, objects],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+                },
+                {
+                    "Sid": "PhiGuardDenyOutdatedTls",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket, objects],
+                    "Condition": {"NumericLessThan": {"s3:TlsVersion": self.minimum_tls_version}}
+                }
+            ]
+        })
+        .to_string()
+    }
+}
+
+pub fn log_group_name(sink_name: &str) -> String {
+    format!("/phi-guard/audit/{sink_name}")
+}
+
+/// The AWS partition a region belongs to.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
+/// What the TLS statements of a bucket policy achieve, in the same words as
+/// [`tls_text`], so an intact policy compares equal to the desired one.
+pub fn describe_tls_policy(policy_json: Option<&str>) -> String {
+    let Some(json) = policy_json else {
+        return "no bucket policy".to_owned();
+    };
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(json) else {
+        return "unreadable bucket policy".to_owned();
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        single @ serde_json::Value::Object(_) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    let everyone = |s: &serde_json::Value| s["Principal"] == "*" || s["Principal"]["AWS"] == "*";
+    let denies = |s: &serde_json::Value| s["Effect"] == "Deny" && everyone(s);
+    let denies_plaintext = statements.iter().any(|s| {
+        let v = &s["Condition"]["Bool"]["aws:SecureTransport"];
+        denies(s) && (v == "false" || v == &serde_json::Value::Bool(false))
+    });
+    let min_tls = statements.iter().find_map(|s| {
+        let v = &s["Condition"]["NumericLessThan"]["s3:TlsVersion"];
+        if !denies(s) {
+            return None;
+        }
+        v.as_str()
+            .map(str::to_owned)
+            .or_else(|| v.as_f64().map(|f| format!("{f:.1}")))
+    });
+    match (denies_plaintext, min_tls) {
+        (true, Some(v)) => tls_text(&v),
+        (true, None) => "denies non-TLS; no minimum TLS version".to_owned(),
+        (false, Some(v)) => format!("allows non-TLS; denies TLS below {v}"),
+        (false, None) => "allows non-TLS requests".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired() -> Desired {
+        Desired {
+            name: "acme-audit".into(),
+            kms_key_arn: "arn:aws:kms:eu-central-1:123456789012:key/k".into(),
+            retention_days: 2192,
+            lock_mode: "COMPLIANCE".into(),
+            minimum_tls_version: "1.2".into(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn generated_policy_reads_back_as_compliant() {
+        let d = desired();
+        let policy = d.bucket_policy("aws");
+        assert_eq!(describe_tls_policy(Some(&policy)), tls_text("1.2"));
+        assert!(policy.contains("arn:aws:s3:::acme-audit/*"));
+    }
+
+    #[test]
+    fn missing_or_weakened_policies_are_described_differently() {
+        assert_eq!(describe_tls_policy(None), "no bucket policy");
+        let allow_only = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
+        assert_eq!(
+            describe_tls_policy(Some(allow_only)),
+            "allows non-TLS requests"
+        );
+        let no_floor = r#"{"Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}}"#;
+        assert_eq!(
+            describe_tls_policy(Some(no_floor)),
+            "denies non-TLS; no minimum TLS version"
+        );
+    }
+
+    #[test]
+    fn enforced_map_names_every_always_on_control() {
+        let map = desired().enforced();
+        assert_eq!(map.len(), 10);
+        assert!(map.keys().all(|k| k.starts_with("PHI-")));
+        assert_eq!(
+            map[key::S3_OBJECT_LOCK],
+            "COMPLIANCE default retention 2192 days"
+        );
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition("eu-central-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+}

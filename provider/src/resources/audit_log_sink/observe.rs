@@ -1,0 +1,298 @@
+//! Reading a sink's live settings from AWS, in the vocabulary of the
+//! `enforced` map (see `desired.rs`).
+
+use std::collections::BTreeMap;
+
+use crate::aws::{AwsError, Clients};
+
+use super::desired::{self, key};
+
+/// What AWS reports about a sink.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub enforced: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    /// The KMS key the bucket is encrypted with, if any (used by import).
+    pub bucket_key_arn: Option<String>,
+    pub lock_mode: Option<String>,
+    pub lock_days: Option<i64>,
+    pub log_retention_days: Option<i64>,
+    pub min_tls: Option<String>,
+    pub log_group_arn: Option<String>,
+    pub log_group_exists: bool,
+    pub log_stored_bytes: i64,
+}
+
+/// Reads everything about the sink `name`. `Ok(None)` when its bucket does
+/// not exist (the sink was deleted outside Terraform).
+pub async fn observe(
+    clients: &Clients,
+    name: &str,
+    expected_protection: &str,
+) -> Result<Option<Observed>, AwsError> {
+    let s3 = &clients.s3;
+    match s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) => {
+            let err = AwsError::from_sdk("s3:HeadBucket", e);
+            if err.is_not_found() {
+                return Ok(None);
+            }
+            return Err(err);
+        }
+    }
+    let mut o = Observed::default();
+    let mut put = |k: &str, v: String| {
+        o.enforced.insert(k.to_owned(), v);
+    };
+
+    let (enc_text, enc_key) = match s3.get_bucket_encryption().bucket(name).send().await {
+        Ok(out) => {
+            let rule = out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first());
+            let default = rule.and_then(|r| r.apply_server_side_encryption_by_default());
+            let algorithm = default.map(|d| d.sse_algorithm().as_str().to_owned());
+            let key = default.and_then(|d| d.kms_master_key_id().map(str::to_owned));
+            let bucket_key = rule.and_then(|r| r.bucket_key_enabled()).unwrap_or(false);
+            (
+                desired::encryption_text(
+                    algorithm.as_deref().unwrap_or("none"),
+                    key.as_deref().unwrap_or("none"),
+                    bucket_key,
+                ),
+                key,
+            )
+        }
+        Err(e) => {
+            let err = AwsError::from_sdk("s3:GetBucketEncryption", e);
+            if err.code_is("ServerSideEncryptionConfigurationNotFoundError") {
+                ("no default encryption".to_owned(), None)
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    put(key::S3_ENCRYPTION, enc_text);
+    let pab = match s3.get_public_access_block().bucket(name).send().await {
+        Ok(out) => match out.public_access_block_configuration() {
+            Some(c) => {
+                let off: Vec<&str> = [
+                    ("BlockPublicAcls", c.block_public_acls()),
+                    ("IgnorePublicAcls", c.ignore_public_acls()),
+                    ("BlockPublicPolicy", c.block_public_policy()),
+                    ("RestrictPublicBuckets", c.restrict_public_buckets()),
+                ]
+                .into_iter()
+                .filter(|(_, on)| *on != Some(true))
+                .map(|(n, _)| n)
+                .collect();
+                if off.is_empty() {
+                    desired::ALL_BLOCKED.to_owned()
+                } else {
+                    format!("off: {}", off.join(", "))
+                }
+            }
+            None => "not configured".to_owned(),
+        },
+        Err(e) => {
+            let err = AwsError::from_sdk("s3:GetPublicAccessBlock", e);
+            if err.code_is("NoSuchPublicAccessBlockConfiguration") {
+                "not configured".to_owned()
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    put(key::S3_PUBLIC_ACCESS, pab);
+
+    let ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
+        Ok(out) => out
+            .ownership_controls()
+            .and_then(|c| c.rules().first())
+            .map(|r| r.object_ownership().as_str().to_owned())
+            .unwrap_or_else(|| "not set".to_owned()),
+        Err(e) => {
+            let err = AwsError::from_sdk("s3:GetBucketOwnershipControls", e);
+            if err.code_is("OwnershipControlsNotFoundError") {
+                "not set (ACLs enabled)".to_owned()
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    put(key::S3_OWNERSHIP, ownership);
+
+    let policy = match s3.get_bucket_policy().bucket(name).send().await {
+        Ok(out) => out.policy().map(str::to_owned),
+        Err(e) => {
+            let err = AwsError::from_sdk("s3:GetBucketPolicy", e);
+            if err.code_is("NoSuchBucketPolicy") {
+                None
+            } else {
+                return Err(err);
+            }
+        }
+    };
+    let tls = desired::describe_tls_policy(policy.as_deref());
+    let min_tls = tls
+        .strip_prefix("denies non-TLS and TLS below ")
+        .map(str::to_owned);
+    put(key::S3_TLS_POLICY, tls);
+
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:GetBucketVersioning", e))?
+        .status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| "never enabled".to_owned());
+    put(key::S3_VERSIONING, versioning);
+
+    let (lock_text, lock_mode, lock_days) =
+        match s3.get_object_lock_configuration().bucket(name).send().await {
+            Ok(out) => {
+                let retention = out
+                    .object_lock_configuration()
+                    .and_then(|c| c.rule())
+                    .and_then(|r| r.default_retention());
+                match retention {
+                    Some(r) => {
+                        let mode = r.mode().map(|m| m.as_str().to_owned());
+                        // The emulator reports `Days: 0` next to `Years`; a
+                        // positive value of either is the real setting.
+                        let days = match (r.days(), r.years()) {
+                            (Some(d), _) if d > 0 => Some(i64::from(d)),
+                            (_, Some(y)) if y > 0 => Some(i64::from(y) * 365),
+                            _ => None,
+                        };
+                        (
+                            desired::lock_text(
+                                mode.as_deref().unwrap_or("no mode"),
+                                days.unwrap_or(0),
+                            ),
+                            mode,
+                            days,
+                        )
+                    }
+                    None => ("enabled, no default retention".to_owned(), None, None),
+                }
+            }
+            Err(e) => {
+                let err = AwsError::from_sdk("s3:GetObjectLockConfiguration", e);
+                if err.code_is("ObjectLockConfigurationNotFoundError") {
+                    ("object lock not enabled".to_owned(), None, None)
+                } else {
+                    return Err(err);
+                }
+            }
+        };
+    put(key::S3_OBJECT_LOCK, lock_text);
+
+    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+        Err(e) => {
+            let err = AwsError::from_sdk("s3:GetBucketTagging", e);
+            if err.code_is("NoSuchTagSet") || err.code_is("NoSuchTagSetError") {
+                BTreeMap::new()
+            } else {
+                return Err(err);
+            }
+        }
+    };
+
+    let group_name = desired::log_group_name(name);
+    let groups = clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
+    let group = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group_name.as_str()));
+    let mut log_retention_days = None;
+    let mut log_group_arn = None;
+    let mut stored = 0;
+    match group {
+        Some(g) => {
+            log_retention_days = g.retention_in_days().map(i64::from);
+            put(
+                key::LOG_RETENTION,
+                log_retention_days
+                    .map_or_else(|| "never expire".to_owned(), desired::retention_text),
+            );
+            put(
+                key::LOG_ENCRYPTION,
+                g.kms_key_id()
+                    .unwrap_or("not encrypted with a customer key")
+                    .to_owned(),
+            );
+            put(
+                key::LOG_CLASS,
+                g.log_group_class()
+                    .map_or("STANDARD", |c| c.as_str())
+                    .to_owned(),
+            );
+            // Older CloudWatch Logs endpoints (and the emulator) do not report
+            // this flag at all; only an explicit `false` is drift.
+            put(
+                key::LOG_DELETION_PROTECTION,
+                match g.deletion_protection_enabled() {
+                    Some(true) => desired::PROTECTION_ON.to_owned(),
+                    Some(false) => "off".to_owned(),
+                    None => expected_protection.to_owned(),
+                },
+            );
+            log_group_arn = g
+                .log_group_arn()
+                .map(str::to_owned)
+                .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_owned()));
+            stored = g.stored_bytes().unwrap_or(0);
+        }
+        None => {
+            for k in [
+                key::LOG_RETENTION,
+                key::LOG_ENCRYPTION,
+                key::LOG_CLASS,
+                key::LOG_DELETION_PROTECTION,
+            ] {
+                put(k, "log group missing".to_owned());
+            }
+        }
+    }
+
+    o.tags = tags;
+    o.bucket_key_arn = enc_key;
+    o.lock_mode = lock_mode;
+    o.lock_days = lock_days;
+    o.log_retention_days = log_retention_days;
+    o.min_tls = min_tls;
+    o.log_group_exists = group.is_some();
+    o.log_group_arn = log_group_arn;
+    o.log_stored_bytes = stored;
+    Ok(Some(o))
+}
+
+/// Whether the bucket still holds any object version or delete marker:
+/// under COMPLIANCE Object Lock, such versions cannot be deleted by anyone
+/// until their retention ends.
+pub async fn holds_records(clients: &Clients, name: &str) -> Result<bool, AwsError> {
+    let out = clients
+        .s3
+        .list_object_versions()
+        .bucket(name)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("s3:ListObjectVersions", e))?;
+    Ok(!out.versions().is_empty() || !out.delete_markers().is_empty())
+}

@@ -1,0 +1,119 @@
+//! PlanResourceChange for the sink: every check, then the planned state with
+//! defaults and the compliant `enforced` map.
+
+use crate::diagnostics::{Diagnostics, attr};
+use crate::provider::Configured;
+use crate::resources::{PlanRequest, PlanResponse};
+use crate::value::Value;
+
+use super::{AuditLogSink, desired, desired_from, observe};
+
+pub async fn plan(sink: &AuditLogSink, request: PlanRequest, ctx: &Configured) -> PlanResponse {
+    let PlanRequest {
+        prior,
+        proposed,
+        config,
+    } = request;
+    if proposed.is_null() {
+        return plan_destroy(&prior, ctx).await;
+    }
+    let diagnostics = sink.full_checks(&config, ctx, false).await;
+    let Value::Map(mut planned) = proposed else {
+        let mut d = diagnostics;
+        d.error(
+            "Unexpected proposed state",
+            "Terraform proposed a state that is not an object; please report this.",
+        );
+        return PlanResponse {
+            diagnostics: d,
+            ..Default::default()
+        };
+    };
+    for (name, default) in [
+        ("object_lock_mode", desired::DEFAULT_LOCK_MODE),
+        ("minimum_tls_version", desired::DEFAULT_MIN_TLS),
+    ] {
+        if planned.get(name).is_none_or(Value::is_null) {
+            planned.insert(name.to_owned(), Value::string(default));
+        }
+    }
+    let name = planned.get("name").cloned().unwrap_or(Value::Null);
+    let same_sink = prior.get("name") == &name && !prior.is_null();
+    let mut requires_replace = Vec::new();
+    if !prior.is_null() && !same_sink {
+        requires_replace.push(attr("name"));
+    }
+    let derived = |f: &dyn Fn(&str) -> String| match name.as_str() {
+        Some(n) => Value::string(f(n)),
+        None => Value::Unknown,
+    };
+    let partition = desired::partition(&ctx.region);
+    planned.insert(
+        "id".to_owned(),
+        if same_sink {
+            prior.get("id").clone()
+        } else {
+            derived(&|n| n.to_owned())
+        },
+    );
+    planned.insert(
+        "bucket_arn".to_owned(),
+        derived(&|n| format!("arn:{partition}:s3:::{n}")),
+    );
+    planned.insert(
+        "log_group_name".to_owned(),
+        derived(&desired::log_group_name),
+    );
+    planned.insert(
+        "log_group_arn".to_owned(),
+        if same_sink && !prior.get("log_group_arn").is_null() {
+            prior.get("log_group_arn").clone()
+        } else {
+            Value::Unknown
+        },
+    );
+    let planned = Value::Map(planned);
+    let enforced = desired_from(&planned)
+        .map(|d| Value::from_string_map(&d.enforced()))
+        .unwrap_or(Value::Unknown);
+    let Value::Map(mut planned) = planned else {
+        unreachable!("built as a map above")
+    };
+    planned.insert("enforced".to_owned(), enforced);
+    PlanResponse {
+        planned: Value::Map(planned),
+        requires_replace,
+        diagnostics,
+    }
+}
+
+/// Destroy is planned like any change, so a sink that still holds locked
+/// records is refused before anything else in the run is destroyed.
+async fn plan_destroy(prior: &Value, ctx: &Configured) -> PlanResponse {
+    let mut d = Diagnostics::new();
+    if let Some(name) = prior.get("name").as_str() {
+        match observe::holds_records(&ctx.clients, name).await {
+            Ok(true) => d.error(
+                "Audit sink holds locked records",
+                format!(
+                    "The archive bucket {name} holds audit records under Object Lock COMPLIANCE \
+                     retention. No one, including the account root user, can delete them before \
+                     their retention ends, so the sink cannot be destroyed. To stop managing it \
+                     with Terraform while keeping the records, run `terraform state rm` on this \
+                     resource."
+                ),
+            ),
+            Ok(false) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => d.error(
+                "Could not check the audit sink before destroying it",
+                format!("{e}. The sink is left untouched."),
+            ),
+        }
+    }
+    PlanResponse {
+        planned: Value::Null,
+        requires_replace: Vec::new(),
+        diagnostics: d,
+    }
+}
