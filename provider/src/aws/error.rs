@@ -26,7 +26,9 @@ impl AwsError {
                     .err()
                     .message()
                     .map(str::to_owned)
-                    .unwrap_or_else(|| "no message".to_owned()),
+                    .unwrap_or_else(|| {
+                        format!("unexpected response ({})", DisplayErrorContext(&err))
+                    }),
             },
             _ => AwsError {
                 operation,

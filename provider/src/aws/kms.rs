@@ -126,11 +126,14 @@ pub fn facts_from(m: &KeyMetadata, rotation: Rotation) -> KeyFacts {
             .as_ref()
             .map(|v| v.as_str().to_owned())
             .unwrap_or_default(),
-        key_usage: m
-            .key_usage
-            .as_ref()
-            .map(|v| v.as_str().to_owned())
-            .unwrap_or_default(),
+        key_usage: match &m.key_usage {
+            Some(usage) => usage.as_str().to_owned(),
+            // KMS always reports the usage; some emulators omit it for keys
+            // created without an explicit usage. A key that lists encryption
+            // algorithms is an encryption key.
+            None if !m.encryption_algorithms().is_empty() => "ENCRYPT_DECRYPT".to_owned(),
+            None => String::new(),
+        },
         origin: m
             .origin
             .as_ref()

@@ -2,6 +2,7 @@
 //! standard endpoint settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`)
 //! so the same binary talks to AWS or to a local emulator.
 
+pub mod compat;
 pub mod error;
 pub mod kms;
 

@@ -143,6 +143,8 @@ pub async fn observe(
     let versioning = s3
         .get_bucket_versioning()
         .bucket(name)
+        .customize()
+        .interceptor(crate::aws::compat::VersioningRootCompat)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("s3:GetBucketVersioning", e))?
