@@ -29,13 +29,18 @@ pub async fn plan(sink: &AuditLogSink, request: PlanRequest, ctx: &Configured) -
             ..Default::default()
         };
     };
+    // For optional arguments with a default, Terraform proposes the prior
+    // value when the configuration omits them; the default must win, or an
+    // imported GOVERNANCE lock would silently stay.
     for (name, default) in [
         ("object_lock_mode", desired::DEFAULT_LOCK_MODE),
         ("minimum_tls_version", desired::DEFAULT_MIN_TLS),
     ] {
-        if planned.get(name).is_none_or(Value::is_null) {
-            planned.insert(name.to_owned(), Value::string(default));
-        }
+        let value = match config.get(name) {
+            Value::Null => Value::string(default),
+            configured => configured.clone(),
+        };
+        planned.insert(name.to_owned(), value);
     }
     let name = planned.get("name").cloned().unwrap_or(Value::Null);
     let same_sink = prior.get("name") == &name && !prior.is_null();

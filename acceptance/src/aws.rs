@@ -1,0 +1,67 @@
+//! SDK clients pointed at moto, for setting up and verifying AWS state.
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_kms::types::KeyUsageType;
+
+use crate::moto::Moto;
+
+pub async fn sdk_config(moto: &Moto, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "acceptance",
+        ))
+        .load()
+        .await
+}
+
+pub struct Clients {
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+pub async fn clients(moto: &Moto, region: &str) -> Clients {
+    let config = sdk_config(moto, region).await;
+    Clients {
+        kms: aws_sdk_kms::Client::new(&config),
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        ),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+    }
+}
+
+/// Creates a symmetric customer-managed key and returns its full ARN.
+pub async fn create_cmk(clients: &Clients, rotation: bool) -> String {
+    let key = clients
+        .kms
+        .create_key()
+        .key_usage(KeyUsageType::EncryptDecrypt)
+        .description("phi-guard acceptance test key")
+        .send()
+        .await
+        .expect("CreateKey");
+    let arn = key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("key ARN")
+        .to_owned();
+    if rotation {
+        clients
+            .kms
+            .enable_key_rotation()
+            .key_id(&arn)
+            .send()
+            .await
+            .expect("EnableKeyRotation");
+    }
+    arn
+}

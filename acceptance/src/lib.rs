@@ -1,0 +1,31 @@
+//! The end-to-end harness every acceptance test uses: the real Terraform CLI
+//! (from `.tools`, installed by `scripts/setup-tools`), the provider binary
+//! built from this workspace, and a moto AWS endpoint on loopback.
+
+pub mod aws;
+pub mod moto;
+pub mod terraform;
+
+use std::path::{Path, PathBuf};
+
+pub use moto::Moto;
+pub use terraform::{TfRun, Workdir};
+
+/// The workspace root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("acceptance/ lives in the workspace root")
+        .to_path_buf()
+}
+
+/// `.tools`, or an error saying how to create it.
+pub fn tools_dir() -> anyhow::Result<PathBuf> {
+    let dir = repo_root().join(".tools");
+    anyhow::ensure!(
+        dir.join("bin/terraform").exists() && dir.join("venv/bin/moto_server").exists(),
+        "{} is missing Terraform or moto: run scripts/setup-tools first",
+        dir.display()
+    );
+    Ok(dir)
+}

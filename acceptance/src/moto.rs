@@ -1,0 +1,58 @@
+//! A moto server on a free loopback port, for one test, stopped on drop.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    child: Child,
+    port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl Moto {
+    pub fn start() -> anyhow::Result<Moto> {
+        let tools = crate::tools_dir()?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = tempfile::NamedTempFile::new()?;
+        let child = Command::new(tools.join("venv/bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(log.reopen()?)
+            .spawn()?;
+        let mut moto = Moto { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = moto.child.try_wait()? {
+                anyhow::bail!("moto exited with {status}: {}", moto.log_text());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "moto did not start: {}",
+                moto.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(moto)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,210 @@
+//! A Terraform root in a temporary directory, run with the real CLI against
+//! the freshly built provider (through `dev_overrides`) and a moto endpoint.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::moto::Moto;
+
+/// Builds the provider once per test process and returns the directory that
+/// holds `terraform-provider-phi` (the same profile as the tests).
+pub fn provider_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "terraform-provider-phi",
+                "--bin",
+                "terraform-provider-phi",
+            ])
+            .current_dir(crate::repo_root())
+            .status()
+            .expect("running cargo build for the provider");
+        assert!(status.success(), "building terraform-provider-phi failed");
+        // target/<profile>/deps/<test binary> -> target/<profile>
+        let exe = std::env::current_exe().expect("test binary path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binary inside target/<profile>/deps")
+            .to_path_buf();
+        assert!(
+            dir.join("terraform-provider-phi").exists(),
+            "no provider in {}",
+            dir.display()
+        );
+        dir
+    })
+}
+
+/// The outcome of one terraform command.
+#[derive(Debug)]
+pub struct TfRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl TfRun {
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(self.code, 0, "terraform failed:\n{}", self.combined());
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_failure(&self) -> &Self {
+        assert_ne!(
+            self.code,
+            0,
+            "terraform succeeded unexpectedly:\n{}",
+            self.combined()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.combined().contains(needle),
+            "expected {needle:?} in terraform output:\n{}",
+            self.combined()
+        );
+        self
+    }
+}
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Workdir {
+    pub fn new(moto: &Moto) -> Workdir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"phi-guard/phi\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir().display()
+            ),
+        )
+        .expect("writing the CLI config");
+        let env = [
+            ("TF_CLI_CONFIG_FILE", cli_config.display().to_string()),
+            ("TF_IN_AUTOMATION", "1".to_owned()),
+            ("CHECKPOINT_DISABLE", "1".to_owned()),
+            ("TF_INPUT", "0".to_owned()),
+            ("AWS_ENDPOINT_URL", moto.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "eu-central-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Workdir { dir, env }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> &Self {
+        std::fs::write(self.dir.path().join(name), contents).expect("writing a file");
+        self
+    }
+
+    /// Copies every `.tf` file of an example root.
+    pub fn copy_example(&self, example: &str) -> &Self {
+        let src = crate::repo_root().join("examples").join(example);
+        for entry in std::fs::read_dir(&src).expect("example exists") {
+            let path = entry.expect("dir entry").path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                std::fs::copy(&path, self.dir.path().join(path.file_name().unwrap()))
+                    .expect("copying an example file");
+            }
+        }
+        self
+    }
+
+    pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn terraform(&self, args: &[&str]) -> TfRun {
+        let tools = crate::tools_dir().expect("tools installed");
+        let mut cmd = Command::new(tools.join("bin/terraform"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("AWS_PROFILE")
+            .env_remove("PHI_POLICY_FILE")
+            .env_remove("TF_LOG");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("running terraform");
+        TfRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn with_vars<'a>(base: &[&'a str], vars: &'a [String]) -> Vec<&'a str> {
+        let mut args = base.to_vec();
+        args.extend(vars.iter().map(String::as_str));
+        args
+    }
+
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 1 error, 2 changes.
+    pub fn plan(&self, vars: &[(&str, &str)]) -> TfRun {
+        let vars = var_args(vars);
+        self.terraform(&Self::with_vars(
+            &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+            &vars,
+        ))
+    }
+
+    pub fn apply(&self, vars: &[(&str, &str)]) -> TfRun {
+        let vars = var_args(vars);
+        self.terraform(&Self::with_vars(
+            &["apply", "-auto-approve", "-no-color", "-input=false"],
+            &vars,
+        ))
+    }
+
+    pub fn destroy(&self, vars: &[(&str, &str)]) -> TfRun {
+        let vars = var_args(vars);
+        self.terraform(&Self::with_vars(
+            &["destroy", "-auto-approve", "-no-color", "-input=false"],
+            &vars,
+        ))
+    }
+
+    /// The state as `terraform show -json` prints it.
+    pub fn state_json(&self) -> serde_json::Value {
+        let run = self.terraform(&["show", "-json", "-no-color"]);
+        run.assert_success();
+        serde_json::from_str(&run.stdout).expect("terraform show -json is JSON")
+    }
+
+    pub fn state_file(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("terraform.tfstate")).unwrap_or_default()
+    }
+}
+
+fn var_args(vars: &[(&str, &str)]) -> Vec<String> {
+    vars.iter().map(|(k, v)| format!("-var={k}={v}")).collect()
+}
