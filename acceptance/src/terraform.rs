@@ -70,10 +70,13 @@ impl TfRun {
         self
     }
 
+    /// Asserts `needle` appears in the output, ignoring how Terraform
+    /// wrapped the lines of a diagnostic.
     #[track_caller]
     pub fn assert_contains(&self, needle: &str) -> &Self {
+        let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            self.combined().contains(needle),
+            fold(&self.combined()).contains(&fold(needle)),
             "expected {needle:?} in terraform output:\n{}",
             self.combined()
         );

@@ -131,19 +131,20 @@ pub fn check_key_reference(
                     ),
                 ));
             }
-            let allowed = policy.allowed_accounts().iter().any(|a| *a == arn.account);
-            if let Some(account) = &ctx.account_id {
-                if arn.account != *account && !allowed {
-                    out.push(Violation::new(
-                        ids::KMS_SAME_ACCOUNT,
-                        &p,
-                        format!(
-                            "The key belongs to account {}, but this resource is created in \
+            let allowed = policy.allowed_accounts().contains(&arn.account);
+            if let Some(account) = &ctx.account_id
+                && arn.account != *account
+                && !allowed
+            {
+                out.push(Violation::new(
+                    ids::KMS_SAME_ACCOUNT,
+                    &p,
+                    format!(
+                        "The key belongs to account {}, but this resource is created in \
                              account {account}, and the policy does not allow keys from {}.",
-                            arn.account, arn.account
-                        ),
-                    ));
-                }
+                        arn.account, arn.account
+                    ),
+                ));
             }
             out
         }
@@ -260,17 +261,18 @@ pub fn check_key_facts(
     }
     // The ARN DescribeKey returns settles region and account even when the
     // configuration named the key some other way.
-    if let Ok(arn) = parse_key_arn(&facts.arn) {
-        if !ctx.region.is_empty() && arn.region != ctx.region {
-            out.push(Violation::new(
-                ids::KMS_SAME_REGION,
-                &p,
-                format!(
-                    "The key is in {}, but this resource is in {}.",
-                    arn.region, ctx.region
-                ),
-            ));
-        }
+    if let Ok(arn) = parse_key_arn(&facts.arn)
+        && !ctx.region.is_empty()
+        && arn.region != ctx.region
+    {
+        out.push(Violation::new(
+            ids::KMS_SAME_REGION,
+            &p,
+            format!(
+                "The key is in {}, but this resource is in {}.",
+                arn.region, ctx.region
+            ),
+        ));
     }
     out
 }
@@ -386,7 +388,8 @@ mod tests {
     fn each_fact_fails_its_own_control() {
         let policy = Policy::baseline();
         let path = vec!["k".to_owned()];
-        let cases: Vec<(Box<dyn Fn(&mut KeyFacts)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut KeyFacts)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (
                 Box::new(|f| f.key_manager = "AWS".into()),
                 ids::KMS_CUSTOMER_MANAGED,

@@ -81,17 +81,17 @@ pub fn check(cfg: &AuditLogSinkConfig, ctx: &Context, policy: &Policy) -> Vec<Vi
             ));
         }
     }
-    if let Some(mode) = &cfg.object_lock_mode {
-        if mode != "COMPLIANCE" {
-            out.push(Violation::new(
-                ids::AUDIT_LOCK_MODE,
-                &["object_lock_mode"],
-                format!(
-                    "object_lock_mode is {mode:?}; only \"COMPLIANCE\" makes audit records \
+    if let Some(mode) = &cfg.object_lock_mode
+        && mode != "COMPLIANCE"
+    {
+        out.push(Violation::new(
+            ids::AUDIT_LOCK_MODE,
+            &["object_lock_mode"],
+            format!(
+                "object_lock_mode is {mode:?}; only \"COMPLIANCE\" makes audit records \
                      impossible to delete or shorten before their retention ends."
-                ),
-            ));
-        }
+            ),
+        ));
     }
     if let Some(tags) = &cfg.tags {
         out.extend(super::tags::check_required_tags(

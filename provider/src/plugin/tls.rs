@@ -192,7 +192,7 @@ mod tests {
         );
         assert!(
             verifier
-                .verify_client_cert(&pinned.cert_der, &[other.cert_der.clone()], now)
+                .verify_client_cert(&pinned.cert_der, std::slice::from_ref(&other.cert_der), now)
                 .is_err()
         );
     }

@@ -181,29 +181,29 @@ fn name_problem(name: &str) -> Option<&'static str> {
 
 fn static_checks(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Some(name) = config.get("name").as_str() {
-        if let Some(problem) = name_problem(name) {
-            d.error_at(
-                &attr("name"),
-                "Invalid sink name",
-                format!(
-                    "The sink name {name:?} {problem}. It becomes the name of the S3 archive \
+    if let Some(name) = config.get("name").as_str()
+        && let Some(problem) = name_problem(name)
+    {
+        d.error_at(
+            &attr("name"),
+            "Invalid sink name",
+            format!(
+                "The sink name {name:?} {problem}. It becomes the name of the S3 archive \
                      bucket, which must be globally unique."
-                ),
-            );
-        }
+            ),
+        );
     }
-    if let Some(tls) = config.get("minimum_tls_version").as_str() {
-        if !desired::TLS_VERSIONS.contains(&tls) {
-            d.error_at(
-                &attr("minimum_tls_version"),
-                format!("{}: unsupported minimum TLS version", ids::S3_TLS_ONLY),
-                format!(
-                    "minimum_tls_version is {tls:?}; use \"1.2\" (the default) or \"1.3\". Older \
+    if let Some(tls) = config.get("minimum_tls_version").as_str()
+        && !desired::TLS_VERSIONS.contains(&tls)
+    {
+        d.error_at(
+            &attr("minimum_tls_version"),
+            format!("{}: unsupported minimum TLS version", ids::S3_TLS_ONLY),
+            format!(
+                "minimum_tls_version is {tls:?}; use \"1.2\" (the default) or \"1.3\". Older \
                      versions have known weaknesses and are never accepted for PHI."
-                ),
-            );
-        }
+            ),
+        );
     }
     d
 }
@@ -252,7 +252,9 @@ impl AuditLogSink {
         let mut violations = phi_policy::checks::audit_log_sink::check(&cfg, &pctx, policy);
         let key_path = vec!["kms_key_arn".to_owned()];
         match config.get("kms_key_arn") {
-            Value::String(arn) if !violations.iter().any(|v| v.control.id == ids::KMS_KEY_ARN) => {
+            // A key already refused from its ARN (wrong form, region or
+            // account) is not looked up: the answer could only be "not found".
+            Value::String(arn) if !violations.iter().any(|v| v.path == key_path) => {
                 if at_apply {
                     ctx.keys.forget(arn);
                 }

@@ -1,0 +1,116 @@
+//! Every root under examples/ runs against the real provider and moto, and
+//! its documented outcome is asserted, so the examples cannot rot.
+
+use phi_acceptance::aws::{clients, create_cmk};
+use phi_acceptance::{Moto, Workdir};
+
+/// (example, control, argument line the error must point at)
+const REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "refusals/short-retention",
+        "PHI-LOG-001",
+        "retention_days = 90",
+    ),
+    ("refusals/key-in-other-region", "PHI-KMS-006", "kms_key_arn"),
+    ("refusals/aws-managed-key", "PHI-KMS-002", "kms_key_arn"),
+    ("refusals/aws-managed-key", "PHI-KMS-001", "kms_key_arn"),
+    (
+        "refusals/governance-mode",
+        "PHI-AUD-001",
+        "object_lock_mode",
+    ),
+    ("refusals/unapproved-region", "PHI-REG-001", "region"),
+];
+
+fn takes_key(wd: &Workdir) -> bool {
+    std::fs::read_to_string(wd.path().join("main.tf"))
+        .unwrap()
+        .contains("variable \"audit_key_arn\"")
+}
+
+#[tokio::test]
+async fn each_refusal_example_produces_exactly_its_refusal() {
+    let moto = Moto::start().unwrap();
+    let aws = clients(&moto, "eu-central-1").await;
+    let key = create_cmk(&aws, true).await;
+    for (example, control, line_text) in REFUSALS {
+        let wd = Workdir::new(&moto);
+        wd.copy_example(example);
+        let vars: Vec<(&str, &str)> = if takes_key(&wd) {
+            vec![("audit_key_arn", key.as_str())]
+        } else {
+            vec![]
+        };
+        let plan = wd.plan(&vars);
+        assert_eq!(
+            plan.code,
+            1,
+            "{example} was not refused:\n{}",
+            plan.combined()
+        );
+        plan.assert_contains(&format!("Error: {control}"));
+        let source = std::fs::read_to_string(wd.path().join("main.tf")).unwrap();
+        let line = source
+            .lines()
+            .position(|l| l.contains(line_text))
+            .map(|i| i + 1)
+            .unwrap();
+        plan.assert_contains(&format!("on main.tf line {line}"));
+        // Exactly the documented refusals, nothing else.
+        let errors = plan.combined().matches("Error: PHI-").count();
+        let expected = REFUSALS.iter().filter(|(e, _, _)| e == example).count();
+        assert_eq!(errors, expected, "{example}:\n{}", plan.combined());
+    }
+    assert!(
+        aws.s3
+            .list_buckets()
+            .send()
+            .await
+            .unwrap()
+            .buckets()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_compliant_example_applies_and_replans_empty() {
+    let moto = Moto::start().unwrap();
+    let aws = clients(&moto, "eu-central-1").await;
+    let key = create_cmk(&aws, true).await;
+    let wd = Workdir::new(&moto);
+    wd.copy_example("audit-sink");
+    let vars = [("audit_key_arn", key.as_str())];
+    wd.apply(&vars).assert_success();
+    assert_eq!(wd.plan(&vars).code, 0);
+    wd.destroy(&vars).assert_success();
+    assert!(
+        aws.s3
+            .list_buckets()
+            .send()
+            .await
+            .unwrap()
+            .buckets()
+            .is_empty()
+    );
+}
+
+#[test]
+fn every_example_is_listed_in_the_examples_readme() {
+    let root = phi_acceptance::repo_root().join("examples");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut roots = vec!["audit-sink".to_owned()];
+    for entry in std::fs::read_dir(root.join("refusals")).unwrap() {
+        roots.push(format!(
+            "refusals/{}",
+            entry.unwrap().file_name().to_string_lossy()
+        ));
+    }
+    for r in roots {
+        assert!(
+            readme.contains(&format!("`{r}/`")),
+            "{r} missing from examples/README.md"
+        );
+        let tested = r == "audit-sink" || REFUSALS.iter().any(|(e, _, _)| *e == r);
+        assert!(tested, "{r} has no asserted outcome in this test");
+    }
+}
