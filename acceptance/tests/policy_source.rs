@@ -69,7 +69,7 @@ async fn a_provider_block_cannot_carry_a_policy() {
 async fn an_invalid_policy_file_stops_the_run_with_its_location() {
     let (moto, key) = setup().await;
     let mut wd = Workdir::new(&moto);
-    wd.write("main.tf", &CONFIG);
+    wd.write("main.tf", CONFIG);
     let policy = wd.path().join("phi-policy.hcl");
     std::fs::write(&policy, "audit {\n  retention_min_days = 30\n}\n").unwrap();
     wd.env("PHI_POLICY_FILE", policy.to_str().unwrap());
