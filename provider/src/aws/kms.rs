@@ -145,3 +145,139 @@ pub fn facts_from(m: &KeyMetadata, rotation: Rotation) -> KeyFacts {
         rotation_period_days: period_days,
     }
 }
+
+/// Branches the emulator cannot reach: it reports `alias/aws/*` keys as
+/// customer-managed and never returns a rotation period. These responses are
+/// what KMS returns for such keys, built through the SDK's own types and
+/// mapped and checked exactly as at plan time.
+#[cfg(test)]
+mod tests {
+    use aws_sdk_kms::types::{
+        KeyManagerType, KeySpec, KeyState, KeyUsageType, MultiRegionConfiguration, MultiRegionKey,
+        MultiRegionKeyType, OriginType,
+    };
+    use phi_policy::{Context, Policy, ids};
+
+    use super::*;
+
+    const ARN: &str =
+        "arn:aws:kms:eu-central-1:111122223333:key/0b1f2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
+
+    /// DescribeKey of `alias/aws/s3` in a real account.
+    fn aws_managed_s3_key() -> KeyMetadata {
+        KeyMetadata::builder()
+            .aws_account_id("111122223333")
+            .key_id("0b1f2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d")
+            .arn(ARN)
+            .description("Default key that protects my S3 objects when no other key is defined")
+            .enabled(true)
+            .key_usage(KeyUsageType::EncryptDecrypt)
+            .key_state(KeyState::Enabled)
+            .origin(OriginType::AwsKms)
+            .key_manager(KeyManagerType::Aws)
+            .key_spec(KeySpec::SymmetricDefault)
+            .multi_region(false)
+            .build()
+            .unwrap()
+    }
+
+    fn customer_key() -> aws_sdk_kms::types::builders::KeyMetadataBuilder {
+        KeyMetadata::builder()
+            .key_id("0b1f2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d")
+            .arn(ARN)
+            .enabled(true)
+            .key_usage(KeyUsageType::EncryptDecrypt)
+            .key_state(KeyState::Enabled)
+            .origin(OriginType::AwsKms)
+            .key_manager(KeyManagerType::Customer)
+            .key_spec(KeySpec::SymmetricDefault)
+    }
+
+    fn check(m: &KeyMetadata, rotation: Rotation) -> Vec<&'static str> {
+        let ctx = Context {
+            region: "eu-central-1".into(),
+            account_id: Some("111122223333".into()),
+        };
+        phi_policy::kms::check_key_facts(
+            &facts_from(m, rotation),
+            &ctx,
+            &Policy::baseline(),
+            &["kms_key_arn".to_owned()],
+        )
+        .iter()
+        .map(|v| v.control.id)
+        .collect()
+    }
+
+    const ROTATING: Rotation = Rotation::Known {
+        enabled: true,
+        period_days: Some(365),
+    };
+
+    #[test]
+    fn aws_managed_key_is_refused() {
+        assert_eq!(
+            check(&aws_managed_s3_key(), ROTATING),
+            [ids::KMS_CUSTOMER_MANAGED]
+        );
+    }
+
+    #[test]
+    fn rotation_period_longer_than_policy_is_refused() {
+        let key = customer_key().build().unwrap();
+        assert!(check(&key, ROTATING).is_empty());
+        let slow = Rotation::Known {
+            enabled: true,
+            period_days: Some(730),
+        };
+        assert_eq!(check(&key, slow), [ids::KMS_ROTATION]);
+    }
+
+    #[test]
+    fn imported_key_material_is_refused() {
+        let key = customer_key().origin(OriginType::External).build().unwrap();
+        assert_eq!(check(&key, ROTATING), [ids::KMS_ORIGIN]);
+    }
+
+    #[test]
+    fn multi_region_replica_outside_approved_regions_is_refused() {
+        let key = customer_key()
+            .multi_region(true)
+            .multi_region_configuration(
+                MultiRegionConfiguration::builder()
+                    .multi_region_key_type(MultiRegionKeyType::Primary)
+                    .primary_key(
+                        MultiRegionKey::builder()
+                            .arn(ARN)
+                            .region("eu-central-1")
+                            .build(),
+                    )
+                    .replica_keys(
+                        MultiRegionKey::builder()
+                            .arn(ARN.replace("eu-central-1", "ap-southeast-2"))
+                            .region("ap-southeast-2")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        let facts = facts_from(&key, ROTATING);
+        assert_eq!(
+            facts.multi_region_regions,
+            ["eu-central-1", "ap-southeast-2"]
+        );
+        assert_eq!(check(&key, ROTATING), [ids::KMS_MULTI_REGION]);
+    }
+
+    #[test]
+    fn missing_usage_is_inferred_only_for_encryption_keys() {
+        let mut key = customer_key().build().unwrap();
+        key.key_usage = None;
+        assert_eq!(facts_from(&key, ROTATING).key_usage, "");
+        key.encryption_algorithms = Some(vec![
+            aws_sdk_kms::types::EncryptionAlgorithmSpec::SymmetricDefault,
+        ]);
+        assert_eq!(facts_from(&key, ROTATING).key_usage, "ENCRYPT_DECRYPT");
+    }
+}
