@@ -14,6 +14,18 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_logging();
+    // A bug must never show Terraform users a Rust backtrace: one line on
+    // stderr, which Terraform reports as a plugin crash.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "terraform-provider-phi hit an internal error{location}; please report it with the \
+             Terraform command you ran"
+        );
+    }));
     let cookie = std::env::var(handshake::MAGIC_COOKIE_KEY).ok();
     if let Err(e) = handshake::check_cookie(cookie.as_deref()) {
         eprintln!("{e}");

@@ -272,3 +272,77 @@ fn refuses_to_start_without_a_client_certificate() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PLUGIN_CLIENT_CERT"));
 }
+
+fn msgpack_object(pairs: &[(&str, rmpv::Value)]) -> Vec<u8> {
+    let map = rmpv::Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (rmpv::Value::from(*k), v.clone()))
+            .collect(),
+    );
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &map).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_work_before_it_touches_aws() {
+    let id = client_identity();
+    let plugin = start_plugin(&id);
+    let mut client = connect(&plugin, Some(&id)).await.unwrap();
+    let config = msgpack_object(&[
+        ("region", "eu-central-1".into()),
+        ("profile", rmpv::Value::Nil),
+    ]);
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: config,
+                json: vec![],
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        configured.diagnostics.is_empty(),
+        "{:?}",
+        configured.diagnostics
+    );
+    client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap();
+    let planned = msgpack_object(&[
+        ("name", "acme-audit".into()),
+        (
+            "kms_key_arn",
+            "arn:aws:kms:eu-central-1:123456789012:key/k".into(),
+        ),
+        ("retention_days", 2192.into()),
+    ]);
+    let started = std::time::Instant::now();
+    let applied = client
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: "phi_audit_log_sink".into(),
+            prior_state: None,
+            planned_state: Some(pb::DynamicValue {
+                msgpack: planned.clone(),
+                json: vec![],
+            }),
+            config: Some(pb::DynamicValue {
+                msgpack: planned,
+                json: vec![],
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let diag = &applied.diagnostics[0];
+    assert_eq!(diag.summary, "Interrupted");
+    assert!(diag.detail.contains("nothing was changed"));
+}

@@ -23,6 +23,17 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
         planned,
         config,
     } = request;
+    if ctx.cancelled().is_cancelled() {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Interrupted",
+            "Terraform was interrupted before this change started; nothing was changed.",
+        );
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    }
     if planned.is_null() {
         return destroy(prior, ctx).await;
     }
@@ -71,16 +82,6 @@ async fn create(
     mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
-    if ctx.cancelled().is_cancelled() {
-        d.error(
-            "Interrupted",
-            "Terraform was interrupted before the sink was created; nothing was created.",
-        );
-        return ApplyResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        };
-    }
     if let Err(e) = converge::create_bucket(&ctx.clients, &desired).await {
         let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
             "A bucket with this name already exists in this account. Import it with \
