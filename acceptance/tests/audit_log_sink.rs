@@ -37,6 +37,17 @@ async fn env() -> Env {
     Env { moto, aws, key }
 }
 
+/// The body of a compliant sink that uses the test key.
+const COMPLIANT: &str = "  kms_key_arn = var.key\n  retention_days = 2192";
+
+/// A compliant sink named `name`, applied; returns its root.
+fn applied_sink(e: &Env, name: &str) -> Workdir {
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &sink(name, COMPLIANT));
+    wd.apply(&[("key", e.key.as_str())]).assert_success();
+    wd
+}
+
 /// The line of `needle` in `text`, 1-based.
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
@@ -157,16 +168,8 @@ async fn compliant_sink_applies_with_every_setting_confirmed_by_the_sdk() {
 #[tokio::test]
 async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() {
     let e = env().await;
-    let wd = Workdir::new(&e.moto);
-    wd.write(
-        "main.tf",
-        &sink(
-            "acme-drift",
-            "  kms_key_arn = var.key\n  retention_days = 2192",
-        ),
-    );
+    let wd = applied_sink(&e, "acme-drift");
     let vars = [("key", e.key.as_str())];
-    wd.apply(&vars).assert_success();
 
     e.aws
         .s3
@@ -359,16 +362,8 @@ async fn a_failed_step_leaves_a_tainted_sink_not_a_silent_one() {
 #[tokio::test]
 async fn destroy_refuses_while_locked_records_exist() {
     let e = env().await;
-    let wd = Workdir::new(&e.moto);
-    wd.write(
-        "main.tf",
-        &sink(
-            "acme-records",
-            "  kms_key_arn = var.key\n  retention_days = 2192",
-        ),
-    );
+    let wd = applied_sink(&e, "acme-records");
     let vars = [("key", e.key.as_str())];
-    wd.apply(&vars).assert_success();
     // moto evaluates the TLS deny statements without their conditions, so
     // write the record with the policy lifted (see CONTROLS.md §4).
     e.aws
@@ -410,16 +405,8 @@ async fn destroy_refuses_while_locked_records_exist() {
 #[tokio::test]
 async fn a_sink_deleted_outside_terraform_leaves_state_and_is_recreated() {
     let e = env().await;
-    let wd = Workdir::new(&e.moto);
-    wd.write(
-        "main.tf",
-        &sink(
-            "acme-gone",
-            "  kms_key_arn = var.key\n  retention_days = 2192",
-        ),
-    );
+    let wd = applied_sink(&e, "acme-gone");
     let vars = [("key", e.key.as_str())];
-    wd.apply(&vars).assert_success();
     e.aws
         .logs
         .delete_log_group()

@@ -173,6 +173,18 @@ async fn connect(
     Ok(ProviderClient::new(channel))
 }
 
+/// Connects and asks for the schema; any failure (TLS or gRPC) is an error.
+async fn schema_call(
+    plugin: &Plugin,
+    identity: Option<&ClientIdentity>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut client = connect(plugin, identity).await?;
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn terraform_client_with_pinned_certificate_gets_the_schema() {
     let id = client_identity();
@@ -201,16 +213,8 @@ async fn terraform_client_with_pinned_certificate_gets_the_schema() {
 async fn client_without_certificate_is_refused() {
     let id = client_identity();
     let plugin = start_plugin(&id);
-    let outcome = async {
-        let mut client = connect(&plugin, None).await?;
-        client
-            .get_provider_schema(pb::get_provider_schema::Request {})
-            .await?;
-        Ok::<_, Box<dyn std::error::Error>>(())
-    }
-    .await;
     assert!(
-        outcome.is_err(),
+        schema_call(&plugin, None).await.is_err(),
         "a client without a certificate was served"
     );
 }
@@ -220,16 +224,8 @@ async fn client_with_another_certificate_is_refused() {
     let announced = client_identity();
     let intruder = client_identity();
     let plugin = start_plugin(&announced);
-    let outcome = async {
-        let mut client = connect(&plugin, Some(&intruder)).await?;
-        client
-            .get_provider_schema(pb::get_provider_schema::Request {})
-            .await?;
-        Ok::<_, Box<dyn std::error::Error>>(())
-    }
-    .await;
     assert!(
-        outcome.is_err(),
+        schema_call(&plugin, Some(&intruder)).await.is_err(),
         "a client with a different certificate was served"
     );
 }
