@@ -534,3 +534,48 @@ async fn import_adopts_a_sink_and_the_next_plan_lists_what_must_change() {
     assert_eq!(retention.mode(), Some(&ObjectLockRetentionMode::Compliance));
     assert_eq!(retention.days(), Some(2192));
 }
+
+#[tokio::test]
+async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() {
+    let e = env().await;
+    let disabled = create_cmk(&e.aws, true).await;
+    let key_id = disabled.rsplit('/').next().unwrap();
+    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    // terraform_data's output is unknown until apply, like the ARN of a key
+    // created in the same run.
+    let config = format!(
+        "{PROVIDER}\nvariable \"key\" {{\n  type = string\n}}\n\nresource \"terraform_data\" \"key\" {{\n  input = var.key\n}}\n\nresource \"phi_audit_log_sink\" \"main\" {{\n  name           = \"acme-later\"\n  kms_key_arn    = terraform_data.key.output\n  retention_days = 2192\n}}\n"
+    );
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    let plan = wd.plan(&[("key", &disabled)]);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("KMS key will be verified at apply");
+    wd.apply(&[("key", &disabled)])
+        .assert_failure()
+        .assert_contains("Error: PHI-KMS-003");
+    assert!(
+        e.aws
+            .s3
+            .list_buckets()
+            .send()
+            .await
+            .unwrap()
+            .buckets()
+            .is_empty(),
+        "nothing may be created with a non-compliant key"
+    );
+    let state = wd.state_json();
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap();
+    assert!(
+        resources.iter().all(|r| r["type"] != "phi_audit_log_sink"),
+        "{state}"
+    );
+
+    // The same run with a compliant key goes through.
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    wd.apply(&[("key", &e.key)]).assert_success();
+}
