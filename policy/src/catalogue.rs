@@ -34,6 +34,8 @@ pub enum Enforcement {
     Api,
     /// About the policy document itself.
     Policy,
+    /// Reported by phi-lint, before any plan.
+    Lint,
 }
 
 impl fmt::Display for Enforcement {
@@ -49,6 +51,7 @@ impl fmt::Display for Enforcement {
                 "refused at plan time after inspecting the AWS resource, and checked again at the start of apply"
             }
             Enforcement::Policy => "checked whenever the policy is evaluated",
+            Enforcement::Lint => "reported by phi-lint on the Terraform source, before any plan",
         })
     }
 }
@@ -94,6 +97,8 @@ pub mod ids {
     pub const S3_VERSIONING: &str = "PHI-S3-005";
     pub const TAGS_REQUIRED: &str = "PHI-TAG-001";
     pub const EXCEPTION_VALID: &str = "PHI-EXC-001";
+    pub const LINT_UNVERIFIABLE: &str = "PHI-LNT-001";
+    pub const LINT_PARSE_ERROR: &str = "PHI-LNT-002";
 }
 
 const SINK: &[&str] = &["phi_audit_log_sink"];
@@ -407,6 +412,35 @@ static CONTROLS: &[Control] = &[
         resources: ALL,
         enforcement: Enforcement::Policy,
     },
+    Control {
+        id: ids::LINT_UNVERIFIABLE,
+        title: "Value could not be verified statically",
+        hipaa: &["164.308(a)(1)(ii)(B)"],
+        gdpr: &["Art. 25"],
+        severity: Severity::Medium,
+        rationale: "A value that depends on a data source, another resource or a missing input \
+            cannot be checked before a plan. phi-lint never guesses: it neither passes it silently \
+            nor reports it as a violation, but says what it could not verify. The provider checks \
+            it again at plan or apply.",
+        remediation: "Give the value a literal, a variable default or a tfvars value where you can; \
+            otherwise rely on the provider's plan-time refusal, or suppress this finding with a \
+            reason, an owner and an expiry date.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
+    Control {
+        id: ids::LINT_PARSE_ERROR,
+        title: "Terraform file does not parse",
+        hipaa: &["164.308(a)(8)"],
+        gdpr: &["Art. 32(1)(d)"],
+        severity: Severity::High,
+        rationale: "A file that cannot be parsed cannot be checked; every other file is still \
+            checked, but nothing in this one is verified.",
+        remediation: "Fix the syntax error at the reported line and column (`terraform validate` \
+            shows the same error).",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
 ];
 
 /// Every control, in catalogue order.
@@ -481,9 +515,11 @@ mod tests {
             ids::S3_VERSIONING,
             ids::TAGS_REQUIRED,
             ids::EXCEPTION_VALID,
+            ids::LINT_UNVERIFIABLE,
+            ids::LINT_PARSE_ERROR,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 23);
+        assert_eq!(controls().len(), 25);
     }
 }

@@ -1,0 +1,158 @@
+//! phi-lint as CI runs it: the real binary on fixture directories, asserting
+//! exit codes, controls, and exact locations.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn lint(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_phi-lint"))
+        .args(["--format", "json"])
+        .args(args)
+        .env_remove("PHI_POLICY_FILE")
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), json)
+}
+
+fn controls_at(json: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn compliant_code_exits_zero_with_no_findings() {
+    let (code, json) = lint(&[fixture("compliant").to_str().unwrap()]);
+    assert_eq!(code, 0, "{json}");
+    assert!(json["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn every_violation_is_reported_at_its_value() {
+    let (code, json) = lint(&[fixture("violations").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let found = controls_at(&json);
+    for expected in [
+        ("PHI-REG-001", 2, 12),
+        ("PHI-KMS-001", 7, 22),
+        ("PHI-KMS-002", 7, 22),
+        ("PHI-LOG-001", 8, 22),
+        ("PHI-AUD-001", 9, 22),
+    ] {
+        let e = (expected.0.to_owned(), expected.1, expected.2);
+        assert!(found.contains(&e), "missing {e:?} in {found:?}");
+    }
+    assert_eq!(found.len(), 5, "{found:?}");
+}
+
+#[test]
+fn unknown_values_are_their_own_finding_never_a_violation() {
+    let (code, json) = lint(&[fixture("unknown").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let found = controls_at(&json);
+    assert_eq!(
+        found,
+        [
+            ("PHI-LNT-001".to_owned(), 6, 12),
+            ("PHI-LNT-001".to_owned(), 11, 20)
+        ]
+    );
+    let messages: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(messages[0].contains("`var.region`"), "{messages:?}");
+    assert!(messages[1].contains("`kms_key_arn = data.aws_kms_key.audit.arn`"));
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_a_located_finding_and_the_rest_is_checked() {
+    let (code, json) = lint(&[fixture("broken").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{json}");
+    assert_eq!(findings[0]["control"], "PHI-LNT-002");
+    assert!(
+        findings[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("broken/main.tf")
+    );
+    assert_eq!(findings[0]["line"], 3);
+    // ok.tf in the same directory was parsed and is clean.
+}
+
+#[test]
+fn usage_errors_and_bad_policies_exit_two() {
+    let out = Command::new(env!("CARGO_BIN_EXE_phi-lint"))
+        .arg("/nonexistent/dir")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.hcl");
+    std::fs::write(&policy, "audit {\n  retention_min_days = 1\n}\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_phi-lint"))
+        .args([
+            "--policy",
+            policy.to_str().unwrap(),
+            fixture("compliant").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("p.hcl:2:24"));
+}
+
+#[test]
+fn text_output_shows_the_source_line_with_a_caret() {
+    let out = Command::new(env!("CARGO_BIN_EXE_phi-lint"))
+        .arg(fixture("violations"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("main.tf:8:22: high[PHI-LOG-001]"), "{text}");
+    assert!(
+        text.contains("  8 |   retention_days   = 90\n    |                      ^\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("5 findings.\n"));
+}
+
+#[test]
+fn rules_and_explain_come_from_the_catalogue() {
+    let out = Command::new(env!("CARGO_BIN_EXE_phi-lint"))
+        .arg("rules")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        phi_policy::controls().len()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_phi-lint"))
+        .args(["explain", "phi-log-001"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!--"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("# PHI-LOG-001"));
+}
