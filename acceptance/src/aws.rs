@@ -65,3 +65,17 @@ pub async fn create_cmk(clients: &Clients, rotation: bool) -> String {
     }
     arn
 }
+
+/// Names of every bucket in the emulator, to prove what was (not) created.
+pub async fn bucket_names(clients: &Clients) -> Vec<String> {
+    clients
+        .s3
+        .list_buckets()
+        .send()
+        .await
+        .expect("ListBuckets")
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect()
+}

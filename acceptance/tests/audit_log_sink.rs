@@ -3,7 +3,7 @@
 //! AWS SDK.
 
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode, ServerSideEncryption};
-use phi_acceptance::aws::{Clients, clients, create_cmk};
+use phi_acceptance::aws::{Clients, bucket_names, clients, create_cmk};
 use phi_acceptance::{Moto, Workdir};
 
 const PROVIDER: &str = r#"
@@ -301,16 +301,7 @@ async fn key_checks_that_need_kms_run_at_plan() {
         .assert_failure()
         .assert_contains("Error: PHI-KMS-007");
     // Nothing was created by any refused plan.
-    assert!(
-        e.aws
-            .s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .is_empty()
-    );
+    assert!(bucket_names(&e.aws).await.is_empty());
 }
 
 #[tokio::test]
@@ -555,14 +546,7 @@ async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() 
         .assert_failure()
         .assert_contains("Error: PHI-KMS-003");
     assert!(
-        e.aws
-            .s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .is_empty(),
+        bucket_names(&e.aws).await.is_empty(),
         "nothing may be created with a non-compliant key"
     );
     let state = wd.state_json();

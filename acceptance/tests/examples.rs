@@ -1,7 +1,7 @@
 //! Every root under examples/ runs against the real provider and moto, and
 //! its documented outcome is asserted, so the examples cannot rot.
 
-use phi_acceptance::aws::{clients, create_cmk};
+use phi_acceptance::aws::{bucket_names, clients, create_cmk};
 use phi_acceptance::{Moto, Workdir};
 
 /// (example, control, argument line the error must point at)
@@ -61,15 +61,7 @@ async fn each_refusal_example_produces_exactly_its_refusal() {
         let expected = REFUSALS.iter().filter(|(e, _, _)| e == example).count();
         assert_eq!(errors, expected, "{example}:\n{}", plan.combined());
     }
-    assert!(
-        aws.s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .is_empty()
-    );
+    assert!(bucket_names(&aws).await.is_empty());
 }
 
 #[tokio::test]
@@ -83,15 +75,7 @@ async fn the_compliant_example_applies_and_replans_empty() {
     wd.apply(&vars).assert_success();
     assert_eq!(wd.plan(&vars).code, 0);
     wd.destroy(&vars).assert_success();
-    assert!(
-        aws.s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .is_empty()
-    );
+    assert!(bucket_names(&aws).await.is_empty());
 }
 
 #[test]

@@ -90,6 +90,20 @@ pub fn parse_key_arn(value: &str) -> Result<KeyArn, KeyRefError> {
     })
 }
 
+/// PHI-KMS-006 when the resource's region is known and the key is elsewhere.
+fn other_region(arn: &KeyArn, ctx: &Context, path: &[&str]) -> Option<Violation> {
+    (!ctx.region.is_empty() && arn.region != ctx.region).then(|| {
+        Violation::new(
+            ids::KMS_SAME_REGION,
+            path,
+            format!(
+                "The key is in {}, but this resource is in {}.",
+                arn.region, ctx.region
+            ),
+        )
+    })
+}
+
 /// Static checks on the configured key reference.
 pub fn check_key_reference(
     value: &str,
@@ -120,17 +134,7 @@ pub fn check_key_reference(
             format!("{value:?} is not accepted: {e}."),
         )],
         Ok(arn) => {
-            let mut out = Vec::new();
-            if !ctx.region.is_empty() && arn.region != ctx.region {
-                out.push(Violation::new(
-                    ids::KMS_SAME_REGION,
-                    &p,
-                    format!(
-                        "The key is in {}, but this resource is in {}.",
-                        arn.region, ctx.region
-                    ),
-                ));
-            }
+            let mut out: Vec<Violation> = other_region(&arn, ctx, &p).into_iter().collect();
             let allowed = policy.allowed_accounts().contains(&arn.account);
             if let Some(account) = &ctx.account_id
                 && arn.account != *account
@@ -261,18 +265,8 @@ pub fn check_key_facts(
     }
     // The ARN DescribeKey returns settles region and account even when the
     // configuration named the key some other way.
-    if let Ok(arn) = parse_key_arn(&facts.arn)
-        && !ctx.region.is_empty()
-        && arn.region != ctx.region
-    {
-        out.push(Violation::new(
-            ids::KMS_SAME_REGION,
-            &p,
-            format!(
-                "The key is in {}, but this resource is in {}.",
-                arn.region, ctx.region
-            ),
-        ));
+    if let Ok(arn) = parse_key_arn(&facts.arn) {
+        out.extend(other_region(&arn, ctx, &p));
     }
     out
 }
