@@ -89,7 +89,7 @@ fn a_file_that_does_not_parse_is_a_located_finding_and_the_rest_is_checked() {
     let (code, json) = lint(&[fixture("broken").to_str().unwrap()]);
     assert_eq!(code, 1);
     let findings = json["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 1, "{json}");
+    assert_eq!(findings.len(), 2, "{json}");
     assert_eq!(findings[0]["control"], "PHI-LNT-002");
     assert!(
         findings[0]["file"]
@@ -98,7 +98,14 @@ fn a_file_that_does_not_parse_is_a_located_finding_and_the_rest_is_checked() {
             .ends_with("broken/main.tf")
     );
     assert_eq!(findings[0]["line"], 3);
-    // ok.tf in the same directory was parsed and is clean.
+    // ok.tf beside it was still parsed and checked.
+    assert_eq!(findings[1]["control"], "PHI-LOG-001");
+    assert!(
+        findings[1]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("broken/ok.tf")
+    );
 }
 
 #[test]
