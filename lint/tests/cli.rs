@@ -163,3 +163,48 @@ fn rules_and_explain_come_from_the_catalogue() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!--"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("# PHI-LOG-001"));
 }
+
+#[test]
+fn raw_resources_from_the_policy_list_are_refused() {
+    let (code, json) = lint(&[fixture("raw").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        controls_at(&json),
+        [
+            ("PHI-LNT-003".to_owned(), 1, 1),
+            ("PHI-LNT-003".to_owned(), 5, 1)
+        ]
+    );
+}
+
+#[test]
+fn module_sources_must_be_approved_and_pinned() {
+    let dir = fixture("modules");
+    let policy = dir.join("phi-policy.hcl");
+    let (code, json) = lint(&[
+        "--policy",
+        policy.to_str().unwrap(),
+        dir.join("main.tf").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|(c, _, _)| c == "PHI-LNT-004"));
+    assert_eq!(found[0].1, 10);
+    assert!(found[0].2.contains("ref=main is a moving branch"));
+    assert_eq!(found[1].1, 14);
+    assert!(found[1].2.contains("not in the policy's approved_modules"));
+    assert_eq!(found[2].1, 14);
+    assert!(found[2].2.contains("\"~> 4.0\" is a range"));
+}

@@ -99,6 +99,8 @@ pub mod ids {
     pub const EXCEPTION_VALID: &str = "PHI-EXC-001";
     pub const LINT_UNVERIFIABLE: &str = "PHI-LNT-001";
     pub const LINT_PARSE_ERROR: &str = "PHI-LNT-002";
+    pub const LINT_RAW_RESOURCE: &str = "PHI-LNT-003";
+    pub const LINT_MODULE_SOURCE: &str = "PHI-LNT-004";
 }
 
 const SINK: &[&str] = &["phi_audit_log_sink"];
@@ -441,6 +443,33 @@ static CONTROLS: &[Control] = &[
         resources: ALL,
         enforcement: Enforcement::Lint,
     },
+    Control {
+        id: ids::LINT_RAW_RESOURCE,
+        title: "Raw AWS resource bypasses the compliant resources",
+        hipaa: &["164.312(a)(2)(iv)", "164.312(e)(1)", "164.308(a)(1)(ii)(B)"],
+        gdpr: &["Art. 25", "Art. 32"],
+        severity: Severity::High,
+        rationale: "A raw `aws_s3_bucket`, `aws_db_instance` or `aws_cloudwatch_log_group` can hold \
+            PHI without any of the controls the phi resources enforce by construction; nothing \
+            refuses it at plan time.",
+        remediation: "Use `phi_bucket`, `phi_database` or `phi_audit_log_sink` (or the approved \
+            modules that wrap them). The policy's `raw_resource_types` lists what is refused.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
+    Control {
+        id: ids::LINT_MODULE_SOURCE,
+        title: "Module source approved and pinned",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.308(a)(8)"],
+        gdpr: &["Art. 25", "Art. 32(1)(d)"],
+        severity: Severity::High,
+        rationale: "A module from an unreviewed source, or a floating version of a reviewed one, \
+            can change what is deployed without anyone reviewing the change.",
+        remediation: "Use a module source the policy's `approved_modules` lists, pinned: an exact \
+            `version` for registry modules, `?ref=<tag or commit>` for git sources.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
 ];
 
 /// Every control, in catalogue order.
@@ -517,9 +546,11 @@ mod tests {
             ids::EXCEPTION_VALID,
             ids::LINT_UNVERIFIABLE,
             ids::LINT_PARSE_ERROR,
+            ids::LINT_RAW_RESOURCE,
+            ids::LINT_MODULE_SOURCE,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 25);
+        assert_eq!(controls().len(), 27);
     }
 }

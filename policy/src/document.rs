@@ -34,8 +34,20 @@ pub struct Policy {
     required_tags: Vec<String>,
     approved_modules: Vec<String>,
     unsuppressible: Vec<String>,
+    raw_resource_types: Vec<String>,
     exceptions: Vec<Exception>,
 }
+
+/// Resource types that would hold or protect PHI without the controls the
+/// phi resources enforce (globs over the type name).
+pub const BASELINE_RAW_RESOURCE_TYPES: &[&str] = &[
+    "aws_s3_bucket",
+    "aws_s3_bucket_*",
+    "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_cloudwatch_log_group",
+];
 
 /// One problem in a policy file, at a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +109,10 @@ impl Policy {
             required_tags: Vec::new(),
             approved_modules: vec!["./modules/*".to_owned(), "../modules/*".to_owned()],
             unsuppressible: Vec::new(),
+            raw_resource_types: BASELINE_RAW_RESOURCE_TYPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             exceptions: Vec::new(),
         }
     }
@@ -162,6 +178,14 @@ impl Policy {
     pub fn unsuppressible(&self) -> &[String] {
         &self.unsuppressible
     }
+    pub fn raw_resource_types(&self) -> &[String] {
+        &self.raw_resource_types
+    }
+    pub fn is_raw_resource(&self, resource_type: &str) -> bool {
+        self.raw_resource_types
+            .iter()
+            .any(|p| crate::exceptions::glob_match(p, resource_type))
+    }
     pub fn exceptions(&self) -> &[Exception] {
         &self.exceptions
     }
@@ -208,6 +232,27 @@ impl Reader<'_> {
                     self.policy.approved_modules = v;
                 }
             }
+            "raw_resource_types" => {
+                if let Some(v) = self.strings(a) {
+                    let missing: Vec<&str> = BASELINE_RAW_RESOURCE_TYPES
+                        .iter()
+                        .copied()
+                        .filter(|b| !v.iter().any(|x| x == b))
+                        .collect();
+                    if missing.is_empty() {
+                        self.policy.raw_resource_types = v;
+                    } else {
+                        self.problem(
+                            a.value.span(),
+                            format!(
+                                "raw_resource_types drops {} from the baseline; a policy may only \
+                                 add types. Record an `exception \"PHI-LNT-003\"` block instead.",
+                                missing.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
             "unsuppressible" => {
                 if let Some(v) = self.strings(a) {
                     for id in &v {
@@ -222,7 +267,8 @@ impl Reader<'_> {
                 a.key.span(),
                 format!(
                     "unknown attribute `{other}`; expected required_tags, approved_modules, \
-                     unsuppressible, or a regions, audit, kms or exception block"
+                     unsuppressible, raw_resource_types, or a regions, audit, kms or exception \
+                     block"
                 ),
             ),
         }
@@ -684,6 +730,20 @@ exception "PHI-LOG-001" {
         let p = problems("exception \"PHI-LOG-001\" {\n  scope = \"phi_audit_log_sink.x\"\n}\n");
         assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[0].2.contains("no `owner`"));
+    }
+
+    #[test]
+    fn raw_resource_types_may_only_grow() {
+        let p = Policy::parse(
+            "raw_resource_types = [\"aws_s3_bucket\", \"aws_s3_bucket_*\", \"aws_db_instance\", \"aws_rds_cluster\", \"aws_rds_cluster_instance\", \"aws_cloudwatch_log_group\", \"aws_dynamodb_table\"]\n",
+            "p",
+        )
+        .unwrap();
+        assert!(p.is_raw_resource("aws_dynamodb_table"));
+        assert!(p.is_raw_resource("aws_s3_bucket_policy"));
+        assert!(!p.is_raw_resource("aws_iam_role"));
+        let e = problems("raw_resource_types = [\"aws_s3_bucket\"]\n");
+        assert!(e[0].2.contains("drops aws_s3_bucket_*"), "{}", e[0].2);
     }
 
     #[test]

@@ -1,0 +1,172 @@
+//! PHI-LNT-004: every `module` block's source is approved by the policy and
+//! pinned. Local paths are allowed: their files are linted themselves.
+
+use hcl_edit::Span;
+use hcl_edit::structure::{Block, Body};
+use phi_policy::exceptions::glob_match;
+use phi_policy::{Policy, ids};
+
+use super::literal::{Known, read};
+use crate::finding::Finding;
+use crate::source::SourceFile;
+
+/// The kinds of source Terraform's grammar distinguishes, as far as pinning
+/// is concerned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    Local,
+    Registry,
+    Git { reference: Option<String> },
+    Other,
+}
+
+/// Classifies a module source string.
+pub fn classify(source: &str) -> SourceKind {
+    if source.starts_with("./") || source.starts_with("../") {
+        return SourceKind::Local;
+    }
+    let is_git = source.starts_with("git::")
+        || source.starts_with("github.com/")
+        || source.starts_with("git@")
+        || source.starts_with("bitbucket.org/");
+    if is_git {
+        let reference = source.split_once('?').and_then(|(_, query)| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("ref=").map(str::to_owned))
+        });
+        return SourceKind::Git { reference };
+    }
+    let path = source.split("//").next().unwrap_or(source);
+    let parts = path.split('/').count();
+    let registry_like = !source.contains("::")
+        && !source.contains("://")
+        && (parts == 3 || (parts == 4 && path.split('/').next().is_some_and(|h| h.contains('.'))));
+    if registry_like {
+        SourceKind::Registry
+    } else {
+        SourceKind::Other
+    }
+}
+
+/// An exact version: digits and dots with an optional `=` and pre-release.
+fn is_exact_version(v: &str) -> bool {
+    let v = v.trim().trim_start_matches('=').trim();
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    !core.is_empty()
+        && core
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn approved(source: &str, policy: &Policy) -> bool {
+    let without_query = source.split('?').next().unwrap_or(source);
+    policy
+        .approved_modules()
+        .iter()
+        .any(|p| glob_match(p, without_query) || glob_match(p, source))
+}
+
+pub fn check(file: &SourceFile, body: &Body, policy: &Policy) -> Vec<Finding> {
+    body.blocks()
+        .filter(|b| b.ident.as_str() == "module")
+        .flat_map(|b| check_module(file, b, policy))
+        .collect()
+}
+
+fn check_module(file: &SourceFile, block: &Block, policy: &Policy) -> Vec<Finding> {
+    let name = block.labels.first().map_or("?", |l| l.as_str());
+    let Some(source_attr) = block.body.get_attribute("source") else {
+        return Vec::new();
+    };
+    let at = file.span_position(source_attr.value.span());
+    let source = match read(&source_attr.value, &file.text) {
+        Known::String(s) => s,
+        // Terraform itself requires a literal source.
+        _ => return Vec::new(),
+    };
+    let finding = |message: String| Finding::new(ids::LINT_MODULE_SOURCE, &file.path, at, message);
+    let kind = classify(&source);
+    if kind == SourceKind::Local {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if !approved(&source, policy) {
+        out.push(finding(format!(
+            "module \"{name}\": source {source:?} is not in the policy's approved_modules"
+        )));
+    }
+    match kind {
+        SourceKind::Git { reference: None } => out.push(finding(format!(
+            "module \"{name}\": git source {source:?} is not pinned; add ?ref=<tag or commit>"
+        ))),
+        SourceKind::Git { reference: Some(r) }
+            if ["main", "master", "HEAD"].contains(&r.as_str()) =>
+        {
+            out.push(finding(format!(
+                "module \"{name}\": ref={r} is a moving branch; pin a tag or a commit"
+            )))
+        }
+        SourceKind::Registry => match block
+            .body
+            .get_attribute("version")
+            .map(|a| read(&a.value, &file.text))
+        {
+            Some(Known::String(v)) if is_exact_version(&v) => {}
+            Some(Known::String(v)) => out.push(finding(format!(
+                "module \"{name}\": version {v:?} is a range; pin an exact version"
+            ))),
+            _ => out.push(finding(format!(
+                "module \"{name}\": registry source {source:?} has no exact `version`"
+            ))),
+        },
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_terraform_source_forms() {
+        assert_eq!(classify("./modules/phi-bucket"), SourceKind::Local);
+        assert_eq!(
+            classify("terraform-aws-modules/s3-bucket/aws"),
+            SourceKind::Registry
+        );
+        assert_eq!(
+            classify("app.terraform.io/acme/phi-bucket/aws"),
+            SourceKind::Registry
+        );
+        assert_eq!(
+            classify("acme/phi/aws//modules/bucket"),
+            SourceKind::Registry
+        );
+        assert_eq!(
+            classify("git::https://git.example.com/platform/phi.git//modules/bucket?ref=v1.2.0"),
+            SourceKind::Git {
+                reference: Some("v1.2.0".into())
+            }
+        );
+        assert_eq!(
+            classify("github.com/acme/phi"),
+            SourceKind::Git { reference: None }
+        );
+        assert_eq!(
+            classify("s3::https://s3.amazonaws.com/bucket/module.zip"),
+            SourceKind::Other
+        );
+    }
+
+    #[test]
+    fn exact_versions() {
+        assert!(is_exact_version("1.2.3"));
+        assert!(is_exact_version("= 1.2.3"));
+        assert!(is_exact_version("1.2.3-beta.1"));
+        assert!(!is_exact_version("~> 1.2"));
+        assert!(!is_exact_version(">= 1.0"));
+        assert!(!is_exact_version(""));
+    }
+}
