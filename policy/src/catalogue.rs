@@ -103,8 +103,11 @@ pub mod ids {
     pub const LINT_MODULE_SOURCE: &str = "PHI-LNT-004";
 }
 
+/// Resource types that exist today. `phi_bucket` and `phi_database` are added
+/// to a control's list in the change that implements them, so the generated
+/// pages never claim enforcement that does not exist yet.
 const SINK: &[&str] = &["phi_audit_log_sink"];
-const ALL: &[&str] = &["phi_audit_log_sink", "phi_bucket", "phi_database"];
+const ALL: &[&str] = SINK;
 
 static CONTROLS: &[Control] = &[
     Control {
@@ -224,9 +227,12 @@ static CONTROLS: &[Control] = &[
         hipaa: &["164.308(a)(7)"],
         gdpr: &["Art. 32(1)(b)"],
         severity: Severity::Medium,
-        rationale: "Imported key material can expire and cannot rotate automatically; keys in an \
-            external key store depend on hardware outside AWS. Either can make PHI unreadable.",
-        remediation: "Use a key with origin `AWS_KMS`.",
+        rationale: "Imported key material (`EXTERNAL`) can expire and cannot rotate automatically; \
+            keys in an external key store (`EXTERNAL_KEY_STORE`) depend on hardware outside AWS. \
+            Either can make PHI unreadable. CloudHSM-backed keys (`AWS_CLOUDHSM`) cannot rotate \
+            automatically either, so the baseline refuses them too.",
+        remediation: "Use a key with origin `AWS_KMS`. An organisation that runs its own CloudHSM \
+            key store records that with an `exception` block for this control.",
         resources: ALL,
         enforcement: Enforcement::Api,
     },
@@ -334,7 +340,7 @@ static CONTROLS: &[Control] = &[
             read. The bucket key keeps KMS costs and throttling down.",
         remediation: "Nothing to configure: the provider sets it. If drift is reported, run \
             `terraform apply`.",
-        resources: &["phi_audit_log_sink", "phi_bucket"],
+        resources: SINK,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -347,7 +353,7 @@ static CONTROLS: &[Control] = &[
             blocks make a public ACL or policy impossible rather than merely absent.",
         remediation: "Nothing to configure: the provider sets them. If drift is reported, run \
             `terraform apply`.",
-        resources: &["phi_audit_log_sink", "phi_bucket"],
+        resources: SINK,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -360,7 +366,7 @@ static CONTROLS: &[Control] = &[
             and versioned; object ACLs are invisible to most reviews.",
         remediation: "Nothing to configure: the provider sets `BucketOwnerEnforced`. If drift is \
             reported, run `terraform apply`.",
-        resources: &["phi_audit_log_sink", "phi_bucket"],
+        resources: SINK,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -373,7 +379,7 @@ static CONTROLS: &[Control] = &[
             `aws:SecureTransport = false`, and only a policy can require a minimum TLS version.",
         remediation: "Nothing to configure (choose `minimum_tls_version` 1.2 or 1.3). If drift is \
             reported, run `terraform apply` to restore the policy.",
-        resources: &["phi_audit_log_sink", "phi_bucket"],
+        resources: SINK,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -386,7 +392,7 @@ static CONTROLS: &[Control] = &[
             integrity and availability against mistakes and ransomware.",
         remediation: "Nothing to configure: the provider enables it. If drift is reported, run \
             `terraform apply`.",
-        resources: &["phi_audit_log_sink", "phi_bucket"],
+        resources: SINK,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -511,7 +517,17 @@ mod tests {
     fn every_field_is_filled() {
         for c in controls() {
             assert!(!c.title.is_empty(), "{}", c.id);
-            assert!(!c.hipaa.is_empty() || !c.gdpr.is_empty(), "{}", c.id);
+            assert!(!c.hipaa.is_empty(), "{}: no HIPAA reference", c.id);
+            assert!(!c.gdpr.is_empty(), "{}: no GDPR reference", c.id);
+            for r in c.hipaa {
+                assert!(r.starts_with("164."), "{}: HIPAA ref {r}", c.id);
+            }
+            for a in c.gdpr {
+                assert!(a.starts_with("Art. "), "{}: GDPR ref {a}", c.id);
+            }
+            for r in c.resources {
+                assert!(r.starts_with("phi_"), "{}: resource {r}", c.id);
+            }
             assert!(c.rationale.len() > 40, "{}", c.id);
             assert!(c.remediation.len() > 20, "{}", c.id);
             assert!(!c.resources.is_empty(), "{}", c.id);

@@ -1,8 +1,10 @@
 //! One Markdown page per control, generated from the catalogue so the docs
 //! can never drift from what the programs enforce (a test compares them).
 
-use crate::catalogue::Control;
+use crate::catalogue::{Control, Enforcement};
 
+/// The Markdown page for one control: title, severity, why, how to fix,
+/// regulation references, where and how it is enforced, and exceptions.
 pub fn render_control_page(c: &Control) -> String {
     let mut refs = Vec::new();
     refs.extend(c.hipaa.iter().map(|s| format!("- HIPAA 45 CFR {s}")));
@@ -20,10 +22,7 @@ pub fn render_control_page(c: &Control) -> String {
          ## How to fix\n\n{remediation}\n\n\
          ## Regulation\n\n{refs}\n\n\
          ## Enforced by\n\n{resources}: {enforcement}.\n\n\
-         ## Exceptions\n\n\
-         If the organisation accepts the risk, record it in the policy file, never in Terraform code:\n\n\
-         ```hcl\nexception \"{id}\" {{\n  scope   = \"<resource type>.<name pattern>\"\n  owner   = \"<accountable person or team>\"\n  reason  = \"<why, with a ticket reference>\"\n  expires = \"<YYYY-MM-DD>\"\n}}\n```\n\n\
-         A waived violation still appears as a warning in every plan; an expired exception waives nothing.\n",
+         ## Exceptions\n\n{exceptions}",
         id = c.id,
         title = c.title,
         severity = c.severity,
@@ -32,9 +31,35 @@ pub fn render_control_page(c: &Control) -> String {
         refs = refs.join("\n"),
         resources = resources.join(", "),
         enforcement = c.enforcement,
+        exceptions = exceptions_section(c),
     )
 }
 
+/// What an exception can do for this control. Only configurable controls
+/// can be waived: an always-on control has no setting an exception could
+/// relax, and the exception rule cannot waive itself.
+fn exceptions_section(c: &Control) -> String {
+    match c.enforcement {
+        Enforcement::AlwaysOn => "None: the provider sets this itself and offers no setting to \
+             turn it off, so there is nothing an exception could waive.\n"
+            .to_owned(),
+        Enforcement::Policy => "None: this control is about exceptions themselves and cannot be \
+             waived.\n"
+            .to_owned(),
+        _ => format!(
+            "If the organisation accepts the risk, record it in the policy file, never in \
+             Terraform code:\n\n\
+             ```hcl\nexception \"{id}\" {{\n  scope   = \"<resource type>.<name pattern>\"\n  owner   = \"<accountable person or team>\"\n  reason  = \"<why, with a ticket reference>\"\n  expires = \"<YYYY-MM-DD>\"\n}}\n```\n\n\
+             `scope` is a resource type and a glob (`*`, `?`) over the AWS name, e.g. \
+             `phi_audit_log_sink.acme-dev-*`. The exception is valid through its `expires` day. \
+             A waived violation still appears as a warning in every plan; an expired exception \
+             waives nothing and is reported as PHI-EXC-001.\n",
+            id = c.id
+        ),
+    }
+}
+
+/// The index page: one table row per control.
 pub fn render_index(controls: &[Control]) -> String {
     let mut out = String::from(
         "<!-- Generated from policy/src/catalogue.rs by `cargo run -p phi-policy --bin gen-control-docs`. Do not edit. -->\n\
@@ -61,4 +86,42 @@ pub fn all_pages() -> Vec<(String, String)> {
         .collect();
     pages.push(("README.md".to_owned(), render_index(controls)));
     pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{control, ids};
+
+    #[test]
+    fn page_has_every_section() {
+        let page = render_control_page(control(ids::LOG_RETENTION).unwrap());
+        for needle in [
+            "# PHI-LOG-001: Audit retention",
+            "**Severity:** high",
+            "## Why it matters",
+            "## How to fix",
+            "- HIPAA 45 CFR 164.316(b)(2)(i)",
+            "- GDPR Art. 5(1)(e)",
+            "[`phi_audit_log_sink`](../resources/audit_log_sink.md)",
+            "exception \"PHI-LOG-001\"",
+        ] {
+            assert!(page.contains(needle), "missing {needle:?} in\n{page}");
+        }
+    }
+
+    #[test]
+    fn always_on_controls_offer_no_exception() {
+        let page = render_control_page(control(ids::S3_PUBLIC_ACCESS_BLOCK).unwrap());
+        assert!(page.contains("nothing an exception could waive"));
+        assert!(!page.contains("```hcl"));
+    }
+
+    #[test]
+    fn index_lists_every_control() {
+        let index = render_index(crate::controls());
+        for c in crate::controls() {
+            assert!(index.contains(&format!("[{id}]({id}.md)", id = c.id)));
+        }
+    }
 }

@@ -117,7 +117,9 @@ impl Policy {
         }
     }
 
-    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    /// Reads and parses a policy file; errors name the file as given.
+    pub fn load(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
+        let path = path.as_ref();
         let file = path.display().to_string();
         let src = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
             file: file.clone(),
@@ -126,6 +128,8 @@ impl Policy {
         Policy::parse(&src, &file)
     }
 
+    /// Parses policy text. Every problem is collected and reported at its
+    /// line and column in `file_name`, not just the first.
     pub fn parse(src: &str, file_name: &str) -> Result<Policy, PolicyError> {
         let body = hcl_edit::parser::parse_body(src).map_err(|e| PolicyError::Invalid {
             file: file_name.to_owned(),
@@ -380,8 +384,20 @@ impl Reader<'_> {
                 }
                 "retention_max_days" => {
                     if let Some(v) = self.integer(a) {
-                        max_span = a.value.span();
-                        self.policy.audit_retention_max_days = v;
+                        if v > BASELINE_RETENTION_MAX_DAYS {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "retention_max_days = {v} loosens the baseline ceiling of \
+                                     {BASELINE_RETENTION_MAX_DAYS} days (GDPR storage limitation); \
+                                     a policy may only tighten it. Record an \
+                                     `exception \"PHI-LOG-001\"` block instead."
+                                ),
+                            );
+                        } else {
+                            max_span = a.value.span();
+                            self.policy.audit_retention_max_days = v;
+                        }
                     }
                 }
                 other => self.problem(
@@ -401,6 +417,15 @@ impl Reader<'_> {
             self.problem(
                 max_span.or_else(|| b.ident.span()),
                 format!("retention_max_days = {max} is below the retention floor of {min} days"),
+            );
+        } else if crate::checks::audit_log_sink::acceptable_retention(&self.policy).is_empty() {
+            // Otherwise every sink would be refused, whatever it set.
+            self.problem(
+                max_span.or_else(|| b.ident.span()),
+                format!(
+                    "no retention CloudWatch Logs accepts lies between {min} and {max} days; \
+                     choose bounds that include one of 2192, 2557, 2922, 3288 or 3653"
+                ),
             );
         }
     }
@@ -711,9 +736,10 @@ exception "PHI-LOG-001" {
         let p = problems("regions {\n  profiles = [\"eu-lax\"]\n  extra = [\"mars-1\"]\n}\n");
         assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[2].2.contains("approves no region"));
-        assert_eq!(p[0].0, 2);
+        assert_eq!((p[0].0, p[0].1), (2, 14));
         assert!(p[0].2.contains("unknown region profile \"eu-lax\""));
-        assert_eq!(p[1].0, 3);
+        assert_eq!((p[1].0, p[1].1), (3, 11));
+        assert_eq!((p[2].0, p[2].1), (1, 1));
         assert!(p[1].2.contains("unknown AWS region \"mars-1\""));
     }
 
@@ -725,11 +751,85 @@ exception "PHI-LOG-001" {
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].2.contains("unknown control id \"PHI-NOPE-001\""));
         assert_eq!((p[0].0, p[0].1), (1, 11));
-        assert_eq!(p[1].0, 5);
+        assert_eq!((p[1].0, p[1].1), (5, 13));
         assert!(p[1].2.contains("YYYY-MM-DD"));
         let p = problems("exception \"PHI-LOG-001\" {\n  scope = \"phi_audit_log_sink.x\"\n}\n");
         assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[0].2.contains("no `owner`"));
+    }
+
+    #[test]
+    fn loosening_or_emptying_the_retention_window_is_an_error() {
+        let p = problems("audit {\n  retention_max_days = 4000\n}\n");
+        assert_eq!((p[0].0, p[0].1), (2, 24));
+        assert!(
+            p[0].2.contains("loosens the baseline ceiling"),
+            "{}",
+            p[0].2
+        );
+        let p = problems("audit {\n  retention_min_days = 3000\n  retention_max_days = 2600\n}\n");
+        assert_eq!((p[0].0, p[0].1), (3, 24));
+        assert!(p[0].2.contains("below the retention floor"), "{}", p[0].2);
+        let p = problems("audit {\n  retention_min_days = 2200\n  retention_max_days = 2500\n}\n");
+        assert!(
+            p[0].2.contains("no retention CloudWatch Logs accepts"),
+            "{}",
+            p[0].2
+        );
+    }
+
+    #[test]
+    fn exception_scope_must_name_a_phi_resource_type() {
+        let p = problems(
+            "exception \"PHI-LOG-001\" {\n  scope = \"aws_s3_bucket.x\"\n  owner = \"o\"\n  reason = \"r\"\n  expires = \"2027-01-01\"\n}\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].0, p[0].1), (2, 11));
+        assert!(
+            p[0].2.contains("<resource type>.<name pattern>"),
+            "{}",
+            p[0].2
+        );
+    }
+
+    #[test]
+    fn impossible_calendar_dates_are_refused() {
+        let p = problems(
+            "exception \"PHI-LOG-001\" {\n  scope = \"phi_audit_log_sink.x\"\n  owner = \"o\"\n  reason = \"r\"\n  expires = \"2027-02-30\"\n}\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].0, p[0].1), (5, 13));
+    }
+
+    #[test]
+    fn unknown_block_and_nested_block_are_located() {
+        let p = problems("audit {\n  retention_min_days = 2192\n  inner {\n  }\n}\nlogging {\n}\n");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!((p[0].0, p[0].1), (3, 3));
+        assert!(p[0].2.contains("unexpected block inside `audit`"));
+        assert_eq!((p[1].0, p[1].1), (6, 1));
+        assert!(p[1].2.contains("unknown block `logging`"));
+    }
+
+    #[test]
+    fn several_problems_are_reported_together() {
+        let err = Policy::parse(
+            "required_tags = \"owner\"\nkms {\n  rotation_max_days = 400\n}\n",
+            "phi-policy.hcl",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("phi-policy.hcl:1:17: "), "{text}");
+        assert!(lines[1].starts_with("phi-policy.hcl:3:23: "), "{text}");
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error_naming_it() {
+        let err = Policy::load("/nonexistent/phi-policy.hcl").unwrap_err();
+        assert!(matches!(err, PolicyError::Io { .. }));
+        assert!(err.to_string().starts_with("/nonexistent/phi-policy.hcl: "));
     }
 
     #[test]

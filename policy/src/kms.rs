@@ -104,6 +104,25 @@ fn other_region(arn: &KeyArn, ctx: &Context, path: &[&str]) -> Option<Violation>
     })
 }
 
+/// PHI-KMS-007 when the resource's account is known, the key is in another
+/// one, and the policy does not allow-list the key's account (a central key
+/// account).
+fn other_account(arn: &KeyArn, ctx: &Context, policy: &Policy, path: &[&str]) -> Option<Violation> {
+    let account = ctx.account_id.as_deref()?;
+    let foreign = arn.account != account && !policy.allowed_accounts().contains(&arn.account);
+    foreign.then(|| {
+        Violation::new(
+            ids::KMS_SAME_ACCOUNT,
+            path,
+            format!(
+                "The key belongs to account {}, but this resource is created in account \
+                 {account}, and the policy does not allow keys from {}.",
+                arn.account, arn.account
+            ),
+        )
+    })
+}
+
 /// Static checks on the configured key reference.
 pub fn check_key_reference(
     value: &str,
@@ -133,25 +152,10 @@ pub fn check_key_reference(
             &p,
             format!("{value:?} is not accepted: {e}."),
         )],
-        Ok(arn) => {
-            let mut out: Vec<Violation> = other_region(&arn, ctx, &p).into_iter().collect();
-            let allowed = policy.allowed_accounts().contains(&arn.account);
-            if let Some(account) = &ctx.account_id
-                && arn.account != *account
-                && !allowed
-            {
-                out.push(Violation::new(
-                    ids::KMS_SAME_ACCOUNT,
-                    &p,
-                    format!(
-                        "The key belongs to account {}, but this resource is created in \
-                             account {account}, and the policy does not allow keys from {}.",
-                        arn.account, arn.account
-                    ),
-                ));
-            }
-            out
-        }
+        Ok(arn) => other_region(&arn, ctx, &p)
+            .into_iter()
+            .chain(other_account(&arn, ctx, policy, &p))
+            .collect(),
     }
 }
 
@@ -236,11 +240,20 @@ pub fn check_key_facts(
         ));
     }
     if facts.origin != "AWS_KMS" {
+        let why = match facts.origin.as_str() {
+            "EXTERNAL" => "imported key material can expire and never rotates automatically",
+            "EXTERNAL_KEY_STORE" => "the key material lives in a key store outside AWS",
+            "AWS_CLOUDHSM" => {
+                "CloudHSM keys do not rotate automatically; the baseline refuses them unless the \
+                 policy records an exception"
+            }
+            _ => "only AWS_KMS key material is accepted",
+        };
         out.push(Violation::new(
             ids::KMS_ORIGIN,
             &p,
             format!(
-                "The key's material comes from {} (AWS_KMS is required).",
+                "The key's origin is {}: {why}. AWS_KMS is required.",
                 facts.origin
             ),
         ));
@@ -267,6 +280,7 @@ pub fn check_key_facts(
     // configuration named the key some other way.
     if let Ok(arn) = parse_key_arn(&facts.arn) {
         out.extend(other_region(&arn, ctx, &p));
+        out.extend(other_account(&arn, ctx, policy, &p));
     }
     out
 }
@@ -356,6 +370,16 @@ mod tests {
             ids_of(&check_key_reference(&other, &ctx(), &policy, &path)),
             [ids::KMS_SAME_ACCOUNT]
         );
+        for not_an_arn in [
+            "alias/phi-audit",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:eu-central-1:111122223333:alias/phi-audit",
+            "arn:aws:s3:::bucket",
+        ] {
+            let v = check_key_reference(not_an_arn, &ctx(), &policy, &path);
+            assert_eq!(ids_of(&v), [ids::KMS_KEY_ARN], "{not_an_arn}");
+            assert!(v[0].message.contains(not_an_arn), "{}", v[0].message);
+        }
         // Unknown region and account (validate time) check only the format.
         assert!(check_key_reference(&far, &Context::default(), &policy, &path).is_empty());
     }
@@ -414,6 +438,14 @@ mod tests {
             ),
             (Box::new(|f| f.origin = "EXTERNAL".into()), ids::KMS_ORIGIN),
             (
+                Box::new(|f| f.origin = "EXTERNAL_KEY_STORE".into()),
+                ids::KMS_ORIGIN,
+            ),
+            (
+                Box::new(|f| f.origin = "AWS_CLOUDHSM".into()),
+                ids::KMS_ORIGIN,
+            ),
+            (
                 Box::new(|f| {
                     f.multi_region = true;
                     f.multi_region_regions = vec!["eu-central-1".into(), "ap-southeast-1".into()];
@@ -424,6 +456,10 @@ mod tests {
                 Box::new(|f| f.arn = ARN.replace("eu-central-1", "eu-west-1")),
                 ids::KMS_SAME_REGION,
             ),
+            (
+                Box::new(|f| f.arn = ARN.replace("111122223333", "444455556666")),
+                ids::KMS_SAME_ACCOUNT,
+            ),
         ];
         for (mutate, expected) in cases {
             let mut facts = compliant();
@@ -433,6 +469,68 @@ mod tests {
                 [expected]
             );
         }
+    }
+
+    #[test]
+    fn multi_region_key_inside_approved_regions_passes() {
+        let mut facts = compliant();
+        facts.multi_region = true;
+        facts.multi_region_regions = vec!["eu-central-1".into(), "eu-west-1".into()];
+        let path = vec!["k".to_owned()];
+        assert!(check_key_facts(&facts, &ctx(), &Policy::baseline(), &path).is_empty());
+    }
+
+    #[test]
+    fn a_tighter_rotation_maximum_is_applied() {
+        let policy = Policy::parse("kms {\n  rotation_max_days = 180\n}\n", "p").unwrap();
+        let path = vec!["k".to_owned()];
+        let v = check_key_facts(&compliant(), &ctx(), &policy, &path);
+        assert_eq!(ids_of(&v), [ids::KMS_ROTATION]);
+        assert!(v[0].message.contains("every 365 days"), "{}", v[0].message);
+        assert!(v[0].message.contains("at most 180"), "{}", v[0].message);
+    }
+
+    #[test]
+    fn facts_from_an_allowed_central_account_pass() {
+        let policy = Policy::parse(
+            "kms {\n  allowed_accounts = [\"444455556666\"]\n}\n",
+            "p.hcl",
+        )
+        .unwrap();
+        let mut facts = compliant();
+        facts.arn = ARN.replace("111122223333", "444455556666");
+        let path = vec!["k".to_owned()];
+        assert!(check_key_facts(&facts, &ctx(), &policy, &path).is_empty());
+    }
+
+    #[test]
+    fn every_key_fact_violation_is_reported_at_once() {
+        let facts = KeyFacts {
+            arn: "arn:aws:kms:us-west-2:444455556666:key/x".into(),
+            key_manager: "AWS".into(),
+            key_state: "PendingDeletion".into(),
+            key_spec: "RSA_2048".into(),
+            key_usage: "SIGN_VERIFY".into(),
+            origin: "EXTERNAL".into(),
+            multi_region: true,
+            multi_region_regions: vec!["us-west-2".into(), "ap-south-1".into()],
+            rotation_enabled: Some(false),
+            rotation_period_days: None,
+        };
+        let path = vec!["k".to_owned()];
+        assert_eq!(
+            ids_of(&check_key_facts(&facts, &ctx(), &Policy::baseline(), &path)),
+            [
+                ids::KMS_CUSTOMER_MANAGED,
+                ids::KMS_ENABLED,
+                ids::KMS_ROTATION,
+                ids::KMS_SYMMETRIC,
+                ids::KMS_ORIGIN,
+                ids::KMS_MULTI_REGION,
+                ids::KMS_SAME_REGION,
+                ids::KMS_SAME_ACCOUNT,
+            ]
+        );
     }
 
     #[test]

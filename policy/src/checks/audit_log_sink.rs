@@ -42,6 +42,18 @@ fn list(days: &[i64]) -> String {
     }
 }
 
+/// Days as years for a reader: 2192 -> "6 years", 2400 -> "6.6 years".
+fn years(days: i64) -> String {
+    let tenths = (days as f64 / 365.25 * 10.0).round() as i64;
+    match (tenths / 10, tenths % 10) {
+        (1, 0) => "1 year".to_owned(),
+        (y, 0) => format!("{y} years"),
+        (y, t) => format!("{y}.{t} years"),
+    }
+}
+
+/// Every static violation of a sink configuration at once, so one plan shows
+/// everything to fix. Fields that are `None` (unknown at plan) are skipped.
 pub fn check(cfg: &AuditLogSinkConfig, ctx: &Context, policy: &Policy) -> Vec<Violation> {
     let mut out = Vec::new();
     if let Some(arn) = &cfg.kms_key_arn {
@@ -58,8 +70,8 @@ pub fn check(cfg: &AuditLogSinkConfig, ctx: &Context, policy: &Policy) -> Vec<Vi
         let ok = acceptable_retention(policy);
         let problem = if days < min {
             Some(format!(
-                "retention_days is {days}; the policy floor is {min} days ({:.1} years).",
-                min as f64 / 365.25
+                "retention_days is {days}; the policy floor is {min} days ({}).",
+                years(min)
             ))
         } else if days > max {
             Some(format!(
@@ -145,7 +157,11 @@ mod tests {
         let v = check(&cfg, &ctx(), &Policy::baseline());
         assert_eq!(ids_of(&v), [ids::LOG_RETENTION]);
         assert_eq!(v[0].path, ["retention_days"]);
-        assert!(v[0].message.contains("floor is 2192"), "{}", v[0].message);
+        assert!(
+            v[0].message.contains("floor is 2192 days (6 years)"),
+            "{}",
+            v[0].message
+        );
         assert!(
             v[0].message.contains("2192, 2557, 2922, 3288 or 3653"),
             "{}",
@@ -198,6 +214,57 @@ mod tests {
                 ids::AUDIT_LOCK_MODE,
                 ids::REGION_APPROVED
             ]
+        );
+    }
+
+    #[test]
+    fn years_read_naturally() {
+        assert_eq!(years(365), "1 year");
+        assert_eq!(years(2192), "6 years");
+        assert_eq!(years(2400), "6.6 years");
+    }
+
+    #[test]
+    fn aws_managed_alias_is_refused_statically() {
+        let mut cfg = compliant();
+        cfg.kms_key_arn = Some("alias/aws/logs".into());
+        let v = check(&cfg, &ctx(), &Policy::baseline());
+        assert_eq!(ids_of(&v), [ids::KMS_KEY_ARN, ids::KMS_CUSTOMER_MANAGED]);
+        assert!(v.iter().all(|v| v.path == ["kms_key_arn"]));
+    }
+
+    #[test]
+    fn key_in_another_region_or_account_is_refused() {
+        let mut cfg = compliant();
+        cfg.kms_key_arn = Some("arn:aws:kms:eu-west-1:444455556666:key/abcd".into());
+        assert_eq!(
+            ids_of(&check(&cfg, &ctx(), &Policy::baseline())),
+            [ids::KMS_SAME_REGION, ids::KMS_SAME_ACCOUNT]
+        );
+    }
+
+    #[test]
+    fn missing_required_tags_are_refused() {
+        let policy = Policy::parse("required_tags = [\"owner\"]\n", "p").unwrap();
+        let v = check(&compliant(), &ctx(), &policy);
+        assert_eq!(ids_of(&v), [ids::TAGS_REQUIRED]);
+        assert_eq!(v[0].path, ["tags"]);
+        let mut cfg = compliant();
+        cfg.tags = Some(BTreeMap::from([("owner".to_owned(), "team-a".to_owned())]));
+        assert!(check(&cfg, &ctx(), &policy).is_empty());
+    }
+
+    #[test]
+    fn unapproved_region_is_refused() {
+        let ctx = Context {
+            region: "ap-southeast-1".into(),
+            account_id: Some("111122223333".into()),
+        };
+        let mut cfg = compliant();
+        cfg.kms_key_arn = Some("arn:aws:kms:ap-southeast-1:111122223333:key/abcd".into());
+        assert_eq!(
+            ids_of(&check(&cfg, &ctx, &Policy::baseline())),
+            [ids::REGION_APPROVED]
         );
     }
 
