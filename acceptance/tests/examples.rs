@@ -20,6 +20,31 @@ const REFUSALS: &[(&str, &str, &str)] = &[
         "object_lock_mode",
     ),
     ("refusals/unapproved-region", "PHI-REG-001", "region"),
+    (
+        "refusals/public-database",
+        "PHI-RDS-002",
+        "publicly_accessible",
+    ),
+    (
+        "refusals/database-aws-managed-key",
+        "PHI-KMS-001",
+        "kms_key_arn",
+    ),
+    (
+        "refusals/database-aws-managed-key",
+        "PHI-KMS-002",
+        "kms_key_arn",
+    ),
+    (
+        "refusals/short-backup-retention",
+        "PHI-RDS-007",
+        "backup_retention_days",
+    ),
+    (
+        "refusals/unapproved-engine-version",
+        "PHI-RDS-009",
+        "engine_version",
+    ),
 ];
 
 fn takes_key(wd: &Workdir) -> bool {
