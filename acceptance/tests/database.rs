@@ -178,12 +178,45 @@ async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
 
-    // The state holds the secret's ARN, never a password.
+    // The state holds the secret's ARN, never the secret: read the value RDS
+    // stored in Secrets Manager and look for it (and for any password field).
+    let secret = secret_string(&e.moto, &secret_arn);
+    let password = serde_json::from_str::<serde_json::Value>(&secret).unwrap()["password"]
+        .as_str()
+        .expect("the managed secret holds a password")
+        .to_owned();
     let state = wd.state_file();
     assert!(state.contains(&secret_arn), "{state}");
+    assert!(!state.contains(&password), "password in state:\n{state}");
+    assert!(!state.contains(&secret), "secret in state:\n{state}");
     let lower = state.to_ascii_lowercase();
     assert!(!lower.contains("password"), "{state}");
-    assert!(!lower.contains("secretstring"), "{state}");
+    assert!(!lower.contains("masteruserpassword"), "{state}");
+}
+
+/// The SecretString of a Secrets Manager secret, read with boto3 from the
+/// tools venv (the workspace has no Secrets Manager SDK crate).
+fn secret_string(moto: &Moto, arn: &str) -> String {
+    let python = phi_acceptance::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import boto3, sys
+sm = boto3.client("secretsmanager", endpoint_url="{}", region_name="eu-central-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+sys.stdout.write(sm.get_secret_value(SecretId="{arn}")["SecretString"])
+"#,
+        moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test]
@@ -500,4 +533,49 @@ async fn a_permission_missing_before_the_instance_creates_no_database() {
         format!("{:?}", err).contains("DBInstanceNotFound"),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_compliant_mysql_database_forces_tls_and_exports_every_log() {
+    let e = env().await;
+    let wd = Workdir::new(&e.moto);
+    let body = database("acme-billing", "")
+        .replace("\"postgres\"", "\"mysql\"")
+        .replace("\"16.4\"", "\"8.4.3\"");
+    wd.write("main.tf", &format!("{PROVIDER}{body}"));
+    let vars = [("key", e.key.as_str())];
+    wd.apply(&vars).assert_success();
+    let i = e.instance("acme-billing").await.unwrap();
+    let mut exports = i.enabled_cloudwatch_logs_exports().to_vec();
+    exports.sort();
+    assert_eq!(exports, ["audit", "error", "general", "slowquery"]);
+    assert_eq!(
+        e.parameter("acme-billing-phi", "require_secure_transport")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        e.parameter("acme-billing-phi", "tls_version")
+            .await
+            .as_deref(),
+        Some("TLSv1.2,TLSv1.3")
+    );
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-billing/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 4);
+    assert!(
+        groups
+            .log_groups()
+            .iter()
+            .all(|g| g.kms_key_id() == Some(e.key.as_str()) && g.retention_in_days() == Some(2192))
+    );
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
 }
