@@ -121,9 +121,8 @@ pub fn from_instance(i: &DbInstance) -> Observed {
     }
 }
 
-/// Fills `enforced` from everything observed. `identifier` names the
-/// dedicated parameter group and the log groups.
-pub fn fill_enforced(o: &mut Observed, identifier: &str, i: &DbInstance) {
+/// Fills `enforced` from everything observed.
+pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
     let mut put = |k: &str, v: String| {
         o.enforced.insert(k.to_owned(), v);
     };
@@ -174,7 +173,6 @@ pub fn fill_enforced(o: &mut Observed, identifier: &str, i: &DbInstance) {
             format!("engine {} is not supported", o.engine_name),
         ),
     }
-    let _ = identifier;
 }
 
 /// Reads everything about the database `identifier`. `Ok(None)` when the
@@ -189,7 +187,7 @@ pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Obser
         o.tls_parameters = crate::aws::rds::parameters(&clients.rds, group, &names).await?;
     }
     o.log_groups = log_groups(clients, identifier).await?;
-    fill_enforced(&mut o, identifier, &instance);
+    fill_enforced(&mut o, &instance);
     Ok(Some(o))
 }
 
@@ -288,7 +286,7 @@ mod tests {
                 )
             })
             .collect();
-        fill_enforced(&mut o, "acme-ehr", i);
+        fill_enforced(&mut o, i);
         o
     }
 
