@@ -579,3 +579,62 @@ async fn a_compliant_mysql_database_forces_tls_and_exports_every_log() {
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
 }
+
+#[tokio::test]
+async fn a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_apply_restores_it()
+{
+    let e = env().await;
+    let wd = applied(&e, "acme-swap", "");
+    let vars = [("key", e.key.as_str())];
+    // Someone attaches a permissive parameter group and deletes a log group
+    // (RDS would recreate it unencrypted and never expiring).
+    e.rds
+        .create_db_parameter_group()
+        .db_parameter_group_name("permissive")
+        .db_parameter_group_family("postgres16")
+        .description("no-TLS")
+        .send()
+        .await
+        .unwrap();
+    e.rds
+        .modify_db_instance()
+        .db_instance_identifier("acme-swap")
+        .db_parameter_group_name("permissive")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    e.aws
+        .logs
+        .delete_log_group()
+        .log_group_name("/aws/rds/instance/acme-swap/postgresql")
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("PHI-RDS-003 parameter group")
+        .assert_contains("\"permissive (in-sync)\" -> \"acme-swap-phi (in-sync)\"")
+        .assert_contains("PHI-RDS-006 log group postgresql")
+        .assert_contains("\"log group missing\" ->");
+
+    wd.apply(&vars).assert_success();
+    let i = e.instance("acme-swap").await.unwrap();
+    assert_eq!(
+        i.db_parameter_groups()[0].db_parameter_group_name(),
+        Some("acme-swap-phi")
+    );
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-swap/postgresql")
+        .send()
+        .await
+        .unwrap();
+    let g = &groups.log_groups()[0];
+    assert_eq!(g.kms_key_id(), Some(e.key.as_str()));
+    assert_eq!(g.retention_in_days(), Some(2192));
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}
