@@ -638,3 +638,53 @@ async fn a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
 }
+
+#[tokio::test]
+async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() {
+    let e = env().await;
+    let disabled = create_cmk(&e.aws, true).await;
+    let key_id = disabled.rsplit('/').next().unwrap();
+    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    // terraform_data's output is unknown until apply, like the ARN of a key
+    // created in the same run.
+    let body = database("acme-later", "").replace(
+        "kms_key_arn          = var.key",
+        "kms_key_arn          = terraform_data.key.output",
+    );
+    let config = format!(
+        "{PROVIDER}\nresource \"terraform_data\" \"key\" {{\n  input = var.key\n}}\n{body}"
+    );
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    let plan = wd.plan(&[("key", &disabled)]);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("KMS key will be verified at apply");
+    wd.apply(&[("key", &disabled)])
+        .assert_failure()
+        .assert_contains("Error: PHI-KMS-003");
+    // Nothing was created: no instance, no parameter group, no log group.
+    assert!(e.instance("acme-later").await.is_none());
+    let groups = e.rds.describe_db_parameter_groups().send().await.unwrap();
+    assert!(
+        groups
+            .db_parameter_groups()
+            .iter()
+            .all(|g| g.db_parameter_group_name() != Some("acme-later-phi")),
+        "{groups:?}"
+    );
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-later/")
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty());
+
+    // The same run with a compliant key goes through.
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    wd.apply(&[("key", &e.key)]).assert_success();
+    assert!(e.instance("acme-later").await.is_some());
+}
