@@ -78,6 +78,22 @@ pub async fn wait_for(
     cancel: &CancellationToken,
     done: impl Fn(Option<&DbInstance>) -> bool,
 ) -> Result<Option<DbInstance>, WaitError> {
+    wait_for_with(
+        client, identifier, waited_for, deadline, cancel, poll_delay, done,
+    )
+    .await
+}
+
+/// [`wait_for`] with the delay schedule as a parameter.
+pub async fn wait_for_with(
+    client: &aws_sdk_rds::Client,
+    identifier: &str,
+    waited_for: &str,
+    deadline: Instant,
+    cancel: &CancellationToken,
+    delay: impl Fn(u32) -> Duration,
+    done: impl Fn(Option<&DbInstance>) -> bool,
+) -> Result<Option<DbInstance>, WaitError> {
     let mut attempt = 0;
     loop {
         let current = describe_instance(client, identifier)
@@ -91,7 +107,7 @@ pub async fn wait_for(
             .and_then(|i| i.db_instance_status())
             .unwrap_or("gone")
             .to_owned();
-        let delay = poll_delay(attempt);
+        let delay = delay(attempt);
         if Instant::now() + delay > deadline {
             return Err(WaitError::TimedOut {
                 waited_for: waited_for.to_owned(),
@@ -202,6 +218,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
@@ -272,6 +289,172 @@ mod tests {
         .await;
         assert!(out.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    /// A stand-in RDS endpoint on loopback that answers DescribeDBInstances
+    /// with a scripted sequence of statuses (`None` = not found): RDS phases
+    /// such as `creating` and `modifying` that moto skips.
+    async fn scripted_rds(
+        statuses: Vec<Option<&'static str>>,
+    ) -> (aws_sdk_rds::Client, Arc<AtomicU32>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let calls = Arc::new(AtomicU32::new(0));
+        let served = calls.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let n = served.fetch_add(1, Ordering::SeqCst) as usize;
+                let status = statuses[n.min(statuses.len() - 1)];
+                // Read the request head and body before answering.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let read = socket.read(&mut chunk).await.unwrap_or(0);
+                    buf.extend_from_slice(&chunk[..read]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                    if read == 0 {
+                        break;
+                    }
+                }
+                let (code, body) = match status {
+                    Some(s) => (
+                        "200 OK",
+                        format!(
+                            "<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\
+                         <DescribeDBInstancesResult><DBInstances><DBInstance>\
+                         <DBInstanceIdentifier>acme-ehr</DBInstanceIdentifier>\
+                         <DBInstanceStatus>{s}</DBInstanceStatus>\
+                         </DBInstance></DBInstances></DescribeDBInstancesResult>\
+                         <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>\
+                         </DescribeDBInstancesResponse>"
+                        ),
+                    ),
+                    None => (
+                        "404 Not Found",
+                        "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\
+                         <Error><Type>Sender</Type><Code>DBInstanceNotFound</Code>\
+                         <Message>DBInstance acme-ehr not found.</Message></Error>\
+                         <RequestId>r</RequestId></ErrorResponse>"
+                            .to_owned(),
+                    ),
+                };
+                let response = format!(
+                    "HTTP/1.1 {code}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        let config = aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("eu-central-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        (aws_sdk_rds::Client::from_conf(config), calls)
+    }
+
+    fn later(secs: u64) -> Instant {
+        Instant::now() + Duration::from_secs(secs)
+    }
+
+    #[tokio::test]
+    async fn waits_through_creating_and_modifying_until_available() {
+        let (client, calls) =
+            scripted_rds(vec![Some("creating"), Some("modifying"), Some("available")]).await;
+        let found = wait_for_with(
+            &client,
+            "acme-ehr",
+            "available",
+            later(60),
+            &CancellationToken::new(),
+            no_delay,
+            is_settled,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.unwrap().db_instance_status(), Some("available"));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_missing_instance_is_none_and_ends_a_wait_for_deletion() {
+        let (client, _) = scripted_rds(vec![Some("deleting"), None]).await;
+        let gone = wait_for_with(
+            &client,
+            "acme-ehr",
+            "deleted",
+            later(60),
+            &CancellationToken::new(),
+            no_delay,
+            |i| i.is_none(),
+        )
+        .await
+        .unwrap();
+        assert!(gone.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_deadline_ends_the_wait_with_the_last_status() {
+        let (client, _) = scripted_rds(vec![Some("creating")]).await;
+        let err = wait_for_with(
+            &client,
+            "acme-ehr",
+            "available",
+            later(5),
+            &CancellationToken::new(),
+            |_| Duration::from_secs(30),
+            is_settled,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err,
+            WaitError::TimedOut {
+                waited_for: "available".into(),
+                last: "creating".into()
+            }
+        );
+        assert!(err.to_string().contains("raise the `timeouts`"));
+    }
+
+    #[tokio::test]
+    async fn cancellation_ends_the_wait_at_once() {
+        let (client, _) = scripted_rds(vec![Some("rebooting")]).await;
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let err = wait_for_with(
+            &client,
+            "acme-ehr",
+            "available",
+            later(3600),
+            &cancel,
+            |_| Duration::from_secs(30),
+            is_settled,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, WaitError::Cancelled);
     }
 
     #[test]
