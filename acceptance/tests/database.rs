@@ -491,6 +491,52 @@ async fn a_permission_missing_mid_create_leaves_a_tainted_database_naming_the_st
     let resource = &state["values"]["root_module"]["resources"][0];
     assert_eq!(resource["address"], "phi_database.ehr", "{state}");
     assert_eq!(resource["tainted"], true, "{state}");
+
+    // The remedy the error gives: grant the permission, untaint, apply. The
+    // refresh now reads what the failed step could not confirm, and nothing
+    // is replaced.
+    grant_everything(&moto, &access_key, &secret_key);
+    wd.terraform(&["untaint", "-no-color", "phi_database.ehr"])
+        .assert_success();
+    let vars = [("key", key.as_str())];
+    wd.apply(&vars)
+        .assert_success()
+        .assert_contains("0 destroyed");
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert!(
+        wd.state_file().contains(
+            "\"PHI-RDS-003 TLS parameters\": \"rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2\""
+        ),
+        "{}",
+        wd.state_file()
+    );
+}
+
+/// Replaces the deployer's policy with one that allows everything, signed
+/// with the deployer's own credentials (moto enforces IAM by now).
+fn grant_everything(moto: &Moto, access_key: &str, secret_key: &str) {
+    let python = phi_acceptance::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import json, boto3
+iam = boto3.client("iam", endpoint_url="{}", region_name="eu-central-1",
+                   aws_access_key_id="{access_key}", aws_secret_access_key="{secret_key}")
+iam.put_user_policy(UserName="deployer", PolicyName="all-but-one", PolicyDocument=json.dumps({{
+  "Version": "2012-10-17",
+  "Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*"}}]}}))
+"#,
+        moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
