@@ -678,6 +678,29 @@ mod tests {
     }
 
     #[test]
+    fn an_exception_waives_a_violation_for_its_scope_only_as_a_warning() {
+        let policy = Policy::parse(
+            "exception \"PHI-RDS-007\" {\n  scope = \"phi_database.acme-dev-*\"\n  owner = \"dba@acme.example\"\n  reason = \"sandbox, DBA-7\"\n  expires = \"2999-12-31\"\n}\n",
+            "p",
+        )
+        .unwrap();
+        let with_id = |id: &str| {
+            let mut c = config();
+            c.push(("identifier", Value::string(id)));
+            c.push(("backup_retention_days", Value::number(1)));
+            Database::new().validate(&object(&c), &policy)
+        };
+        let sandbox = with_id("acme-dev-ehr");
+        assert!(!sandbox.has_errors());
+        assert!(
+            sandbox
+                .iter()
+                .any(|d| d.summary.starts_with("PHI-RDS-007 waived by exception"))
+        );
+        assert!(with_id("acme-ehr").has_errors());
+    }
+
+    #[test]
     fn every_violation_is_reported_with_its_path_in_validate() {
         let mut c = config();
         c.push(("publicly_accessible", Value::Bool(true)));
