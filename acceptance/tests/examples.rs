@@ -20,6 +20,31 @@ const REFUSALS: &[(&str, &str, &str)] = &[
         "object_lock_mode",
     ),
     ("refusals/unapproved-region", "PHI-REG-001", "region"),
+    (
+        "refusals/public-database",
+        "PHI-RDS-002",
+        "publicly_accessible",
+    ),
+    (
+        "refusals/database-aws-managed-key",
+        "PHI-KMS-001",
+        "kms_key_arn",
+    ),
+    (
+        "refusals/database-aws-managed-key",
+        "PHI-KMS-002",
+        "kms_key_arn",
+    ),
+    (
+        "refusals/short-backup-retention",
+        "PHI-RDS-007",
+        "backup_retention_days",
+    ),
+    (
+        "refusals/unapproved-engine-version",
+        "PHI-RDS-009",
+        "engine_version",
+    ),
 ];
 
 fn takes_key(wd: &Workdir) -> bool {
@@ -78,11 +103,27 @@ async fn the_compliant_example_applies_and_replans_empty() {
     assert!(bucket_names(&aws).await.is_empty());
 }
 
+#[tokio::test]
+async fn the_compliant_database_example_applies_and_replans_empty() {
+    let moto = Moto::start().unwrap();
+    let aws = clients(&moto, "eu-central-1").await;
+    let key = create_cmk(&aws, true).await;
+    let wd = Workdir::new(&moto);
+    wd.copy_example("database");
+    let vars = [("audit_key_arn", key.as_str())];
+    wd.apply(&vars).assert_success();
+    assert_eq!(wd.plan(&vars).code, 0);
+    // deletion_protection defaults to on: destroy is refused.
+    wd.destroy(&vars)
+        .assert_failure()
+        .assert_contains("PHI-RDS-008: deletion protection is on");
+}
+
 #[test]
 fn every_example_is_listed_in_the_examples_readme() {
     let root = phi_acceptance::repo_root().join("examples");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let mut roots = vec!["audit-sink".to_owned()];
+    let mut roots = vec!["audit-sink".to_owned(), "database".to_owned()];
     for entry in std::fs::read_dir(root.join("refusals")).unwrap() {
         roots.push(format!(
             "refusals/{}",
@@ -94,7 +135,8 @@ fn every_example_is_listed_in_the_examples_readme() {
             readme.contains(&format!("`{r}/`")),
             "{r} missing from examples/README.md"
         );
-        let tested = r == "audit-sink" || REFUSALS.iter().any(|(e, _, _)| *e == r);
+        let tested =
+            r == "audit-sink" || r == "database" || REFUSALS.iter().any(|(e, _, _)| *e == r);
         assert!(tested, "{r} has no asserted outcome in this test");
     }
 }

@@ -18,6 +18,13 @@ kms {
   allowed_accounts  = ["111122223333"] # a central key account
 }
 
+# phi_database: may only narrow the baseline (postgres 14-17, mysql 8.4; backups >= 7 days).
+database {
+  engine_versions           = ["postgres 16.*", "postgres 17.*", "mysql 8.4.*"]
+  backup_retention_min_days = 14
+  require_multi_az          = true
+}
+
 required_tags    = ["data_classification", "owner"]
 approved_modules = ["git::https://git.example.com/platform/phi-modules.git//modules/*"]
 unsuppressible   = ["PHI-KMS-002", "PHI-REG-001"]

@@ -101,13 +101,26 @@ pub mod ids {
     pub const LINT_PARSE_ERROR: &str = "PHI-LNT-002";
     pub const LINT_RAW_RESOURCE: &str = "PHI-LNT-003";
     pub const LINT_MODULE_SOURCE: &str = "PHI-LNT-004";
+    pub const RDS_ENCRYPTION: &str = "PHI-RDS-001";
+    pub const RDS_NOT_PUBLIC: &str = "PHI-RDS-002";
+    pub const RDS_TLS: &str = "PHI-RDS-003";
+    pub const RDS_MANAGED_SECRET: &str = "PHI-RDS-004";
+    pub const RDS_IAM_AUTH: &str = "PHI-RDS-005";
+    pub const RDS_LOG_EXPORTS: &str = "PHI-RDS-006";
+    pub const RDS_BACKUP_RETENTION: &str = "PHI-RDS-007";
+    pub const RDS_DELETION_SAFETY: &str = "PHI-RDS-008";
+    pub const RDS_ENGINE_APPROVED: &str = "PHI-RDS-009";
+    pub const RDS_MULTI_AZ: &str = "PHI-RDS-010";
+    pub const RDS_PATCHING: &str = "PHI-RDS-011";
+    pub const RDS_COPY_TAGS: &str = "PHI-RDS-012";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
 /// to a control's list in the change that implements them, so the generated
 /// pages never claim enforcement that does not exist yet.
 const SINK: &[&str] = &["phi_audit_log_sink"];
-const ALL: &[&str] = SINK;
+const DB: &[&str] = &["phi_database"];
+const ALL: &[&str] = &["phi_audit_log_sink", "phi_database"];
 
 static CONTROLS: &[Control] = &[
     Control {
@@ -476,7 +489,208 @@ static CONTROLS: &[Control] = &[
         resources: ALL,
         enforcement: Enforcement::Lint,
     },
+    Control {
+        id: ids::RDS_ENCRYPTION,
+        title: "Database storage encrypted with the customer-managed key",
+        hipaa: &["164.312(a)(2)(iv)"],
+        gdpr: &["Art. 32(1)(a)"],
+        severity: Severity::Critical,
+        rationale: "RDS storage, its automated backups, snapshots and read replicas are encrypted \
+            only if encryption is chosen at creation, and with the AWS-managed `aws/rds` key \
+            unless a key is named: anyone who may use RDS in the account can then restore and \
+            read a copy. Encryption cannot be added to an existing instance.",
+        remediation: "Nothing to configure beyond `kms_key_arn`: the provider always creates the \
+            instance encrypted with that key. An unencrypted or differently keyed instance (for \
+            example an imported one) must be replaced: restore an encrypted snapshot copy.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_NOT_PUBLIC,
+        title: "Database not publicly accessible",
+        hipaa: &["164.312(a)(1)", "164.312(e)(1)"],
+        gdpr: &["Art. 32", "Art. 25"],
+        severity: Severity::Critical,
+        rationale: "A publicly accessible instance gets a public DNS name and address; one \
+            security-group mistake then exposes the PHI database to the internet. The RDS API \
+            makes an instance public by default when it has no subnet group or the default one, \
+            so the setting must always be sent explicitly.",
+        remediation: "Remove `publicly_accessible` or set it to `false`; reach the database \
+            through the VPC (VPN, bastion, or Session Manager port forwarding).",
+        resources: DB,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::RDS_TLS,
+        title: "TLS required for every database connection, at least TLS 1.2",
+        hipaa: &["164.312(e)(1)", "164.312(e)(2)(ii)"],
+        gdpr: &["Art. 32(1)(a)"],
+        severity: Severity::High,
+        rationale: "RDS PostgreSQL before 15 and RDS MySQL accept unencrypted connections by \
+            default, and older TLS versions by default. Only a parameter group that forces TLS \
+            (`rds.force_ssl = 1` / `require_secure_transport = 1`) with a floor \
+            (`ssl_min_protocol_version` / `tls_version`) makes plaintext PHI on the wire \
+            impossible; a shared or default group can be changed for every database at once.",
+        remediation: "Nothing to configure: the provider creates a dedicated parameter group \
+            `<identifier>-phi` with these settings and attaches it. If drift is reported, run \
+            `terraform apply`; it restores the parameters and reboots if RDS needs it.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_MANAGED_SECRET,
+        title: "Master password managed by RDS in Secrets Manager with the customer-managed key",
+        hipaa: &["164.312(a)(2)(i)", "164.312(d)", "164.308(a)(5)(ii)(D)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::Critical,
+        rationale: "A master password written in Terraform ends up in plan files, state and CI \
+            logs. When RDS generates and rotates it in a Secrets Manager secret encrypted with \
+            the organisation's key, no person or file ever holds it, and reading it is an \
+            audited, key-policy-controlled act.",
+        remediation: "Nothing to configure: `phi_database` has no password argument. Read the \
+            secret (its ARN is in `master_user_secret_arn`) with Secrets Manager when an \
+            administrator needs it, or use IAM database authentication.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_IAM_AUTH,
+        title: "IAM database authentication on",
+        hipaa: &["164.312(a)(2)(i)", "164.312(d)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "IAM authentication gives each person and service its own short-lived \
+            credential tied to an IAM identity, so access can be revoked centrally and every \
+            connection is attributable, instead of shared long-lived database passwords.",
+        remediation: "Nothing to configure: the provider turns it on. Grant `rds-db:connect` to \
+            the roles that need the database. If drift is reported, run `terraform apply`.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_LOG_EXPORTS,
+        title: "Engine logs exported to encrypted, retained log groups",
+        hipaa: &["164.312(b)", "164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 30", "Art. 5(1)(e)"],
+        severity: Severity::High,
+        rationale: "Database logs record connections and errors (and, with auditing, queries) \
+            against PHI. RDS creates the log groups `/aws/rds/instance/<id>/<type>` on first \
+            export without a customer-managed key and never expiring; created first by the \
+            provider, they are encrypted with the database's key and kept for the audit \
+            retention.",
+        remediation: "Nothing to configure: the provider creates the log groups before the \
+            database, with the key and the policy's audit retention floor, and turns the \
+            exports on. If drift is reported, run `terraform apply`.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_BACKUP_RETENTION,
+        title: "Automated backups kept at least the policy minimum (baseline 7 days)",
+        hipaa: &["164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)"],
+        gdpr: &["Art. 32(1)(c)"],
+        severity: Severity::High,
+        rationale: "Automated backups allow point-in-time recovery after corruption, a bad \
+            migration or ransomware. RDS defaults to one day and accepts zero (no backups); a \
+            week is the least that covers a problem noticed after a weekend.",
+        remediation: "Set `backup_retention_days` between the policy minimum (baseline 7) and 35, \
+            the most RDS keeps.",
+        resources: DB,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::RDS_DELETION_SAFETY,
+        title: "Database deletion is deliberate and leaves a final snapshot and the backups",
+        hipaa: &["164.308(a)(7)(ii)(A)", "164.310(d)(2)(iv)"],
+        gdpr: &["Art. 32(1)(c)"],
+        severity: Severity::High,
+        rationale: "Deleting a database by accident (a renamed resource, a destroyed workspace) \
+            destroys PHI that may have to be kept. Deletion protection makes deletion a separate, \
+            reviewed step; a final snapshot and the retained automated backups keep the data \
+            recoverable afterwards.",
+        remediation: "`deletion_protection` defaults to true and destroy is refused while it is \
+            on: set it to false and apply first. The provider always takes a final snapshot \
+            (`<identifier>-final-<timestamp>`) and keeps automated backups.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_ENGINE_APPROVED,
+        title: "Database engine and version approved",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.308(a)(5)(ii)(B)"],
+        gdpr: &["Art. 32(1)(d)"],
+        severity: Severity::High,
+        rationale: "Engine versions past the end of standard support stop receiving security \
+            fixes (or cost extended support), and the provider's TLS parameters are defined per \
+            engine family. Only PostgreSQL and MySQL versions the policy lists are accepted.",
+        remediation: "Use an approved engine and version: the baseline accepts `postgres` 14, \
+            15, 16 and 17 and `mysql` 8.4; the policy's `database.engine_versions` may narrow \
+            this.",
+        resources: DB,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::RDS_MULTI_AZ,
+        title: "Multi-AZ deployment where the policy requires it",
+        hipaa: &["164.308(a)(7)(ii)(B)", "164.308(a)(7)(ii)(C)"],
+        gdpr: &["Art. 32(1)(b)"],
+        severity: Severity::Medium,
+        rationale: "A Multi-AZ standby keeps PHI available through the loss of an availability \
+            zone, which emergency-mode operation plans rely on. The baseline leaves it to the \
+            team; an organisation can require it.",
+        remediation: "Set `multi_az = true` (or remove it: it then defaults to what the policy \
+            requires).",
+        resources: DB,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::RDS_PATCHING,
+        title: "Automatic minor version upgrades and a current CA certificate",
+        hipaa: &["164.308(a)(5)(ii)(B)", "164.312(e)(1)"],
+        gdpr: &["Art. 32(1)(d)"],
+        severity: Severity::Medium,
+        rationale: "Minor versions carry security fixes; applying them automatically in the \
+            maintenance window keeps the engine patched. The server certificate must chain to a \
+            current RDS CA (`rds-ca-rsa2048-g1`, `rds-ca-rsa4096-g1`, `rds-ca-ecc384-g1`) so \
+            clients can verify the server instead of accepting any certificate.",
+        remediation: "Nothing to configure: the provider turns automatic minor version upgrades \
+            on and sets `rds-ca-rsa2048-g1` (another current CA set outside Terraform is \
+            accepted). If drift is reported, run `terraform apply`.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::RDS_COPY_TAGS,
+        title: "Tags copied to snapshots",
+        hipaa: &["164.308(a)(1)(ii)(A)"],
+        gdpr: &["Art. 30"],
+        severity: Severity::Low,
+        rationale: "Snapshots hold the same PHI as the database; without its classification and \
+            owner tags they drop out of the asset inventory and of tag-based access policies.",
+        remediation: "Nothing to configure: the provider turns it on. If drift is reported, run \
+            `terraform apply`.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
 ];
+
+/// The `phi_database` controls (PHI-RDS-*), in catalogue order.
+pub fn database_ids() -> [&'static str; 12] {
+    [
+        ids::RDS_ENCRYPTION,
+        ids::RDS_NOT_PUBLIC,
+        ids::RDS_TLS,
+        ids::RDS_MANAGED_SECRET,
+        ids::RDS_IAM_AUTH,
+        ids::RDS_LOG_EXPORTS,
+        ids::RDS_BACKUP_RETENTION,
+        ids::RDS_DELETION_SAFETY,
+        ids::RDS_ENGINE_APPROVED,
+        ids::RDS_MULTI_AZ,
+        ids::RDS_PATCHING,
+        ids::RDS_COPY_TAGS,
+    ]
+}
 
 /// Every control, in catalogue order.
 pub fn controls() -> &'static [Control] {
@@ -567,6 +781,9 @@ mod tests {
         ] {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 27);
+        for id in super::database_ids() {
+            assert!(control(id).is_some(), "{id}");
+        }
+        assert_eq!(controls().len(), 27 + super::database_ids().len());
     }
 }

@@ -36,6 +36,7 @@ pub struct Policy {
     unsuppressible: Vec<String>,
     raw_resource_types: Vec<String>,
     exceptions: Vec<Exception>,
+    database: crate::engines::DatabasePolicy,
 }
 
 /// Resource types that would hold or protect PHI without the controls the
@@ -114,6 +115,7 @@ impl Policy {
                 .map(|s| (*s).to_owned())
                 .collect(),
             exceptions: Vec::new(),
+            database: crate::engines::DatabasePolicy::baseline(),
         }
     }
 
@@ -192,6 +194,10 @@ impl Policy {
     }
     pub fn exceptions(&self) -> &[Exception] {
         &self.exceptions
+    }
+    /// The `database` section: approved engine versions, backup floor, Multi-AZ.
+    pub fn database(&self) -> &crate::engines::DatabasePolicy {
+        &self.database
     }
 }
 
@@ -284,9 +290,12 @@ impl Reader<'_> {
             "audit" => self.audit(b),
             "kms" => self.kms(b),
             "exception" => self.exception(b),
+            "database" => self.database(b),
             other => self.problem(
                 b.ident.span(),
-                format!("unknown block `{other}`; expected regions, audit, kms or exception"),
+                format!(
+                    "unknown block `{other}`; expected regions, audit, kms, database or exception"
+                ),
             ),
         }
     }
@@ -622,6 +631,83 @@ impl Reader<'_> {
         Some(out)
     }
 
+    /// `database { engine_versions, backup_retention_min_days, require_multi_az }`:
+    /// each may only tighten the baseline (see `crate::engines`).
+    fn database(&mut self, b: &Block) {
+        use crate::engines::{BASELINE_BACKUP_MIN_DAYS, RDS_BACKUP_MAX_DAYS};
+        self.no_labels(b);
+        for a in self.attributes(b) {
+            match a.key.as_str() {
+                "engine_versions" => {
+                    let Some(entries) = self.strings(a) else {
+                        continue;
+                    };
+                    let mut approved = Vec::new();
+                    for entry in entries {
+                        let Some((engine, pattern)) = entry.split_once(' ') else {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "{entry:?} must be `<engine> <version pattern>`, e.g. \
+                                     \"postgres 16.*\""
+                                ),
+                            );
+                            continue;
+                        };
+                        match crate::engines::entry_within_baseline(engine, pattern.trim()) {
+                            Ok(()) => approved.push((engine.to_owned(), pattern.trim().to_owned())),
+                            Err(why) => self.problem(a.value.span(), why),
+                        }
+                    }
+                    if approved.is_empty() {
+                        self.problem(a.value.span(), "engine_versions approves no version");
+                    } else {
+                        self.policy.database.engine_versions = approved;
+                    }
+                }
+                "backup_retention_min_days" => {
+                    if let Some(v) = self.integer(a) {
+                        if v < BASELINE_BACKUP_MIN_DAYS {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "backup_retention_min_days = {v} loosens the baseline of \
+                                     {BASELINE_BACKUP_MIN_DAYS} days; a policy may only tighten \
+                                     it. Record an `exception \"PHI-RDS-007\"` block instead."
+                                ),
+                            );
+                        } else if v > RDS_BACKUP_MAX_DAYS {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "backup_retention_min_days = {v}: RDS keeps automated \
+                                     backups at most {RDS_BACKUP_MAX_DAYS} days"
+                                ),
+                            );
+                        } else {
+                            self.policy.database.backup_retention_min_days = v;
+                        }
+                    }
+                }
+                "require_multi_az" => match &a.value {
+                    Expression::Bool(v) => {
+                        // `false` is the baseline; it cannot lift a stricter
+                        // setting because there is none below the baseline.
+                        self.policy.database.require_multi_az = *v.value();
+                    }
+                    _ => self.problem(a.value.span(), "`require_multi_az` must be true or false"),
+                },
+                other => self.problem(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute `{other}` in `database`; expected engine_versions, \
+                         backup_retention_min_days or require_multi_az"
+                    ),
+                ),
+            }
+        }
+    }
+
     fn integer(&mut self, a: &Attribute) -> Option<i64> {
         match &a.value {
             Expression::Number(n) => match n.value().as_i64() {
@@ -663,6 +749,28 @@ mod tests {
                 .map(|p| (p.line, p.column, p.message.clone()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn database_block_tightens_and_refuses_loosening() {
+        let p = Policy::parse(
+            "database {\n  engine_versions = [\"postgres 16.*\"]\n  backup_retention_min_days = 14\n  require_multi_az = true\n}\n",
+            "p",
+        )
+        .unwrap();
+        assert!(p.database().is_version_approved("postgres", "16.4"));
+        assert!(!p.database().is_version_approved("postgres", "17.2"));
+        assert_eq!(p.database().backup_retention_min_days, 14);
+        assert!(p.database().require_multi_az);
+        let errs = problems(
+            "database {\n  engine_versions = [\"postgres 12.*\", \"oops\"]\n  backup_retention_min_days = 3\n  size = 1\n}\n",
+        );
+        assert_eq!(errs.len(), 5, "{errs:?}");
+        assert!(errs[0].2.contains("baseline's approved majors"), "{errs:?}");
+        assert!(errs[1].2.contains("<engine> <version pattern>"), "{errs:?}");
+        assert!(errs[2].2.contains("approves no version"), "{errs:?}");
+        assert!(errs[3].2.contains("PHI-RDS-007"), "{errs:?}");
+        assert!(errs[4].2.contains("unknown attribute `size`"), "{errs:?}");
     }
 
     #[test]

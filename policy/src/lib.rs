@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod docs;
 pub mod document;
+pub mod engines;
 pub mod exceptions;
 pub mod kms;
 pub mod regions;

@@ -13,6 +13,7 @@ pub enum AttrType {
     Number,
     Bool,
     MapOfString,
+    SetOfString,
 }
 
 impl AttrType {
@@ -22,6 +23,7 @@ impl AttrType {
             AttrType::Number => br#""number""#,
             AttrType::Bool => br#""bool""#,
             AttrType::MapOfString => br#"["map","string"]"#,
+            AttrType::SetOfString => br#"["set","string"]"#,
         }
     }
 }

@@ -4,5 +4,6 @@
 //! "could not verify").
 
 pub mod audit_log_sink;
+pub mod database;
 pub mod region;
 pub mod tags;

@@ -5,6 +5,7 @@
 pub mod compat;
 pub mod error;
 pub mod kms;
+pub mod rds;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -20,6 +21,7 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    pub rds: aws_sdk_rds::Client,
 }
 
 impl Clients {
@@ -45,6 +47,7 @@ impl Clients {
             kms: aws_sdk_kms::Client::new(&sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
             sts: aws_sdk_sts::Client::new(&sdk),
+            rds: aws_sdk_rds::Client::new(&sdk),
         }
     }
 }

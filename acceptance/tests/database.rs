@@ -1,0 +1,736 @@
+//! phi_database end to end: real Terraform, the real provider binary, moto
+//! on loopback; outcomes asserted in Terraform's output and through the AWS
+//! SDK. moto's RDS is instant (no `creating`/`modifying` phases) and reports
+//! no engine-default parameters; the waiting, reboot and hand-made-instance
+//! branches are unit-tested over SDK types in the provider (CONTROLS.md §4).
+
+use aws_sdk_rds::types::{ApplyMethod, Parameter};
+use phi_acceptance::aws::{Clients, clients, create_cmk, sdk_config};
+use phi_acceptance::{Moto, Workdir};
+
+const PROVIDER: &str = r#"
+terraform {
+  required_providers {
+    phi = { source = "phi-guard/phi" }
+  }
+}
+
+provider "phi" {
+  region = "eu-central-1"
+}
+
+variable "key" {
+  type = string
+}
+"#;
+
+const SINK: &str = r#"
+resource "phi_audit_log_sink" "main" {
+  name           = "acme-audit"
+  kms_key_arn    = var.key
+  retention_days = 2192
+}
+"#;
+
+fn database(identifier: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "phi_database" "ehr" {{
+  identifier           = "{identifier}"
+  engine               = "postgres"
+  engine_version       = "16.4"
+  instance_class       = "db.t3.medium"
+  allocated_storage_gb = 50
+  kms_key_arn          = var.key
+{extra}
+}}
+"#
+    )
+}
+
+struct Env {
+    moto: Moto,
+    aws: Clients,
+    rds: aws_sdk_rds::Client,
+    key: String,
+}
+
+async fn env() -> Env {
+    let moto = Moto::start().expect("moto starts");
+    let aws = clients(&moto, "eu-central-1").await;
+    let rds = aws_sdk_rds::Client::new(&sdk_config(&moto, "eu-central-1").await);
+    let key = create_cmk(&aws, true).await;
+    Env {
+        moto,
+        aws,
+        rds,
+        key,
+    }
+}
+
+impl Env {
+    async fn instance(&self, id: &str) -> Option<aws_sdk_rds::types::DbInstance> {
+        match self
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+        {
+            Ok(out) => out.db_instances().first().cloned(),
+            Err(_) => None,
+        }
+    }
+
+    async fn parameter(&self, group: &str, name: &str) -> Option<String> {
+        let out = self
+            .rds
+            .describe_db_parameters()
+            .db_parameter_group_name(group)
+            .send()
+            .await
+            .unwrap();
+        out.parameters()
+            .iter()
+            .find(|p| p.parameter_name() == Some(name))
+            .and_then(|p| p.parameter_value().map(str::to_owned))
+    }
+}
+
+/// A root with a compliant database (and whatever `extra` adds), applied.
+fn applied(e: &Env, identifier: &str, extra: &str) -> Workdir {
+    let wd = Workdir::new(&e.moto);
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database(identifier, extra)),
+    );
+    wd.apply(&[("key", e.key.as_str())]).assert_success();
+    wd
+}
+
+#[tokio::test]
+async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
+    let e = env().await;
+    let wd = Workdir::new(&e.moto);
+    wd.write(
+        "main.tf",
+        &format!(
+            "{PROVIDER}{SINK}{}",
+            database(
+                "acme-ehr",
+                "  audit_log_sink = phi_audit_log_sink.main.id\n  tags = { owner = \"ehr-team\" }"
+            )
+        ),
+    );
+    let vars = [("key", e.key.as_str())];
+    wd.apply(&vars).assert_success();
+
+    let i = e.instance("acme-ehr").await.expect("instance exists");
+    assert_eq!(i.storage_encrypted(), Some(true));
+    assert_eq!(i.kms_key_id(), Some(e.key.as_str()));
+    assert_eq!(i.publicly_accessible(), Some(false));
+    assert_eq!(i.iam_database_authentication_enabled(), Some(true));
+    assert_eq!(i.copy_tags_to_snapshot(), Some(true));
+    assert_eq!(i.deletion_protection(), Some(true));
+    assert_eq!(i.backup_retention_period(), Some(14));
+    assert_eq!(i.auto_minor_version_upgrade(), Some(true));
+    assert_eq!(i.ca_certificate_identifier(), Some("rds-ca-rsa2048-g1"));
+    let mut exports = i.enabled_cloudwatch_logs_exports().to_vec();
+    exports.sort();
+    assert_eq!(exports, ["postgresql", "upgrade"]);
+    let secret = i.master_user_secret().expect("managed master secret");
+    assert_eq!(secret.kms_key_id(), Some(e.key.as_str()));
+    let secret_arn = secret.secret_arn().expect("secret ARN").to_owned();
+    let group = &i.db_parameter_groups()[0];
+    assert_eq!(group.db_parameter_group_name(), Some("acme-ehr-phi"));
+    assert_eq!(
+        e.parameter("acme-ehr-phi", "rds.force_ssl")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        e.parameter("acme-ehr-phi", "ssl_min_protocol_version")
+            .await
+            .as_deref(),
+        Some("TLSv1.2")
+    );
+    for log_type in ["postgresql", "upgrade"] {
+        let name = format!("/aws/rds/instance/acme-ehr/{log_type}");
+        let groups = e
+            .aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(&name)
+            .send()
+            .await
+            .unwrap();
+        let g = groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name.as_str()))
+            .unwrap_or_else(|| panic!("log group {name} exists"));
+        assert_eq!(g.kms_key_id(), Some(e.key.as_str()), "{name}");
+        assert_eq!(g.retention_in_days(), Some(2192), "{name}");
+    }
+
+    // A second plan is empty.
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
+
+    // The state holds the secret's ARN, never the secret: read the value RDS
+    // stored in Secrets Manager and look for it (and for any password field).
+    let secret = secret_string(&e.moto, &secret_arn);
+    let password = serde_json::from_str::<serde_json::Value>(&secret).unwrap()["password"]
+        .as_str()
+        .expect("the managed secret holds a password")
+        .to_owned();
+    let state = wd.state_file();
+    assert!(state.contains(&secret_arn), "{state}");
+    assert!(!state.contains(&password), "password in state:\n{state}");
+    assert!(!state.contains(&secret), "secret in state:\n{state}");
+    let lower = state.to_ascii_lowercase();
+    assert!(!lower.contains("password"), "{state}");
+    assert!(!lower.contains("masteruserpassword"), "{state}");
+}
+
+/// The SecretString of a Secrets Manager secret, read with boto3 from the
+/// tools venv (the workspace has no Secrets Manager SDK crate).
+fn secret_string(moto: &Moto, arn: &str) -> String {
+    let python = phi_acceptance::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import boto3, sys
+sm = boto3.client("secretsmanager", endpoint_url="{}", region_name="eu-central-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+sys.stdout.write(sm.get_secret_value(SecretId="{arn}")["SecretString"])
+"#,
+        moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() {
+    let e = env().await;
+    let wd = applied(&e, "acme-drift", "");
+    let vars = [("key", e.key.as_str())];
+    // A console user weakens the database and its TLS parameter.
+    e.rds
+        .modify_db_instance()
+        .db_instance_identifier("acme-drift")
+        .deletion_protection(false)
+        .publicly_accessible(true)
+        .backup_retention_period(1)
+        .enable_iam_database_authentication(false)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    e.rds
+        .modify_db_parameter_group()
+        .db_parameter_group_name("acme-drift-phi")
+        .parameters(
+            Parameter::builder()
+                .parameter_name("rds.force_ssl")
+                .parameter_value("0")
+                .apply_method(ApplyMethod::PendingReboot)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("deletion_protection")
+        .assert_contains("backup_retention_days")
+        .assert_contains("publicly_accessible")
+        .assert_contains("PHI-RDS-003 TLS parameters")
+        .assert_contains("PHI-RDS-002 public access")
+        .assert_contains("PHI-RDS-005 IAM authentication");
+
+    wd.apply(&vars).assert_success();
+    let i = e.instance("acme-drift").await.unwrap();
+    assert_eq!(i.deletion_protection(), Some(true));
+    assert_eq!(i.publicly_accessible(), Some(false));
+    assert_eq!(i.backup_retention_period(), Some(14));
+    assert_eq!(i.iam_database_authentication_enabled(), Some(true));
+    assert_eq!(
+        e.parameter("acme-drift-phi", "rds.force_ssl")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}
+
+#[tokio::test]
+async fn a_database_deleted_outside_terraform_leaves_state_and_is_recreated() {
+    let e = env().await;
+    let wd = applied(&e, "acme-gone", "");
+    let vars = [("key", e.key.as_str())];
+    e.rds
+        .modify_db_instance()
+        .db_instance_identifier("acme-gone")
+        .deletion_protection(false)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    e.rds
+        .delete_db_instance()
+        .db_instance_identifier("acme-gone")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("phi_database.ehr will be created");
+    wd.apply(&vars).assert_success();
+    assert!(e.instance("acme-gone").await.is_some());
+}
+
+#[tokio::test]
+async fn import_adopts_a_database_and_the_next_plan_lists_what_must_change() {
+    let e = env().await;
+    // A database made by hand: unencrypted, password typed in, no TLS group,
+    // no log exports, one day of backups.
+    e.rds
+        .create_db_instance()
+        .db_instance_identifier("acme-legacy")
+        .engine("postgres")
+        .engine_version("16.4")
+        .db_instance_class("db.t3.medium")
+        .allocated_storage(50)
+        .master_username("phiadmin")
+        .master_user_password("hunter2hunter2")
+        .backup_retention_period(1)
+        .send()
+        .await
+        .unwrap();
+    let wd = Workdir::new(&e.moto);
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database("acme-legacy", "")),
+    );
+    let vars = [("key", e.key.as_str())];
+    let mut args = vec!["import", "-no-color", "-input=false"];
+    let var = format!("-var=key={}", e.key);
+    args.push(&var);
+    args.extend(["phi_database.ehr", "acme-legacy"]);
+    wd.terraform(&args).assert_success();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("must be replaced")
+        .assert_contains("kms_key_arn")
+        .assert_contains("PHI-RDS-001 storage encryption")
+        .assert_contains("PHI-RDS-003 parameter group")
+        .assert_contains("PHI-RDS-004 master user secret")
+        .assert_contains("PHI-RDS-006 log exports")
+        .assert_contains("backup_retention_days");
+    // The state never held the password typed in by hand.
+    assert!(!wd.state_file().contains("hunter2"));
+}
+
+#[tokio::test]
+async fn destroy_is_refused_while_deletion_protection_is_on_then_takes_a_final_snapshot() {
+    let e = env().await;
+    let wd = applied(&e, "acme-keep", "");
+    let vars = [("key", e.key.as_str())];
+    wd.destroy(&vars)
+        .assert_failure()
+        .assert_contains("PHI-RDS-008: deletion protection is on");
+    assert!(e.instance("acme-keep").await.is_some());
+
+    wd.write(
+        "main.tf",
+        &format!(
+            "{PROVIDER}{}",
+            database("acme-keep", "  deletion_protection = false")
+        ),
+    );
+    wd.apply(&vars).assert_success();
+    wd.destroy(&vars).assert_success();
+    assert!(e.instance("acme-keep").await.is_none());
+    let snapshots = e
+        .rds
+        .describe_db_snapshots()
+        .db_instance_identifier("acme-keep")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        snapshots.db_snapshots().iter().any(|s| s
+            .db_snapshot_identifier()
+            .is_some_and(|id| id.starts_with("acme-keep-final-"))),
+        "no final snapshot: {snapshots:?}"
+    );
+    // The engine log groups stay: they hold audit records until retention ends.
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-keep/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 2);
+}
+
+#[tokio::test]
+async fn every_violation_of_one_database_is_reported_at_once_on_its_line() {
+    let e = env().await;
+    let wd = Workdir::new(&e.moto);
+    let body = database(
+        "acme-bad",
+        "  publicly_accessible   = true\n  backup_retention_days = 1",
+    )
+    .replace("\"16.4\"", "\"12.22\"");
+    let config = format!("{PROVIDER}{body}");
+    wd.write("main.tf", &config);
+    let line = |needle: &str| {
+        config
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("needle in config")
+            + 1
+    };
+    let plan = wd.plan(&[("key", e.key.as_str())]);
+    plan.assert_failure()
+        .assert_contains("Error: PHI-RDS-002")
+        .assert_contains(&format!("on main.tf line {}", line("publicly_accessible")))
+        .assert_contains("Error: PHI-RDS-007")
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line("backup_retention_days")
+        ))
+        .assert_contains("Error: PHI-RDS-009")
+        .assert_contains(&format!("on main.tf line {}", line("engine_version")))
+        .assert_contains("How to fix:");
+    assert_eq!(plan.combined().matches("Error: PHI-").count(), 3);
+    assert!(e.instance("acme-bad").await.is_none());
+}
+
+/// Sets up, through boto3 from the tools venv, a rotating key and an IAM
+/// user allowed everything except `deny`; returns (key ARN, access key id,
+/// secret key). Exactly five requests, matching the moto server's
+/// `INITIAL_NO_AUTH_ACTION_COUNT`, after which moto enforces IAM.
+fn restricted_user(moto: &Moto, deny: &str) -> (String, String, String) {
+    let python = phi_acceptance::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import json, boto3
+kw = dict(endpoint_url="{endpoint}", region_name="eu-central-1",
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+kms = boto3.client("kms", **kw)
+key = kms.create_key(KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
+kms.enable_key_rotation(KeyId=key)
+iam = boto3.client("iam", **kw)
+iam.create_user(UserName="deployer")
+iam.put_user_policy(UserName="deployer", PolicyName="all-but-one", PolicyDocument=json.dumps({{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{"Effect": "Allow", "Action": "*", "Resource": "*"}},
+    {{"Effect": "Deny", "Action": "{deny}", "Resource": "*"}}]}}))
+k = iam.create_access_key(UserName="deployer")["AccessKey"]
+print(key, k["AccessKeyId"], k["SecretAccessKey"])
+"#,
+        endpoint = moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    (
+        parts[0].to_owned(),
+        parts[1].to_owned(),
+        parts[2].to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_permission_missing_mid_create_leaves_a_tainted_database_naming_the_step() {
+    // After CreateDBInstance the provider reads the instance back, including
+    // its TLS parameters; without rds:DescribeDBParameters that step fails
+    // once the instance exists.
+    let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")]).unwrap();
+    let (key, access_key, secret_key) = restricted_user(&moto, "rds:DescribeDBParameters");
+    let mut wd = Workdir::new(&moto);
+    wd.env("AWS_ACCESS_KEY_ID", &access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &secret_key);
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database("acme-fault", "")),
+    );
+    let apply = wd.apply(&[("key", key.as_str())]);
+    apply
+        .assert_failure()
+        .assert_contains("Database not fully configured")
+        .assert_contains("read the database back")
+        .assert_contains("rds:DescribeDBParameters")
+        .assert_contains("NOT fully secured");
+    let state = wd.state_json();
+    let resource = &state["values"]["root_module"]["resources"][0];
+    assert_eq!(resource["address"], "phi_database.ehr", "{state}");
+    assert_eq!(resource["tainted"], true, "{state}");
+
+    // The remedy the error gives: grant the permission, untaint, apply. The
+    // refresh now reads what the failed step could not confirm, and nothing
+    // is replaced.
+    grant_everything(&moto, &access_key, &secret_key);
+    wd.terraform(&["untaint", "-no-color", "phi_database.ehr"])
+        .assert_success();
+    let vars = [("key", key.as_str())];
+    wd.apply(&vars)
+        .assert_success()
+        .assert_contains("0 destroyed");
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert!(
+        wd.state_file().contains(
+            "\"PHI-RDS-003 TLS parameters\": \"rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2\""
+        ),
+        "{}",
+        wd.state_file()
+    );
+}
+
+/// Replaces the deployer's policy with one that allows everything, signed
+/// with the deployer's own credentials (moto enforces IAM by now).
+fn grant_everything(moto: &Moto, access_key: &str, secret_key: &str) {
+    let python = phi_acceptance::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import json, boto3
+iam = boto3.client("iam", endpoint_url="{}", region_name="eu-central-1",
+                   aws_access_key_id="{access_key}", aws_secret_access_key="{secret_key}")
+iam.put_user_policy(UserName="deployer", PolicyName="all-but-one", PolicyDocument=json.dumps({{
+  "Version": "2012-10-17",
+  "Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*"}}]}}))
+"#,
+        moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_permission_missing_before_the_instance_creates_no_database() {
+    let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")]).unwrap();
+    let (key, access_key, secret_key) = restricted_user(&moto, "logs:CreateLogGroup");
+    let mut wd = Workdir::new(&moto);
+    wd.env("AWS_ACCESS_KEY_ID", &access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &secret_key);
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database("acme-nolog", "")),
+    );
+    wd.apply(&[("key", key.as_str())])
+        .assert_failure()
+        .assert_contains("create the encrypted log group /aws/rds/instance/acme-nolog/postgresql")
+        .assert_contains("No database instance was created");
+    // Nothing is in state, and RDS has no instance.
+    let state = wd.state_json();
+    assert!(
+        state["values"]["root_module"]["resources"].is_null(),
+        "{state}"
+    );
+    // Asked with the deployer's own credentials (moto now enforces IAM).
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(aws_sdk_rds::config::Credentials::new(
+            access_key, secret_key, None, None, "test",
+        ))
+        .load()
+        .await;
+    let err = aws_sdk_rds::Client::new(&config)
+        .describe_db_instances()
+        .db_instance_identifier("acme-nolog")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{:?}", err).contains("DBInstanceNotFound"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_compliant_mysql_database_forces_tls_and_exports_every_log() {
+    let e = env().await;
+    let wd = Workdir::new(&e.moto);
+    let body = database("acme-billing", "")
+        .replace("\"postgres\"", "\"mysql\"")
+        .replace("\"16.4\"", "\"8.4.3\"");
+    wd.write("main.tf", &format!("{PROVIDER}{body}"));
+    let vars = [("key", e.key.as_str())];
+    wd.apply(&vars).assert_success();
+    let i = e.instance("acme-billing").await.unwrap();
+    let mut exports = i.enabled_cloudwatch_logs_exports().to_vec();
+    exports.sort();
+    assert_eq!(exports, ["audit", "error", "general", "slowquery"]);
+    assert_eq!(
+        e.parameter("acme-billing-phi", "require_secure_transport")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        e.parameter("acme-billing-phi", "tls_version")
+            .await
+            .as_deref(),
+        Some("TLSv1.2,TLSv1.3")
+    );
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-billing/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 4);
+    assert!(
+        groups
+            .log_groups()
+            .iter()
+            .all(|g| g.kms_key_id() == Some(e.key.as_str()) && g.retention_in_days() == Some(2192))
+    );
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
+}
+
+#[tokio::test]
+async fn a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_apply_restores_it()
+{
+    let e = env().await;
+    let wd = applied(&e, "acme-swap", "");
+    let vars = [("key", e.key.as_str())];
+    // Someone attaches a permissive parameter group and deletes a log group
+    // (RDS would recreate it unencrypted and never expiring).
+    e.rds
+        .create_db_parameter_group()
+        .db_parameter_group_name("permissive")
+        .db_parameter_group_family("postgres16")
+        .description("no-TLS")
+        .send()
+        .await
+        .unwrap();
+    e.rds
+        .modify_db_instance()
+        .db_instance_identifier("acme-swap")
+        .db_parameter_group_name("permissive")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    e.aws
+        .logs
+        .delete_log_group()
+        .log_group_name("/aws/rds/instance/acme-swap/postgresql")
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("PHI-RDS-003 parameter group")
+        .assert_contains("\"permissive (in-sync)\" -> \"acme-swap-phi (in-sync)\"")
+        .assert_contains("PHI-RDS-006 log group postgresql")
+        .assert_contains("\"log group missing\" ->");
+
+    wd.apply(&vars).assert_success();
+    let i = e.instance("acme-swap").await.unwrap();
+    assert_eq!(
+        i.db_parameter_groups()[0].db_parameter_group_name(),
+        Some("acme-swap-phi")
+    );
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-swap/postgresql")
+        .send()
+        .await
+        .unwrap();
+    let g = &groups.log_groups()[0];
+    assert_eq!(g.kms_key_id(), Some(e.key.as_str()));
+    assert_eq!(g.retention_in_days(), Some(2192));
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}
+
+#[tokio::test]
+async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() {
+    let e = env().await;
+    let disabled = create_cmk(&e.aws, true).await;
+    let key_id = disabled.rsplit('/').next().unwrap();
+    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    // terraform_data's output is unknown until apply, like the ARN of a key
+    // created in the same run.
+    let body = database("acme-later", "").replace(
+        "kms_key_arn          = var.key",
+        "kms_key_arn          = terraform_data.key.output",
+    );
+    let config = format!(
+        "{PROVIDER}\nresource \"terraform_data\" \"key\" {{\n  input = var.key\n}}\n{body}"
+    );
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    let plan = wd.plan(&[("key", &disabled)]);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("KMS key will be verified at apply");
+    wd.apply(&[("key", &disabled)])
+        .assert_failure()
+        .assert_contains("Error: PHI-KMS-003");
+    // Nothing was created: no instance, no parameter group, no log group.
+    assert!(e.instance("acme-later").await.is_none());
+    let groups = e.rds.describe_db_parameter_groups().send().await.unwrap();
+    assert!(
+        groups
+            .db_parameter_groups()
+            .iter()
+            .all(|g| g.db_parameter_group_name() != Some("acme-later-phi")),
+        "{groups:?}"
+    );
+    let groups = e
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/rds/instance/acme-later/")
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty());
+
+    // The same run with a compliant key goes through.
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    wd.apply(&[("key", &e.key)]).assert_success();
+    assert!(e.instance("acme-later").await.is_some());
+}

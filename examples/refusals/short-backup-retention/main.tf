@@ -1,0 +1,29 @@
+# Refused: PHI-RDS-007. Automated backups kept one day cannot cover a problem
+# noticed after a weekend; the baseline requires at least 7 days.
+terraform {
+  required_version = ">= 1.12"
+  required_providers {
+    phi = {
+      source = "phi-guard/phi"
+    }
+  }
+}
+
+provider "phi" {
+  region = "eu-central-1"
+}
+
+variable "audit_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key for PHI (the demo creates one)."
+}
+
+resource "phi_database" "ehr" {
+  identifier            = "acme-ehr-short-backups"
+  engine                = "postgres"
+  engine_version        = "16.4"
+  instance_class        = "db.t3.medium"
+  allocated_storage_gb  = 50
+  kms_key_arn           = var.audit_key_arn
+  backup_retention_days = 1
+}

@@ -1,0 +1,204 @@
+//! What the project knows about the RDS engines `phi_database` supports:
+//! which versions the baseline approves, and per engine the parameter-group
+//! family, the parameters that force TLS with a floor, and the log types RDS
+//! can export. Shared by the policy checks, the policy file and the provider,
+//! so the allowlist and the TLS settings are written down once.
+
+/// A supported engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Mysql,
+}
+
+/// The engines by their RDS names.
+pub const ENGINES: &[(&str, Engine)] = &[("postgres", Engine::Postgres), ("mysql", Engine::Mysql)];
+
+/// Baseline approved major versions. PostgreSQL 13 and MySQL 8.0 have left
+/// RDS standard support (extended support only); older ones are gone.
+pub const BASELINE_MAJORS: &[(&str, &[&str])] =
+    &[("postgres", &["14", "15", "16", "17"]), ("mysql", &["8.4"])];
+
+impl Engine {
+    pub fn from_name(name: &str) -> Option<Engine> {
+        ENGINES.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Mysql => "mysql",
+        }
+    }
+
+    /// The major version of a version string: `16` of `16.4`, `8.4` of
+    /// `8.4.3` (MySQL majors have two parts).
+    pub fn major(self, version: &str) -> String {
+        let parts: Vec<&str> = version.split('.').collect();
+        match self {
+            Engine::Postgres => parts[0].to_owned(),
+            Engine::Mysql => parts.iter().take(2).copied().collect::<Vec<_>>().join("."),
+        }
+    }
+
+    /// The DB parameter group family of a version (`postgres16`, `mysql8.4`).
+    pub fn family(self, version: &str) -> String {
+        format!("{}{}", self.name(), self.major(version))
+    }
+
+    /// The parameters that force TLS and set the protocol floor, as
+    /// (name, value). PostgreSQL: `rds.force_ssl` and
+    /// `ssl_min_protocol_version`; MySQL: `require_secure_transport` and
+    /// `tls_version` (which lists the versions allowed).
+    pub fn tls_parameters(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Engine::Postgres => &[
+                ("rds.force_ssl", "1"),
+                ("ssl_min_protocol_version", "TLSv1.2"),
+            ],
+            Engine::Mysql => &[
+                ("require_secure_transport", "1"),
+                ("tls_version", "TLSv1.2,TLSv1.3"),
+            ],
+        }
+    }
+
+    /// Every log type RDS exports for the engine (Security Hub RDS.9's set).
+    pub fn log_types(self) -> &'static [&'static str] {
+        match self {
+            Engine::Postgres => &["postgresql", "upgrade"],
+            Engine::Mysql => &["audit", "error", "general", "slowquery"],
+        }
+    }
+}
+
+/// Whether `version` is a well-formed engine version: digits separated by
+/// dots, at least major and minor (`16.4`, `8.4.3`).
+pub fn version_well_formed(engine: Engine, version: &str) -> bool {
+    let parts: Vec<&str> = version.split('.').collect();
+    let min_parts = match engine {
+        Engine::Postgres => 2,
+        Engine::Mysql => 3,
+    };
+    parts.len() >= min_parts
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The database section of the policy (`database { ... }` in
+/// `phi-policy.hcl`). Every field may only tighten the baseline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabasePolicy {
+    /// Approved `(engine, version pattern)` pairs; the pattern is a glob over
+    /// the full version (`16.*`, `8.4.4`).
+    pub engine_versions: Vec<(String, String)>,
+    pub backup_retention_min_days: i64,
+    pub require_multi_az: bool,
+}
+
+/// Baseline backup retention floor (Security Hub RDS.11), and RDS's maximum.
+pub const BASELINE_BACKUP_MIN_DAYS: i64 = 7;
+pub const RDS_BACKUP_MAX_DAYS: i64 = 35;
+
+impl DatabasePolicy {
+    pub fn baseline() -> DatabasePolicy {
+        DatabasePolicy {
+            engine_versions: BASELINE_MAJORS
+                .iter()
+                .flat_map(|(engine, majors)| {
+                    majors
+                        .iter()
+                        .map(move |m| ((*engine).to_owned(), format!("{m}.*")))
+                })
+                .collect(),
+            backup_retention_min_days: BASELINE_BACKUP_MIN_DAYS,
+            require_multi_az: false,
+        }
+    }
+
+    pub fn is_version_approved(&self, engine: &str, version: &str) -> bool {
+        self.engine_versions
+            .iter()
+            .any(|(e, p)| e == engine && crate::exceptions::glob_match(p, version))
+    }
+
+    /// The approved patterns, for messages: `postgres 16.*, mysql 8.4.*`.
+    pub fn describe_versions(&self) -> String {
+        self.engine_versions
+            .iter()
+            .map(|(e, p)| format!("{e} {p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Whether a policy's `engine_versions` entry stays inside the baseline: its
+/// engine is supported and its pattern starts with a baseline major followed
+/// by a dot (so `16.*` and `16.4` do, `1*` and `*` do not). Returns why not.
+pub fn entry_within_baseline(engine: &str, pattern: &str) -> Result<(), String> {
+    let Some((_, majors)) = BASELINE_MAJORS.iter().find(|(e, _)| *e == engine) else {
+        return Err(format!(
+            "engine {engine:?} is not supported; phi_database supports {}",
+            ENGINES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
+    };
+    if majors
+        .iter()
+        .any(|m| pattern.starts_with(&format!("{m}.")) && !pattern[m.len()..].is_empty())
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "{engine} {pattern:?} is not within the baseline's approved majors ({}); a policy \
+             may only narrow the list. Record an `exception \"PHI-RDS-009\"` block instead.",
+            majors.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majors_and_families() {
+        assert_eq!(Engine::Postgres.major("16.4"), "16");
+        assert_eq!(Engine::Mysql.major("8.4.3"), "8.4");
+        assert_eq!(Engine::Postgres.family("16.4"), "postgres16");
+        assert_eq!(Engine::Mysql.family("8.4.3"), "mysql8.4");
+    }
+
+    #[test]
+    fn baseline_approves_supported_majors_only() {
+        let p = DatabasePolicy::baseline();
+        assert!(p.is_version_approved("postgres", "16.4"));
+        assert!(p.is_version_approved("mysql", "8.4.3"));
+        assert!(!p.is_version_approved("mysql", "8.0.39"));
+        assert!(!p.is_version_approved("postgres", "13.16"));
+        assert!(!p.is_version_approved("postgres", "160.1"));
+        assert!(!p.is_version_approved("mariadb", "10.11.9"));
+    }
+
+    #[test]
+    fn versions_must_be_dotted_numbers() {
+        assert!(version_well_formed(Engine::Postgres, "16.4"));
+        assert!(!version_well_formed(Engine::Postgres, "16"));
+        assert!(!version_well_formed(Engine::Mysql, "8.4"));
+        assert!(!version_well_formed(Engine::Postgres, "16.x"));
+    }
+
+    #[test]
+    fn policy_entries_may_only_narrow() {
+        assert!(entry_within_baseline("postgres", "16.*").is_ok());
+        assert!(entry_within_baseline("postgres", "16.4").is_ok());
+        assert!(entry_within_baseline("postgres", "13.*").is_err());
+        assert!(entry_within_baseline("postgres", "1*").is_err());
+        assert!(entry_within_baseline("postgres", "16.").is_ok());
+        assert!(entry_within_baseline("oracle-ee", "19.*").is_err());
+    }
+}

@@ -1,0 +1,566 @@
+//! Create, update, delete, read and import for the database.
+//!
+//! Create is create log groups -> parameter group -> CreateDBInstance -> wait
+//! -> modify what did not take -> maybe reboot. If a step fails after the
+//! instance exists, the state returned says what exists and which setting is
+//! not in place, with an error, so Terraform taints the database; it is never
+//! left half-secured and unnoticed. If a step fails before the instance
+//! exists, nothing holding data was created and the state stays empty (the
+//! log groups and parameter group are adopted by the next apply).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::time::Instant;
+
+use crate::diagnostics::Diagnostics;
+use crate::provider::Configured;
+use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
+use crate::value::Value;
+
+use super::converge::{self, StepError};
+use super::desired::{self, Desired};
+use super::observe::{self, Observed};
+use super::{Database, desired_from};
+
+pub async fn apply(db: &Database, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
+    let ApplyRequest {
+        prior,
+        planned,
+        config,
+    } = request;
+    if ctx.cancelled().is_cancelled() {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Interrupted",
+            "Terraform was interrupted before this change started; nothing was changed.",
+        );
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    }
+    if planned.is_null() {
+        return destroy(prior, ctx).await;
+    }
+    // Values unknown at plan are known now: check everything again, and the
+    // key's current state, before creating or changing anything.
+    let checks = db.full_checks(&config, ctx, true).await;
+    if checks.has_errors() {
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: checks,
+        };
+    }
+    let Some(desired) = desired_from(&planned, ctx.policy()) else {
+        let mut d = checks;
+        d.error(
+            "Configuration still unknown at apply",
+            "Some arguments of this database were still unknown when it was applied. This \
+             should not happen; please report it with the plan output.",
+        );
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    };
+    if prior.is_null() {
+        create(desired, planned, checks, ctx).await
+    } else {
+        update(prior, desired, planned, checks, ctx).await
+    }
+}
+
+fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
+    let hint = if err.access_denied {
+        "\n\nAWS refused for lack of permission: grant the credentials Terraform uses the \
+         action named above."
+    } else {
+        ""
+    };
+    d.error(summary.to_owned(), format!("{err}.{hint}\n\n{consequence}"));
+}
+
+/// Runs `work` unless Terraform cancels first (`Err(None)`).
+async fn run(
+    ctx: &Configured,
+    work: impl std::future::Future<Output = Result<(), StepError>>,
+) -> Result<(), Option<StepError>> {
+    tokio::select! {
+        r = work => r.map_err(Some),
+        _ = ctx.cancelled().cancelled() => Err(None),
+    }
+}
+
+/// After the instance is available: one modify for anything that did not
+/// take, then a reboot if the parameter group waits for one.
+async fn settle(
+    ctx: &Configured,
+    d: &Desired,
+    deadline: Instant,
+    observed: Option<Observed>,
+) -> Result<(), StepError> {
+    let c = &ctx.clients;
+    let cancel = ctx.cancelled();
+    let read = |o: Option<Observed>| async move {
+        match o {
+            Some(o) => Ok(o),
+            None => observe::observe(c, &d.identifier)
+                .await
+                .map_err(|e| StepError {
+                    step: "read the database back".to_owned(),
+                    error: e.to_string(),
+                    access_denied: e
+                        .code
+                        .as_deref()
+                        .is_some_and(|c| c.contains("AccessDenied")),
+                })?
+                .ok_or_else(|| StepError {
+                    step: "read the database back".to_owned(),
+                    error: "the instance no longer exists".to_owned(),
+                    access_denied: false,
+                }),
+        }
+    };
+    let o = read(observed).await?;
+    let m = converge::modify_plan(d, &o);
+    let o = if m.is_empty() {
+        o
+    } else {
+        converge::modify_instance(c, d, &m, cancel).await?;
+        converge::wait_available(c, &d.identifier, deadline, cancel).await?;
+        read(None).await?
+    };
+    if o.pending_reboot() {
+        converge::reboot(c, &d.identifier, deadline, cancel).await?;
+    }
+    Ok(())
+}
+
+async fn create(
+    desired: Desired,
+    planned: Value,
+    d: Diagnostics,
+    ctx: &Configured,
+) -> ApplyResponse {
+    let deadline = Instant::now() + desired.timeouts.create;
+    let c = &ctx.clients;
+    let cancel = ctx.cancelled();
+    let instance_created = AtomicBool::new(false);
+    let work = async {
+        let existing = observe::log_groups(c, &desired.identifier)
+            .await
+            .map_err(|e| StepError {
+                step: "read the engine log groups".to_owned(),
+                error: e.to_string(),
+                access_denied: false,
+            })?;
+        converge::ensure_log_groups(c, &desired, &existing).await?;
+        converge::ensure_parameter_group(c, &desired).await?;
+        converge::create_instance(c, &desired, cancel).await?;
+        instance_created.store(true, Ordering::SeqCst);
+        converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
+        settle(ctx, &desired, deadline, None).await
+    };
+    let outcome = run(ctx, work).await;
+    let created = instance_created.load(Ordering::SeqCst);
+    finish(desired, planned, outcome, d, ctx, "created", created).await
+}
+
+async fn update(
+    prior: Value,
+    desired: Desired,
+    planned: Value,
+    mut d: Diagnostics,
+    ctx: &Configured,
+) -> ApplyResponse {
+    let observed = match observe::observe(&ctx.clients, &desired.identifier).await {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            d.error(
+                "Database no longer exists",
+                format!(
+                    "The DB instance {} was deleted outside Terraform while this change was \
+                     being applied. Run `terraform plan` again to recreate it.",
+                    desired.identifier
+                ),
+            );
+            return ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            };
+        }
+        Err(e) => {
+            d.error(
+                "Could not read the database",
+                format!("{e}. Nothing was changed."),
+            );
+            return ApplyResponse {
+                new_state: prior,
+                diagnostics: d,
+            };
+        }
+    };
+    let deadline = Instant::now() + desired.timeouts.update;
+    let c = &ctx.clients;
+    let cancel = ctx.cancelled();
+    let work = async {
+        converge::ensure_log_groups(c, &desired, &observed.log_groups).await?;
+        converge::ensure_parameter_group(c, &desired).await?;
+        if !rds_settled(&observed) {
+            converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
+        }
+        converge::set_tags(c, &desired, &observed).await?;
+        settle(ctx, &desired, deadline, Some(observed.clone())).await
+    };
+    let outcome = run(ctx, work).await;
+    finish(desired, planned, outcome, d, ctx, "updated", true).await
+}
+
+fn rds_settled(o: &Observed) -> bool {
+    o.status == "available"
+}
+
+/// Reads back what exists after create or update, and reports anything that
+/// is not as required, whether a step failed or not.
+async fn finish(
+    desired: Desired,
+    planned: Value,
+    outcome: Result<(), Option<StepError>>,
+    mut d: Diagnostics,
+    ctx: &Configured,
+    verb: &str,
+    instance_created: bool,
+) -> ApplyResponse {
+    let observed = observe::observe(&ctx.clients, &desired.identifier).await;
+    // When the read-back itself fails, trust what the steps did.
+    let exists = match &observed {
+        Ok(found) => found.is_some(),
+        Err(_) => instance_created,
+    };
+    let consequence = if exists {
+        "The database exists but is NOT fully secured. Terraform keeps it in state (tainted on \
+         create); the enforced map shows which settings are missing. Fix the cause (often a \
+         missing IAM permission), then run `terraform untaint` on this resource and apply: the \
+         update finishes the configuration in place. (Deletion protection keeps Terraform from \
+         replacing a tainted database that may already hold data.)"
+    } else {
+        "No database instance was created. Log groups and the parameter group created so far \
+         hold no data and are adopted by the next apply. Fix the cause and apply again."
+    };
+    match &outcome {
+        Err(Some(e)) => fail(&mut d, "Database not fully configured", e, consequence),
+        Err(None) => d.error(
+            "Interrupted",
+            format!("Terraform was interrupted while the database was being {verb}. {consequence}"),
+        ),
+        Ok(()) => {}
+    }
+    let observed = match observed {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            if outcome.is_ok() {
+                d.error(
+                    "Database not found after apply",
+                    format!(
+                        "RDS reports no instance {} right after it was {verb}.",
+                        desired.identifier
+                    ),
+                );
+            }
+            return ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            };
+        }
+        Err(e) => {
+            d.error(
+                "Could not read back the database",
+                format!("{e}. The database was {verb}, but its settings could not be confirmed."),
+            );
+            if !exists {
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            }
+            Observed::default()
+        }
+    };
+    if outcome.is_ok() {
+        let want = desired.enforced();
+        let off: Vec<String> = want
+            .iter()
+            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                format!(
+                    "{k}: wanted {v:?}, AWS reports {:?}",
+                    observed.enforced.get(k).map_or("nothing", String::as_str)
+                )
+            })
+            .collect();
+        if !off.is_empty() {
+            d.error(
+                "Database settings did not take effect",
+                format!(
+                    "After the database was {verb}, AWS reports settings that differ from what \
+                     was applied:\n  {}\n\n{consequence}",
+                    off.join("\n  ")
+                ),
+            );
+        }
+    }
+    ApplyResponse {
+        new_state: state_after_apply(planned, &observed),
+        diagnostics: d,
+    }
+}
+
+/// The planned values for every argument (Terraform requires them back
+/// unchanged), with the computed ones from what AWS reports.
+fn state_after_apply(planned: Value, o: &Observed) -> Value {
+    let Value::Map(mut entries) = planned else {
+        return planned;
+    };
+    set_computed(&mut entries, o);
+    Value::Map(entries)
+}
+
+fn set_computed(entries: &mut BTreeMap<String, Value>, o: &Observed) {
+    entries.insert("arn".to_owned(), Value::opt_string(o.arn.clone()));
+    entries.insert("address".to_owned(), Value::opt_string(o.address.clone()));
+    entries.insert("port".to_owned(), o.port.map_or(Value::Null, Value::number));
+    entries.insert(
+        "master_user_secret_arn".to_owned(),
+        Value::opt_string(o.secret_arn.clone()),
+    );
+    entries.insert(
+        "engine_version_actual".to_owned(),
+        Value::string(&o.engine_version),
+    );
+    entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+}
+
+async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
+    let mut d = Diagnostics::new();
+    let Some(identifier) = prior.get("identifier").as_str().map(str::to_owned) else {
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
+    };
+    let timeout = super::timeouts_from(prior.get("timeouts"))
+        .unwrap_or_default()
+        .delete;
+    let outcome = run(ctx, async {
+        converge::delete(
+            &ctx.clients,
+            &identifier,
+            Instant::now() + timeout,
+            ctx.cancelled(),
+        )
+        .await
+        .map(|snapshot| tracing::info!(identifier, snapshot, "database deleted"))
+    })
+    .await;
+    match outcome {
+        Ok(()) => ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        },
+        Err(e) => {
+            let still_there = !matches!(
+                crate::aws::rds::describe_instance(&ctx.clients.rds, &identifier).await,
+                Ok(None)
+            );
+            match e {
+                Some(e) => fail(
+                    &mut d,
+                    "Could not delete the database",
+                    &e,
+                    if still_there {
+                        "The database is kept in state. If deletion protection is on in AWS, \
+                         set `deletion_protection = false` and apply first."
+                    } else {
+                        "The instance is gone (its final snapshot was requested)."
+                    },
+                ),
+                None => d.error(
+                    "Interrupted",
+                    "Terraform was interrupted while the database was being deleted; RDS may \
+                     still be deleting it. Run `terraform plan` to see what remains.",
+                ),
+            }
+            ApplyResponse {
+                new_state: if still_there { prior } else { Value::Null },
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
+    let mut d = Diagnostics::new();
+    let Some(identifier) = state.get("identifier").as_str().map(str::to_owned) else {
+        return ReadResponse {
+            new_state: state,
+            diagnostics: d,
+        };
+    };
+    match observe::observe(&ctx.clients, &identifier).await {
+        Ok(None) => ReadResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        },
+        Ok(Some(o)) => ReadResponse {
+            new_state: refreshed(state, &o),
+            diagnostics: d,
+        },
+        Err(e) => {
+            d.error(
+                "Could not refresh the database",
+                format!("{e}. The last known state is kept."),
+            );
+            ReadResponse {
+                new_state: state,
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+/// The state with every setting a user may tune replaced by what AWS
+/// reports, so drift shows in the next plan.
+fn refreshed(state: Value, o: &Observed) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    e.insert(
+        "backup_retention_days".to_owned(),
+        Value::number(o.backup_retention_days),
+    );
+    e.insert("multi_az".to_owned(), Value::Bool(o.multi_az));
+    e.insert(
+        "deletion_protection".to_owned(),
+        Value::Bool(o.deletion_protection),
+    );
+    e.insert(
+        "instance_class".to_owned(),
+        Value::string(&o.instance_class),
+    );
+    // Storage autoscaling only grows storage: show a shrink, never a growth.
+    if e.get("allocated_storage_gb")
+        .and_then(Value::as_i64)
+        .is_none_or(|s| o.allocated_storage_gb < s)
+    {
+        e.insert(
+            "allocated_storage_gb".to_owned(),
+            Value::number(o.allocated_storage_gb),
+        );
+    }
+    if o.publicly_accessible {
+        e.insert("publicly_accessible".to_owned(), Value::Bool(true));
+    }
+    if e.get("db_subnet_group_name").is_some_and(|v| !v.is_null()) {
+        e.insert(
+            "db_subnet_group_name".to_owned(),
+            Value::opt_string(o.db_subnet_group_name.clone()),
+        );
+    }
+    if e.get("vpc_security_group_ids")
+        .is_some_and(|v| !v.is_null())
+    {
+        e.insert(
+            "vpc_security_group_ids".to_owned(),
+            Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect()),
+        );
+    }
+    let tags = if o.tags.is_empty() && e.get("tags").is_none_or(Value::is_null) {
+        Value::Null
+    } else {
+        Value::from_string_map(&o.tags)
+    };
+    e.insert("tags".to_owned(), tags);
+    set_computed(&mut e, o);
+    Value::Map(e)
+}
+
+pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
+    let mut d = Diagnostics::new();
+    match observe::observe(&ctx.clients, id).await {
+        Ok(Some(o)) => {
+            let mut e: BTreeMap<String, Value> = [
+                ("id", Value::string(id)),
+                ("identifier", Value::string(id)),
+                ("engine", Value::string(&o.engine_name)),
+                ("engine_version", Value::string(&o.engine_version)),
+                (
+                    "kms_key_arn",
+                    Value::string(if o.storage_encrypted {
+                        o.kms_key_id.clone().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }),
+                ),
+                ("master_username", Value::string(&o.master_username)),
+                (
+                    "allocated_storage_gb",
+                    Value::number(o.allocated_storage_gb),
+                ),
+                (
+                    "publicly_accessible",
+                    if o.publicly_accessible {
+                        Value::Bool(true)
+                    } else {
+                        Value::Null
+                    },
+                ),
+                (
+                    "db_subnet_group_name",
+                    Value::opt_string(o.db_subnet_group_name.clone()),
+                ),
+                (
+                    "parameter_group_name",
+                    Value::string(desired::parameter_group_name(id)),
+                ),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+            e.insert(
+                "vpc_security_group_ids".to_owned(),
+                if o.vpc_security_group_ids.is_empty() {
+                    Value::Null
+                } else {
+                    Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect())
+                },
+            );
+            let state = refreshed(Value::Map(e), &o);
+            ImportResponse {
+                state: Some(super::super::conform(&super::schema(), state)),
+                diagnostics: d,
+            }
+        }
+        Ok(None) => {
+            d.error(
+                "Nothing to import",
+                format!(
+                    "There is no DB instance {id:?} in {}. The import ID of a phi_database is \
+                     its DB instance identifier.",
+                    ctx.region
+                ),
+            );
+            ImportResponse {
+                state: None,
+                diagnostics: d,
+            }
+        }
+        Err(e) => {
+            d.error("Could not import the database", format!("{e}."));
+            ImportResponse {
+                state: None,
+                diagnostics: d,
+            }
+        }
+    }
+}

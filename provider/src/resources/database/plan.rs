@@ -1,0 +1,171 @@
+//! PlanResourceChange for the database: every check, then the planned state
+//! with defaults, computed values and the compliant `enforced` map.
+
+use phi_policy::engines::Engine;
+
+use crate::diagnostics::{Diagnostics, attr};
+use crate::provider::Configured;
+use crate::resources::{PlanRequest, PlanResponse};
+use crate::value::Value;
+
+use super::{Database, defaults, desired, desired_from};
+
+/// Arguments whose change replaces the database (RDS cannot change them in
+/// place). `kms_key_arn` is among them: storage encryption is fixed at create.
+const REPLACE_ON_CHANGE: &[&str] = &["identifier", "engine", "kms_key_arn", "master_username"];
+
+pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> PlanResponse {
+    let PlanRequest {
+        prior,
+        proposed,
+        config,
+    } = request;
+    if proposed.is_null() {
+        return plan_destroy(&prior);
+    }
+    let mut diagnostics = db.full_checks(&config, ctx, false).await;
+    let Value::Map(mut planned) = proposed else {
+        diagnostics.error(
+            "Unexpected proposed state",
+            "Terraform proposed a state that is not an object; please report this.",
+        );
+        return PlanResponse {
+            diagnostics,
+            ..Default::default()
+        };
+    };
+    // Terraform proposes the prior value for an omitted optional argument;
+    // the default must win, or deletion protection turned off once would
+    // silently stay off after the argument is removed.
+    for (name, default) in defaults(ctx.policy()) {
+        let value = match config.get(name) {
+            Value::Null => default,
+            configured => configured.clone(),
+        };
+        planned.insert(name.to_owned(), value);
+    }
+    let exists = !prior.is_null();
+    let mut requires_replace = Vec::new();
+    if exists {
+        for name in REPLACE_ON_CHANGE {
+            if prior.get(name) != planned.get(*name).unwrap_or(&Value::Null) {
+                requires_replace.push(attr(name));
+            }
+        }
+    }
+    let replacing = !requires_replace.is_empty();
+    let same = exists && !replacing;
+    if same {
+        check_in_place_change(&prior, &planned, &mut diagnostics);
+    }
+    let identifier = planned.get("identifier").cloned().unwrap_or(Value::Null);
+    planned.insert("id".to_owned(), identifier.clone());
+    planned.insert(
+        "parameter_group_name".to_owned(),
+        match identifier.as_str() {
+            Some(id) => Value::string(desired::parameter_group_name(id)),
+            None => Value::Unknown,
+        },
+    );
+    for computed in ["arn", "address", "port", "master_user_secret_arn"] {
+        let value = if same && !prior.get(computed).is_null() {
+            prior.get(computed).clone()
+        } else {
+            Value::Unknown
+        };
+        planned.insert(computed.to_owned(), value);
+    }
+    let version_unchanged = same
+        && prior.get("engine_version") == planned.get("engine_version").unwrap_or(&Value::Null);
+    planned.insert(
+        "engine_version_actual".to_owned(),
+        if version_unchanged && !prior.get("engine_version_actual").is_null() {
+            prior.get("engine_version_actual").clone()
+        } else {
+            Value::Unknown
+        },
+    );
+    let planned_value = Value::Map(planned.clone());
+    let enforced = desired_from(&planned_value, ctx.policy())
+        .map(|d| Value::from_string_map(&d.enforced()))
+        .unwrap_or(Value::Unknown);
+    planned.insert("enforced".to_owned(), enforced);
+    PlanResponse {
+        planned: Value::Map(planned),
+        requires_replace,
+        diagnostics,
+    }
+}
+
+/// Changes RDS cannot make in place and that must not silently become a
+/// replacement (which would delete the data): refused with how to proceed.
+fn check_in_place_change(
+    prior: &Value,
+    planned: &std::collections::BTreeMap<String, Value>,
+    d: &mut Diagnostics,
+) {
+    let get = |n: &str| planned.get(n).unwrap_or(&Value::Null);
+    if let (Some(before), Some(after)) = (
+        prior.get("allocated_storage_gb").as_i64(),
+        get("allocated_storage_gb").as_i64(),
+    ) && after < before
+    {
+        d.error_at(
+            &attr("allocated_storage_gb"),
+            "Storage cannot shrink",
+            format!(
+                "allocated_storage_gb goes from {before} to {after}; RDS cannot reduce allocated \
+                 storage. Keep {before} or more, or migrate the data into a new database."
+            ),
+        );
+    }
+    if let (Some(engine), Some(before), Some(after)) = (
+        get("engine").as_str().and_then(Engine::from_name),
+        prior
+            .get("engine_version_actual")
+            .as_str()
+            .or(prior.get("engine_version").as_str()),
+        get("engine_version").as_str(),
+    ) && engine.major(before) != engine.major(after)
+        && !prior.get("engine_version").is_null()
+        && prior.get("engine_version").as_str() != Some(after)
+    {
+        d.error_at(
+            &attr("engine_version"),
+            "Major version upgrades are not applied in place",
+            format!(
+                "engine_version goes from {before} to {after}, a new major version. phi_database \
+                 applies minor upgrades only: a major upgrade needs a new TLS parameter group \
+                 family and a tested upgrade path. Create a new phi_database from a snapshot, \
+                 or keep the current major version."
+            ),
+        );
+    }
+}
+
+/// Destroy is planned like any change, so a protected database is refused
+/// before anything else in the run is destroyed.
+fn plan_destroy(prior: &Value) -> PlanResponse {
+    let mut d = Diagnostics::new();
+    if prior.get("deletion_protection").as_bool() == Some(true) {
+        let id = prior.get("identifier").as_str().unwrap_or("this database");
+        d.error_at(
+            &attr("deletion_protection"),
+            format!(
+                "{}: deletion protection is on",
+                phi_policy::ids::RDS_DELETION_SAFETY
+            ),
+            format!(
+                "The database {id} has deletion protection on, so it is not destroyed. To delete \
+                 it, set `deletion_protection = false`, apply, then destroy: the provider takes a \
+                 final snapshot and keeps the automated backups. To stop managing it with \
+                 Terraform instead, run `terraform state rm`."
+            ),
+        );
+    }
+    PlanResponse {
+        planned: Value::Null,
+        requires_replace: Vec::new(),
+        diagnostics: d,
+    }
+}
