@@ -12,32 +12,38 @@ use crate::moto::Moto;
 pub fn provider_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-p",
-                "terraform-provider-phi",
-                "--bin",
-                "terraform-provider-phi",
-            ])
-            .current_dir(crate::repo_root())
-            .status()
-            .expect("running cargo build for the provider");
-        assert!(status.success(), "building terraform-provider-phi failed");
-        // target/<profile>/deps/<test binary> -> target/<profile>
-        let exe = std::env::current_exe().expect("test binary path");
-        let dir = exe
+        built_binary("terraform-provider-phi", "terraform-provider-phi")
             .parent()
-            .and_then(Path::parent)
-            .expect("test binary inside target/<profile>/deps")
-            .to_path_buf();
-        assert!(
-            dir.join("terraform-provider-phi").exists(),
-            "no provider in {}",
-            dir.display()
-        );
-        dir
+            .expect("a binary lives in a directory")
+            .to_path_buf()
     })
+}
+
+/// Builds `phi-lint` once per test process and returns its path.
+pub fn phi_lint() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| built_binary("phi-lint", "phi-lint"))
+}
+
+/// `cargo build -p <package> --bin <bin>` in the tests' own profile, and the
+/// path of the result: the binaries under test are always the workspace's
+/// current code, never a stale copy.
+fn built_binary(package: &str, bin: &str) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-p", package, "--bin", bin])
+        .current_dir(crate::repo_root())
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo build for {bin}: {e}"));
+    assert!(status.success(), "building {bin} failed");
+    // target/<profile>/deps/<test binary> -> target/<profile>
+    let exe = std::env::current_exe().expect("test binary path");
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary inside target/<profile>/deps")
+        .join(bin);
+    assert!(path.exists(), "no {}", path.display());
+    path
 }
 
 /// The outcome of one terraform command.

@@ -1,8 +1,11 @@
 //! Every root under examples/ runs against the real provider and moto, and
 //! its documented outcome is asserted, so the examples cannot rot.
 
+use std::process::Command;
+
 use phi_acceptance::aws::{bucket_names, clients, create_cmk};
-use phi_acceptance::{Moto, Workdir};
+use phi_acceptance::terraform::phi_lint;
+use phi_acceptance::{Moto, Workdir, repo_root};
 
 /// (example, control, argument line the error must point at)
 const REFUSALS: &[(&str, &str, &str)] = &[
@@ -44,6 +47,22 @@ const REFUSALS: &[(&str, &str, &str)] = &[
         "refusals/unapproved-engine-version",
         "PHI-RDS-009",
         "engine_version",
+    ),
+];
+
+/// Roots only the linter can refuse, because what is wrong lies outside the
+/// phi provider (a raw resource of another provider, a module source):
+/// (example, control, line text the finding must point at).
+const LINT_REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "refusals/raw-s3-bucket",
+        "PHI-LNT-003",
+        "resource \"aws_s3_bucket\"",
+    ),
+    (
+        "refusals/unapproved-module-source",
+        "PHI-LNT-004",
+        "source = ",
     ),
 ];
 
@@ -135,8 +154,49 @@ fn every_example_is_listed_in_the_examples_readme() {
             readme.contains(&format!("`{r}/`")),
             "{r} missing from examples/README.md"
         );
-        let tested =
-            r == "audit-sink" || r == "database" || REFUSALS.iter().any(|(e, _, _)| *e == r);
+        let tested = r == "audit-sink"
+            || r == "database"
+            || REFUSALS
+                .iter()
+                .chain(LINT_REFUSALS)
+                .any(|(e, _, _)| *e == r);
         assert!(tested, "{r} has no asserted outcome in this test");
+    }
+}
+
+#[test]
+fn each_lint_only_refusal_is_found_by_phi_lint_on_its_line() {
+    for (example, control, line_text) in LINT_REFUSALS {
+        let dir = repo_root().join("examples").join(example);
+        let out = Command::new(phi_lint())
+            .args(["--format", "json"])
+            .arg(&dir)
+            .env_remove("PHI_POLICY_FILE")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{example}: phi-lint must report findings"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let source = std::fs::read_to_string(dir.join("main.tf")).unwrap();
+        let line = source
+            .lines()
+            .position(|l| l.contains(line_text))
+            .map(|i| i as u64 + 1)
+            .unwrap();
+        let findings = report["findings"].as_array().unwrap();
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["control"] == *control && f["line"] == line),
+            "{example}: no {control} on line {line}: {report:#}"
+        );
+        // Nothing but the documented refusal.
+        assert!(
+            findings.iter().all(|f| f["control"] == *control),
+            "{example}: unexpected findings: {report:#}"
+        );
     }
 }

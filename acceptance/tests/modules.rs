@@ -104,6 +104,16 @@ async fn every_module_passes_its_terraform_tests() {
     for name in module_names() {
         let chdir = format!("-chdir=modules/{name}");
         let var = format!("-var=kms_key_arn={key}");
+        // Runs that call a sibling module need it installed; offline, since
+        // modules are local and the provider comes from dev_overrides.
+        wd.terraform(&[
+            &chdir,
+            "init",
+            "-no-color",
+            "-input=false",
+            "-backend=false",
+        ])
+        .assert_success();
         let run = wd.terraform(&[&chdir, "test", "-no-color", &var]);
         assert_eq!(
             run.code,
