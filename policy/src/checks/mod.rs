@@ -4,5 +4,6 @@
 //! "could not verify").
 
 pub mod audit_log_sink;
+pub mod bucket;
 pub mod region;
 pub mod tags;

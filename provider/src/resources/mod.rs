@@ -2,6 +2,9 @@
 //! schema, plan, apply and read next to each other.
 
 pub mod audit_log_sink;
+pub mod bucket;
+pub mod checks;
+pub mod s3_common;
 
 use std::sync::Arc;
 
@@ -63,7 +66,10 @@ pub trait Resource: Send + Sync {
 
 /// Every resource this provider serves.
 pub fn registry() -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(audit_log_sink::AuditLogSink::new())]
+    vec![
+        Arc::new(audit_log_sink::AuditLogSink::new()),
+        Arc::new(bucket::Bucket::new()),
+    ]
 }
 
 /// Brings a decoded object into exactly the schema's shape: every attribute
