@@ -24,6 +24,7 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub s3: aws_sdk_s3::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 pub async fn clients(moto: &Moto, region: &str) -> Clients {
@@ -36,6 +37,7 @@ pub async fn clients(moto: &Moto, region: &str) -> Clients {
                 .build(),
         ),
         logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
     }
 }
 

@@ -493,3 +493,99 @@ async fn replication_goes_only_to_the_configured_region_with_its_key() {
     );
     assert_eq!(wd.plan(&vars).code, 0);
 }
+
+/// The ARN prefixes the sink's trail records object access for.
+async fn recorded_prefixes(e: &Env) -> Vec<String> {
+    let out = e
+        .aws
+        .cloudtrail
+        .get_event_selectors()
+        .trail_name("phi-guard-acme-audit")
+        .send()
+        .await
+        .unwrap();
+    out.advanced_event_selectors()
+        .iter()
+        .filter(|s| {
+            s.field_selectors()
+                .iter()
+                .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Data"))
+        })
+        .flat_map(|s| s.field_selectors())
+        .filter(|f| f.field() == "resources.ARN")
+        .flat_map(|f| f.starts_with().to_vec())
+        .collect()
+}
+
+#[tokio::test]
+async fn object_access_is_recorded_by_the_sinks_trail_into_the_sink() {
+    let e = env().await;
+    let two = format!(
+        "{}\nresource \"phi_bucket\" \"images\" {{\n  name           = \"acme-images\"\n  kms_key_arn    = var.key\n  audit_log_sink = phi_audit_log_sink.main.id\n  deletion_protection = false\n}}\n",
+        stack("acme-records", "")
+    );
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &two);
+    let vars = [("key", e.key.as_str())];
+    wd.apply(&vars).assert_success();
+
+    // The sink owns one trail that delivers into its archive bucket,
+    // encrypted with its key, with log file validation, logging.
+    let ct = &e.aws.cloudtrail;
+    let trail = ct
+        .get_trail()
+        .name("phi-guard-acme-audit")
+        .send()
+        .await
+        .unwrap();
+    let trail = trail.trail().unwrap();
+    assert_eq!(trail.s3_bucket_name(), Some("acme-audit"));
+    assert_eq!(trail.kms_key_id(), Some(e.key.as_str()));
+    assert_eq!(trail.log_file_validation_enabled(), Some(true));
+    assert_eq!(trail.is_multi_region_trail(), Some(true));
+    let status = ct
+        .get_trail_status()
+        .name("phi-guard-acme-audit")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.is_logging(), Some(true));
+    // Each bucket added its objects to the trail's data-event selector.
+    let mut prefixes = recorded_prefixes(&e).await;
+    prefixes.sort();
+    assert_eq!(
+        prefixes,
+        ["arn:aws:s3:::acme-images/", "arn:aws:s3:::acme-records/"]
+    );
+    assert_eq!(wd.plan(&vars).code, 0);
+
+    // Someone narrows the trail to management events only: drift.
+    ct.put_event_selectors()
+        .trail_name("phi-guard-acme-audit")
+        .advanced_event_selectors(
+            aws_sdk_cloudtrail::types::AdvancedEventSelector::builder()
+                .field_selectors(
+                    aws_sdk_cloudtrail::types::AdvancedFieldSelector::builder()
+                        .field("eventCategory")
+                        .equals("Management")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("\"not recorded by trail phi-guard-acme-audit\" -> \"data events recorded by trail phi-guard-acme-audit\"");
+    wd.apply(&vars).assert_success();
+    assert_eq!(recorded_prefixes(&e).await.len(), 2);
+    assert_eq!(wd.plan(&vars).code, 0);
+
+    // Destroying one bucket removes only its entry.
+    wd.write("main.tf", &stack("acme-records", ""));
+    wd.apply(&vars).assert_success();
+    assert_eq!(recorded_prefixes(&e).await, ["arn:aws:s3:::acme-records/"]);
+}

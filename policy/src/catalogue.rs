@@ -100,6 +100,7 @@ pub mod ids {
     pub const S3_NONCURRENT_RETENTION: &str = "PHI-S3-008";
     pub const S3_DELETION_PROTECTION: &str = "PHI-S3-009";
     pub const S3_REPLICATION_REGION: &str = "PHI-S3-010";
+    pub const S3_ACCESS_RECORDED: &str = "PHI-S3-011";
     pub const TAGS_REQUIRED: &str = "PHI-TAG-001";
     pub const EXCEPTION_VALID: &str = "PHI-EXC-001";
     pub const LINT_UNVERIFIABLE: &str = "PHI-LNT-001";
@@ -473,6 +474,23 @@ static CONTROLS: &[Control] = &[
         enforcement: Enforcement::Static,
     },
     Control {
+        id: ids::S3_ACCESS_RECORDED,
+        title: "Object-level access to PHI recorded by CloudTrail into the audit sink",
+        hipaa: &["164.312(b)", "164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 30", "Art. 33"],
+        severity: Severity::High,
+        rationale: "HIPAA requires a record of who read or changed PHI. CloudTrail data events \
+            record every object read and write with the caller's identity; delivered into the \
+            Object Lock audit sink with log file validation, the record cannot be altered. S3 \
+            server access logging cannot deliver into an Object Lock bucket.",
+        remediation: "Nothing to configure beyond `audit_log_sink`: the sink owns the trail \
+            `phi-guard-<sink>` and each bucket adds itself to its data-event selector. The sink's \
+            KMS key policy must let `cloudtrail.amazonaws.com` use the key. If drift is reported, \
+            run `terraform apply`.",
+        resources: S3,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
         id: ids::TAGS_REQUIRED,
         title: "Required tags present",
         hipaa: &["164.308(a)(1)(ii)(A)"],
@@ -640,6 +658,7 @@ mod tests {
             ids::S3_NONCURRENT_RETENTION,
             ids::S3_DELETION_PROTECTION,
             ids::S3_REPLICATION_REGION,
+            ids::S3_ACCESS_RECORDED,
             ids::TAGS_REQUIRED,
             ids::EXCEPTION_VALID,
             ids::LINT_UNVERIFIABLE,
@@ -649,6 +668,6 @@ mod tests {
         ] {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 32);
+        assert_eq!(controls().len(), 33);
     }
 }

@@ -2,6 +2,7 @@
 //! schema, plan, apply and read next to each other.
 
 pub mod audit_log_sink;
+pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
 pub mod s3_common;

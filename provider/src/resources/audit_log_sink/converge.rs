@@ -31,6 +31,7 @@ pub async fn converge(
     d: &Desired,
     observed: &BTreeMap<String, String>,
     log_group_exists: bool,
+    account: Option<&str>,
 ) -> Result<(), StepError> {
     let want = d.enforced();
     let drifted = |k: &str| observed.get(k) != want.get(k);
@@ -74,15 +75,16 @@ pub async fn converge(
             .map_err(|e| AwsError::from_sdk("s3:PutObjectLockConfiguration", e))
             .map_err(step("set the Object Lock default retention"))?;
     }
-    if drifted(key::S3_TLS_POLICY) {
-        s3_common::put_policy(
-            s3,
-            bucket,
-            d.bucket_policy(desired::partition(&clients.region)),
-        )
-        .await?;
+    // The policy also lets the sink's trail deliver, so it is written
+    // before the trail is created or repaired.
+    if drifted(key::S3_TLS_POLICY) || drifted(key::S3_ACCESS_TRAIL) {
+        s3_common::put_policy(s3, bucket, d.bucket_policy(&clients.region, account)).await?;
     }
-    converge_log_group(clients, d, observed, &want, log_group_exists).await
+    converge_log_group(clients, d, observed, &want, log_group_exists).await?;
+    if drifted(key::S3_ACCESS_TRAIL) {
+        crate::resources::audit_trail::ensure_trail(clients, bucket, &d.kms_key_arn).await?;
+    }
+    Ok(())
 }
 
 async fn converge_log_group(
@@ -184,6 +186,7 @@ pub async fn tag_log_group(
 /// Deletes the log group and the bucket. Callers check first that neither
 /// holds audit records.
 pub async fn delete(clients: &Clients, name: &str) -> Result<(), StepError> {
+    crate::resources::audit_trail::delete_trail(clients, name).await?;
     let group = desired::log_group_name(name);
     let first = clients
         .logs

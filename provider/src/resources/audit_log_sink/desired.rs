@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use phi_policy::ids;
 
+use crate::resources::audit_trail;
 use crate::resources::s3_common::{self, const_starts_with};
 pub use crate::resources::s3_common::{
     ALL_BLOCKED, OWNER_ENFORCED, VERSIONING_ENABLED, encryption_text, partition, tls_text,
@@ -43,6 +44,7 @@ pub mod key {
     pub const LOG_ENCRYPTION: &str = "PHI-LOG-002 log group encryption";
     pub const LOG_DELETION_PROTECTION: &str = "PHI-LOG-003 log group deletion protection";
     pub const LOG_CLASS: &str = "PHI-LOG-004 log group class";
+    pub const S3_ACCESS_TRAIL: &str = "PHI-S3-011 CloudTrail trail";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -63,6 +65,10 @@ const _: () = {
         ids::LOG_DELETION_PROTECTION
     ));
     assert!(const_starts_with(key::LOG_CLASS, ids::LOG_CLASS));
+    assert!(const_starts_with(
+        key::S3_ACCESS_TRAIL,
+        ids::S3_ACCESS_RECORDED
+    ));
 };
 
 pub fn lock_text(mode: &str, days: i64) -> String {
@@ -104,6 +110,7 @@ impl Desired {
             (key::LOG_ENCRYPTION, self.kms_key_arn.clone()),
             (key::LOG_DELETION_PROTECTION, PROTECTION_ON.to_owned()),
             (key::LOG_CLASS, LOG_CLASS_STANDARD.to_owned()),
+            (key::S3_ACCESS_TRAIL, audit_trail::TRAIL_OK.to_owned()),
         ];
         entries
             .into_iter()
@@ -112,10 +119,39 @@ impl Desired {
     }
 
     /// The bucket policy: deny any request not made over TLS, and any made
-    /// with a TLS version below the minimum (CONTROLS.md §3.2).
-    pub fn bucket_policy(&self, partition: &str) -> String {
+    /// with a TLS version below the minimum (CONTROLS.md §3.2); let the
+    /// sink's own CloudTrail trail (and only it, when the account is known)
+    /// check the bucket and deliver under `AWSLogs/`.
+    pub fn bucket_policy(&self, region: &str, account: Option<&str>) -> String {
+        let partition = partition(region);
         let arn = s3_common::bucket_arn(partition, &self.name);
-        s3_common::policy_document(s3_common::tls_statements(&arn, &self.minimum_tls_version))
+        let mut statements = s3_common::tls_statements(&arn, &self.minimum_tls_version);
+        let condition = account.map(|a| {
+            serde_json::json!({"StringEquals": {
+                "aws:SourceArn": audit_trail::trail_arn(partition, region, a, &self.name)
+            }})
+        });
+        for (sid, action, resource) in [
+            ("PhiGuardCloudTrailAclCheck", "s3:GetBucketAcl", arn.clone()),
+            (
+                "PhiGuardCloudTrailWrite",
+                "s3:PutObject",
+                format!("{arn}/AWSLogs/*"),
+            ),
+        ] {
+            let mut s = serde_json::json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": action,
+                "Resource": resource,
+            });
+            if let Some(c) = &condition {
+                s["Condition"] = c.clone();
+            }
+            statements.push(s);
+        }
+        s3_common::policy_document(statements)
     }
 }
 
@@ -141,7 +177,12 @@ mod tests {
     #[test]
     fn generated_policy_reads_back_as_compliant() {
         let d = desired();
-        let policy = d.bucket_policy("aws");
+        let policy = d.bucket_policy("eu-central-1", Some("123456789012"));
+        assert!(
+            policy.contains(
+                "arn:aws:cloudtrail:eu-central-1:123456789012:trail/phi-guard-acme-audit"
+            )
+        );
         assert_eq!(
             s3_common::describe_tls_policy(Some(&policy)),
             tls_text("1.2")
@@ -152,7 +193,7 @@ mod tests {
     #[test]
     fn enforced_map_names_every_always_on_control() {
         let map = desired().enforced();
-        assert_eq!(map.len(), 10);
+        assert_eq!(map.len(), 11);
         assert!(map.keys().all(|k| k.starts_with("PHI-")));
         assert_eq!(
             map[key::S3_OBJECT_LOCK],

@@ -165,6 +165,10 @@ pub async fn observe(
         }
     }
 
+    put(
+        key::S3_ACCESS_TRAIL,
+        crate::resources::audit_trail::describe_trail(clients, name).await?,
+    );
     o.tags = tags;
     o.bucket_key_arn = enc_key;
     o.lock_mode = lock_mode;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
+use crate::resources::audit_trail;
 use crate::resources::s3_common::{self, StepError};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
@@ -140,6 +141,9 @@ async fn converge(
             }
         }
     }
+    if drifted(key::RECORDED) {
+        audit_trail::set_recorded(&ctx.clients, &d.audit_log_sink, bucket, partition, true).await?;
+    }
     Ok(())
 }
 
@@ -188,36 +192,48 @@ async fn update(
     mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
-    let observed = match observe::observe(&ctx.clients, &desired.name).await {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            d.error(
-                "PHI bucket no longer exists",
-                format!(
-                    "The bucket {} was deleted outside Terraform while this change was being \
+    let observed =
+        match observe::observe(&ctx.clients, &desired.name, Some(&desired.audit_log_sink)).await {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                d.error(
+                    "PHI bucket no longer exists",
+                    format!(
+                        "The bucket {} was deleted outside Terraform while this change was being \
                      applied. Run `terraform plan` again to recreate it.",
-                    desired.name
-                ),
-            );
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: d,
-            };
-        }
-        Err(e) => {
-            d.error(
-                "Could not read the PHI bucket",
-                format!("{e}. Nothing was changed."),
-            );
-            return ApplyResponse {
-                new_state: prior,
-                diagnostics: d,
-            };
-        }
-    };
+                        desired.name
+                    ),
+                );
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            }
+            Err(e) => {
+                d.error(
+                    "Could not read the PHI bucket",
+                    format!("{e}. Nothing was changed."),
+                );
+                return ApplyResponse {
+                    new_state: prior,
+                    diagnostics: d,
+                };
+            }
+        };
     let tags_changed = observed.tags != desired.tags;
+    let old_sink = prior
+        .get("audit_log_sink")
+        .as_str()
+        .filter(|s| *s != desired.audit_log_sink)
+        .map(str::to_owned);
     let work = async {
         converge(ctx, &desired, &observed.enforced).await?;
+        // Moved to another sink: the old sink's trail stops recording it
+        // only once the new one does.
+        if let Some(old) = &old_sink {
+            let partition = s3_common::partition(&ctx.region);
+            audit_trail::set_recorded(&ctx.clients, old, &desired.name, partition, false).await?;
+        }
         if tags_changed {
             s3_common::set_bucket_tags(&ctx.clients.s3, &desired.name, &desired.tags).await?;
         }
@@ -251,17 +267,18 @@ async fn finish(
         ),
         Ok(()) => {}
     }
-    let observed = match observe::observe(&ctx.clients, &desired.name).await {
-        Ok(Some(o)) => o,
-        Ok(None) => Observed::default(),
-        Err(e) => {
-            d.error(
-                "Could not read back the PHI bucket",
-                format!("{e}. The bucket was {verb}, but its settings could not be confirmed."),
-            );
-            Observed::default()
-        }
-    };
+    let observed =
+        match observe::observe(&ctx.clients, &desired.name, Some(&desired.audit_log_sink)).await {
+            Ok(Some(o)) => o,
+            Ok(None) => Observed::default(),
+            Err(e) => {
+                d.error(
+                    "Could not read back the PHI bucket",
+                    format!("{e}. The bucket was {verb}, but its settings could not be confirmed."),
+                );
+                Observed::default()
+            }
+        };
     if outcome.is_ok() {
         let want = desired.enforced(s3_common::partition(&ctx.region));
         let off: Vec<String> = want
@@ -324,10 +341,29 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
         };
     }
     match ctx.clients.s3.delete_bucket().bucket(&name).send().await {
-        Ok(_) => ApplyResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
+        Ok(_) => {
+            // The bucket is gone; its entry in the sink's trail selector is
+            // now noise, not a risk, so failing to remove it only warns.
+            if let Some(sink) = prior.get("audit_log_sink").as_str() {
+                let partition = s3_common::partition(&ctx.region);
+                if let Err(e) =
+                    audit_trail::set_recorded(&ctx.clients, sink, &name, partition, false).await
+                {
+                    d.warning(
+                        "Bucket deleted; its audit trail entry remains",
+                        format!(
+                            "The bucket {name} was deleted, but removing it from the sink's \
+                             trail selector failed: {e}. Remove the prefix by hand or apply \
+                             another bucket of the sink to tidy it."
+                        ),
+                    );
+                }
+            }
+            ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            }
+        }
         Err(e) => {
             let err = crate::aws::AwsError::from_sdk("s3:DeleteBucket", e);
             if err.is_not_found() {
@@ -363,7 +399,8 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
             diagnostics: d,
         };
     };
-    match observe::observe(&ctx.clients, &name).await {
+    let sink = state.get("audit_log_sink").as_str().map(str::to_owned);
+    match observe::observe(&ctx.clients, &name, sink.as_deref()).await {
         Ok(None) => ReadResponse {
             new_state: Value::Null,
             diagnostics: d,
@@ -402,7 +439,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
-    match observe::observe(&ctx.clients, id).await {
+    match observe::observe(&ctx.clients, id, None).await {
         Ok(Some(o)) => ImportResponse {
             state: Some(imported_state(id, &o, &ctx.region)),
             diagnostics: d,

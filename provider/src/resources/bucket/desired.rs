@@ -45,6 +45,8 @@ pub struct Desired {
     pub noncurrent_days: i64,
     pub replication: Option<Replication>,
     pub tags: BTreeMap<String, String>,
+    /// The sink whose trail records object access (its name).
+    pub audit_log_sink: String,
 }
 
 /// Keys of the `enforced` map, each starting with its control id.
@@ -57,6 +59,7 @@ pub mod key {
     pub const SSE_C: &str = "PHI-S3-006 SSE-C uploads";
     pub const LIFECYCLE: &str = "PHI-S3-007 lifecycle";
     pub const REPLICATION: &str = "PHI-S3-010 replication";
+    pub const RECORDED: &str = "PHI-S3-011 object access audit";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -70,6 +73,7 @@ const _: () = {
     assert!(starts(key::SSE_C, ids::S3_SSE_C_BLOCKED));
     assert!(starts(key::LIFECYCLE, ids::S3_ABORT_UPLOADS));
     assert!(starts(key::REPLICATION, ids::S3_REPLICATION_REGION));
+    assert!(starts(key::RECORDED, ids::S3_ACCESS_RECORDED));
 };
 
 pub fn lifecycle_text(
@@ -137,6 +141,10 @@ impl Desired {
             (
                 key::REPLICATION,
                 replication_text(replication.as_ref().map(|(a, k)| (a.as_str(), k.as_str()))),
+            ),
+            (
+                key::RECORDED,
+                crate::resources::audit_trail::recorded_text(&self.audit_log_sink),
             ),
         ]
         .into_iter()
@@ -248,19 +256,24 @@ mod tests {
             noncurrent_days: 365,
             replication: None,
             tags: BTreeMap::new(),
+            audit_log_sink: "acme-audit".into(),
         }
     }
 
     #[test]
     fn enforced_map_names_every_always_on_control() {
         let map = desired().enforced("aws");
-        assert_eq!(map.len(), 8);
+        assert_eq!(map.len(), 9);
         assert!(map.keys().all(|k| k.starts_with("PHI-S3-")));
         assert_eq!(
             map[key::LIFECYCLE],
             "abort incomplete uploads after 7 days; noncurrent versions expire after 365 days"
         );
         assert_eq!(map[key::REPLICATION], "none");
+        assert_eq!(
+            map[key::RECORDED],
+            "data events recorded by trail phi-guard-acme-audit"
+        );
     }
 
     #[test]

@@ -226,6 +226,7 @@ fn desired_from(value: &Value) -> Option<Desired> {
             Value::Null => BTreeMap::new(),
             v => v.as_string_map()?,
         },
+        audit_log_sink: value.get("audit_log_sink").as_str()?.to_owned(),
     })
 }
 
@@ -442,6 +443,7 @@ mod tests {
             ),
             ("encryption_algorithm", Value::string("aws:kms:dsse")),
             ("noncurrent_version_retention_days", Value::number(90)),
+            ("audit_log_sink", Value::string("acme-audit")),
         ]);
         let d = desired_from(&c).unwrap();
         assert_eq!(d.algorithm, "aws:kms:dsse");

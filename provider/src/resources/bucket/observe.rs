@@ -26,7 +26,11 @@ pub struct Observed {
 
 /// Reads everything about the bucket `name`. `Ok(None)` when it does not
 /// exist (deleted outside Terraform).
-pub async fn observe(clients: &Clients, name: &str) -> Result<Option<Observed>, AwsError> {
+pub async fn observe(
+    clients: &Clients,
+    name: &str,
+    audit_log_sink: Option<&str>,
+) -> Result<Option<Observed>, AwsError> {
     let s3 = &clients.s3;
     if !s3_common::exists(s3, name).await? {
         return Ok(None);
@@ -81,6 +85,19 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<Observed>, 
         ),
     );
     o.replication = replication;
+    let recorded = match audit_log_sink {
+        Some(sink) => {
+            crate::resources::audit_trail::describe_recording(
+                clients,
+                sink,
+                name,
+                s3_common::partition(&clients.region),
+            )
+            .await?
+        }
+        None => "no audit_log_sink".to_owned(),
+    };
+    put(&mut o, key::RECORDED, recorded);
     o.tags = s3_common::read_tags(s3, name).await?;
     Ok(Some(o))
 }
