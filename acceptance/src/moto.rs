@@ -12,11 +12,18 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> anyhow::Result<Moto> {
+        Moto::start_with_env(&[])
+    }
+
+    /// A moto server with extra environment, e.g.
+    /// `INITIAL_NO_AUTH_ACTION_COUNT` to make it enforce IAM after set-up.
+    pub fn start_with_env(env: &[(&str, &str)]) -> anyhow::Result<Moto> {
         let tools = crate::tools_dir()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = tempfile::NamedTempFile::new()?;
         let child = Command::new(tools.join("venv/bin/moto_server"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log.reopen()?)
             .spawn()?;
