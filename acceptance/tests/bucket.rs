@@ -589,3 +589,32 @@ async fn object_access_is_recorded_by_the_sinks_trail_into_the_sink() {
     wd.apply(&vars).assert_success();
     assert_eq!(recorded_prefixes(&e).await, ["arn:aws:s3:::acme-records/"]);
 }
+
+#[tokio::test]
+async fn a_key_unknown_at_plan_is_checked_at_apply_before_the_bucket_is_created() {
+    let e = env().await;
+    let disabled = create_cmk(&e.aws, true).await;
+    let key_id = disabled.rsplit('/').next().unwrap();
+    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    // terraform_data's output is unknown until apply, like the ARN of a key
+    // created in the same run.
+    let config = format!(
+        "{PROVIDER}\nvariable \"bucket_key\" {{\n  type = string\n}}\n\nresource \"terraform_data\" \"key\" {{\n  input = var.bucket_key\n}}\n\nresource \"phi_bucket\" \"records\" {{\n  name           = \"acme-later\"\n  kms_key_arn    = terraform_data.key.output\n  audit_log_sink = phi_audit_log_sink.main.id\n}}\n"
+    );
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &config);
+    let vars = [("key", e.key.as_str()), ("bucket_key", disabled.as_str())];
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("KMS key will be verified at apply");
+    wd.apply(&vars)
+        .assert_failure()
+        .assert_contains("Error: PHI-KMS-003");
+    assert!(
+        !bucket_names(&e.aws)
+            .await
+            .contains(&"acme-later".to_owned()),
+        "nothing may be created with a non-compliant key"
+    );
+    assert!(bucket_state(&wd).is_null());
+}

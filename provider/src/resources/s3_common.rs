@@ -197,9 +197,36 @@ pub async fn create_bucket(
     }
     req.send()
         .await
-        .map(|_| ())
         .map_err(|e| AwsError::from_sdk("s3:CreateBucket", e))
+        .map(|_| ())
         .map_err(step(step_name))
+}
+
+/// Waits until a new bucket is visible. S3 is eventually consistent: right
+/// after CreateBucket, other calls can still answer NoSuchBucket, which the
+/// SDK's standard retry does not retry. The SDK's waiter polls HeadBucket
+/// with backoff. Called as the first step after create, so a timeout leaves
+/// the bucket tracked (tainted), not lost.
+pub async fn wait_until_visible(clients: &Clients, bucket: &str) -> Result<(), StepError> {
+    use aws_sdk_s3::client::Waiters;
+    clients
+        .s3
+        .wait_until_bucket_exists()
+        .bucket(bucket)
+        .wait(std::time::Duration::from_secs(120))
+        .await
+        .map(|_| ())
+        .map_err(|e| StepError {
+            step: "wait for the new bucket to become visible",
+            error: AwsError {
+                operation: "s3:HeadBucket",
+                code: None,
+                message: format!(
+                    "the bucket did not become visible within 2 minutes ({})",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                ),
+            },
+        })
 }
 
 pub async fn block_public_access(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), StepError> {

@@ -99,6 +99,8 @@ async fn create(
         };
     }
     let work = async {
+        crate::resources::s3_common::wait_until_visible(&ctx.clients, desired.bucket_name())
+            .await?;
         let account = ctx.account_id().await;
         converge::converge(
             &ctx.clients,

@@ -172,6 +172,7 @@ async fn create(
         };
     }
     let work = async {
+        s3_common::wait_until_visible(&ctx.clients, &desired.name).await?;
         converge(ctx, &desired, &BTreeMap::new()).await?;
         if !desired.tags.is_empty() {
             s3_common::set_bucket_tags(&ctx.clients.s3, &desired.name, &desired.tags).await?;

@@ -37,14 +37,7 @@ pub async fn observe(
     }
     let mut o = Observed::default();
     let encryption = s3_common::read_encryption(s3, name).await?;
-    // An endpoint that does not report BlockedEncryptionTypes at all (the
-    // emulator; S3 before the field existed) cannot show drift of it: only an
-    // explicit list without SSE-C is drift. The request the provider sends
-    // always blocks SSE-C, and is unit-tested in `s3_common`.
-    let sse_c = match encryption.sse_c_blocked {
-        Some(false) => "SSE-C allowed".to_owned(),
-        Some(true) | None => s3_common::SSE_C_BLOCKED.to_owned(),
-    };
+    let sse_c = sse_c_text(encryption.sse_c_blocked);
     let put = |o: &mut Observed, k: &str, v: String| {
         o.enforced.insert(k.to_owned(), v);
     };
@@ -100,6 +93,18 @@ pub async fn observe(
     put(&mut o, key::RECORDED, recorded);
     o.tags = s3_common::read_tags(s3, name).await?;
     Ok(Some(o))
+}
+
+/// The `PHI-S3-006` entry. An endpoint that does not report
+/// BlockedEncryptionTypes at all (the emulator; S3 before the field existed)
+/// cannot show drift of it: only an explicit list without SSE-C is drift.
+/// The request the provider sends always blocks SSE-C (unit-tested in
+/// `s3_common`).
+fn sse_c_text(blocked: Option<bool>) -> String {
+    match blocked {
+        Some(false) => "SSE-C allowed".to_owned(),
+        Some(true) | None => s3_common::SSE_C_BLOCKED.to_owned(),
+    }
 }
 
 /// The lifecycle rules in the words of [`desired::lifecycle_text`]: the
@@ -204,5 +209,19 @@ pub async fn bucket_region(
                 Err(err)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// moto never reports BlockedEncryptionTypes, so the "allowed" branch is
+    /// only reachable here.
+    #[test]
+    fn sse_c_drift_only_when_reported() {
+        assert_eq!(sse_c_text(Some(true)), s3_common::SSE_C_BLOCKED);
+        assert_eq!(sse_c_text(None), s3_common::SSE_C_BLOCKED);
+        assert_eq!(sse_c_text(Some(false)), "SSE-C allowed");
     }
 }
