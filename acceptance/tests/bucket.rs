@@ -618,3 +618,23 @@ async fn a_key_unknown_at_plan_is_checked_at_apply_before_the_bucket_is_created(
     );
     assert!(bucket_state(&wd).is_null());
 }
+
+#[tokio::test]
+async fn a_key_disabled_after_apply_is_refused_in_the_next_plan() {
+    let e = env().await;
+    let bucket_key = create_cmk(&e.aws, true).await;
+    let wd = Workdir::new(&e.moto);
+    wd.write(
+        "main.tf",
+        &format!(
+            "{PROVIDER}\nresource \"phi_bucket\" \"records\" {{\n  name           = \"acme-keyed\"\n  kms_key_arn    = \"{bucket_key}\"\n  audit_log_sink = phi_audit_log_sink.main.id\n}}\n"
+        ),
+    );
+    let vars = [("key", e.key.as_str())];
+    wd.apply(&vars).assert_success();
+    let key_id = bucket_key.rsplit('/').next().unwrap();
+    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    wd.plan(&vars)
+        .assert_failure()
+        .assert_contains("Error: PHI-KMS-003");
+}
