@@ -37,9 +37,10 @@ pub struct BucketConfig {
     pub minimum_tls_version: Option<String>,
     pub noncurrent_version_retention_days: Option<i64>,
     pub tags: Option<BTreeMap<String, String>>,
-    /// The `replication` map with only its known entries; `None` when not
-    /// configured or unknown as a whole.
-    pub replication: Option<BTreeMap<String, String>>,
+    /// The `replication` map; an entry whose value is not known yet is
+    /// `None` (present, but not checked). `None` as a whole when not
+    /// configured or unknown.
+    pub replication: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Every static violation of a bucket configuration at once. Unknown fields
@@ -124,7 +125,7 @@ pub fn check_noncurrent_retention(days: i64, policy: &Policy) -> Option<Violatio
 /// PHI-S3-010: replication only to an approved region, encrypted there with a
 /// customer-managed key of that region.
 pub fn check_replication(
-    replication: &BTreeMap<String, String>,
+    replication: &BTreeMap<String, Option<String>>,
     ctx: &Context,
     policy: &Policy,
 ) -> Vec<Violation> {
@@ -155,7 +156,8 @@ pub fn check_replication(
             ));
         }
     }
-    let region = replication.get("region");
+    let known = |key: &str| replication.get(key).and_then(Option::as_ref);
+    let region = known("region");
     if let Some(region) = region
         && !policy.is_region_approved(region)
     {
@@ -168,7 +170,7 @@ pub fn check_replication(
             ),
         ));
     }
-    if let Some(arn) = replication.get("kms_key_arn") {
+    if let Some(arn) = known("kms_key_arn") {
         match crate::kms::parse_key_arn(arn) {
             Err(e) => out.push(v(
                 "kms_key_arn",
@@ -235,19 +237,16 @@ mod tests {
         }
     }
 
-    fn replication(region: &str, key: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            ("region".to_owned(), region.to_owned()),
-            (
-                "destination_bucket".to_owned(),
-                "acme-records-dr".to_owned(),
-            ),
-            ("kms_key_arn".to_owned(), key.to_owned()),
-            (
-                "role_arn".to_owned(),
-                "arn:aws:iam::111122223333:role/replication".to_owned(),
-            ),
-        ])
+    fn replication(region: &str, key: &str) -> BTreeMap<String, Option<String>> {
+        [
+            ("region", region),
+            ("destination_bucket", "acme-records-dr"),
+            ("kms_key_arn", key),
+            ("role_arn", "arn:aws:iam::111122223333:role/replication"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Some(v.to_owned())))
+        .collect()
     }
 
     fn ids_of(v: &[Violation]) -> Vec<&str> {
@@ -369,7 +368,7 @@ mod tests {
     fn incomplete_or_misspelt_replication_is_refused() {
         let mut r = replication("eu-west-1", REPLICA_ARN);
         r.remove("role_arn");
-        r.insert("regoin".to_owned(), "eu-west-1".to_owned());
+        r.insert("regoin".to_owned(), Some("eu-west-1".to_owned()));
         let mut cfg = compliant();
         cfg.replication = Some(r);
         let v = check(&cfg, &ctx(), &Policy::baseline());
@@ -379,6 +378,16 @@ mod tests {
                 .any(|v| v.message.contains("unknown key \"regoin\""))
         );
         assert!(v.iter().any(|v| v.message.contains("role_arn is missing")));
+    }
+
+    #[test]
+    fn entries_unknown_at_plan_are_not_reported_missing() {
+        let mut r = replication("eu-west-1", REPLICA_ARN);
+        r.insert("role_arn".to_owned(), None);
+        r.insert("kms_key_arn".to_owned(), None);
+        let mut cfg = compliant();
+        cfg.replication = Some(r);
+        assert!(check(&cfg, &ctx(), &Policy::baseline()).is_empty());
     }
 
     #[test]

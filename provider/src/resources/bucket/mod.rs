@@ -176,14 +176,14 @@ fn policy_config(config: &Value) -> BucketConfig {
     }
 }
 
-/// The known entries of a map attribute; `None` when null or unknown as a
-/// whole. Unknown entries are left out (checked again at apply).
-fn known_entries(v: &Value) -> Option<BTreeMap<String, String>> {
+/// The entries of a map attribute, `None` for values not known yet (checked
+/// again at apply); `None` as a whole when null or unknown.
+fn known_entries(v: &Value) -> Option<BTreeMap<String, Option<String>>> {
     match v {
         Value::Map(entries) => Some(
             entries
                 .iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned)))
                 .collect(),
         ),
         _ => None,
@@ -326,7 +326,8 @@ impl Bucket {
         {
             return;
         }
-        let (Some(region), Some(dest)) = (r.get("region"), r.get("destination_bucket")) else {
+        let (Some(Some(region)), Some(Some(dest))) = (r.get("region"), r.get("destination_bucket"))
+        else {
             return;
         };
         match observe::bucket_region(&ctx.clients.s3, dest).await {
