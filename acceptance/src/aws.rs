@@ -6,12 +6,22 @@ use aws_sdk_kms::types::KeyUsageType;
 use crate::moto::Moto;
 
 pub async fn sdk_config(moto: &Moto, region: &str) -> aws_config::SdkConfig {
+    sdk_config_as(moto, region, "testing", "testing").await
+}
+
+/// An SDK configuration with given credentials (for a moto that enforces IAM).
+pub async fn sdk_config_as(
+    moto: &Moto,
+    region: &str,
+    access_key: &str,
+    secret: &str,
+) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .endpoint_url(moto.endpoint())
         .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            "testing",
-            "testing",
+            access_key,
+            secret,
             None,
             None,
             "acceptance",
@@ -24,18 +34,23 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub s3: aws_sdk_s3::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 pub async fn clients(moto: &Moto, region: &str) -> Clients {
-    let config = sdk_config(moto, region).await;
+    clients_from(&sdk_config(moto, region).await)
+}
+
+pub fn clients_from(config: &aws_config::SdkConfig) -> Clients {
     Clients {
-        kms: aws_sdk_kms::Client::new(&config),
+        kms: aws_sdk_kms::Client::new(config),
         s3: aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
+            aws_sdk_s3::config::Builder::from(config)
                 .force_path_style(true)
                 .build(),
         ),
-        logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(config),
+        cloudtrail: aws_sdk_cloudtrail::Client::new(config),
     }
 }
 

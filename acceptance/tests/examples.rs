@@ -48,6 +48,26 @@ const REFUSALS: &[(&str, &str, &str)] = &[
         "PHI-RDS-009",
         "engine_version",
     ),
+    (
+        "refusals/bucket-aws-managed-key",
+        "PHI-KMS-001",
+        "alias/aws/s3",
+    ),
+    (
+        "refusals/bucket-aws-managed-key",
+        "PHI-KMS-002",
+        "alias/aws/s3",
+    ),
+    (
+        "refusals/bucket-missing-tags",
+        "PHI-TAG-001",
+        "tags = { owner = \"records-team\" }",
+    ),
+    (
+        "refusals/bucket-replication-unapproved-region",
+        "PHI-S3-010",
+        "region             = \"ap-southeast-1\"",
+    ),
 ];
 
 /// Roots only the linter can refuse, because what is wrong lies outside the
@@ -78,8 +98,17 @@ async fn each_refusal_example_produces_exactly_its_refusal() {
     let aws = clients(&moto, "eu-central-1").await;
     let key = create_cmk(&aws, true).await;
     for (example, control, line_text) in REFUSALS {
-        let wd = Workdir::new(&moto);
+        let mut wd = Workdir::new(&moto);
         wd.copy_example(example);
+        // An example that needs an organisation policy carries it beside
+        // its main.tf; the provider reads it from the environment only.
+        let policy = phi_acceptance::repo_root()
+            .join("examples")
+            .join(example)
+            .join("phi-policy.hcl");
+        if policy.exists() {
+            wd.env("PHI_POLICY_FILE", &policy.display().to_string());
+        }
         let vars: Vec<(&str, &str)> = if takes_key(&wd) {
             vec![("audit_key_arn", key.as_str())]
         } else {
@@ -138,11 +167,36 @@ async fn the_compliant_database_example_applies_and_replans_empty() {
         .assert_contains("PHI-RDS-008: deletion protection is on");
 }
 
+#[tokio::test]
+async fn the_compliant_bucket_example_applies_and_replans_empty() {
+    let moto = Moto::start().unwrap();
+    let aws = clients(&moto, "eu-central-1").await;
+    let key = create_cmk(&aws, true).await;
+    let wd = Workdir::new(&moto);
+    wd.copy_example("phi-bucket");
+    let vars = [("audit_key_arn", key.as_str())];
+    wd.apply(&vars).assert_success();
+    assert_eq!(wd.plan(&vars).code, 0);
+    // deletion_protection is on by default: destroy is refused.
+    wd.destroy(&vars)
+        .assert_failure()
+        .assert_contains("PHI-S3-009");
+    assert!(
+        bucket_names(&aws)
+            .await
+            .contains(&"acme-records".to_owned())
+    );
+}
+
 #[test]
 fn every_example_is_listed_in_the_examples_readme() {
     let root = phi_acceptance::repo_root().join("examples");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let mut roots = vec!["audit-sink".to_owned(), "database".to_owned()];
+    let mut roots = vec![
+        "audit-sink".to_owned(),
+        "database".to_owned(),
+        "phi-bucket".to_owned(),
+    ];
     for entry in std::fs::read_dir(root.join("refusals")).unwrap() {
         roots.push(format!(
             "refusals/{}",
@@ -154,8 +208,7 @@ fn every_example_is_listed_in_the_examples_readme() {
             readme.contains(&format!("`{r}/`")),
             "{r} missing from examples/README.md"
         );
-        let tested = r == "audit-sink"
-            || r == "database"
+        let tested = ["audit-sink", "database", "phi-bucket"].contains(&r.as_str())
             || REFUSALS
                 .iter()
                 .chain(LINT_REFUSALS)

@@ -95,6 +95,12 @@ pub mod ids {
     pub const S3_ACLS_DISABLED: &str = "PHI-S3-003";
     pub const S3_TLS_ONLY: &str = "PHI-S3-004";
     pub const S3_VERSIONING: &str = "PHI-S3-005";
+    pub const S3_SSE_C_BLOCKED: &str = "PHI-S3-006";
+    pub const S3_ABORT_UPLOADS: &str = "PHI-S3-007";
+    pub const S3_NONCURRENT_RETENTION: &str = "PHI-S3-008";
+    pub const S3_DELETION_PROTECTION: &str = "PHI-S3-009";
+    pub const S3_REPLICATION_REGION: &str = "PHI-S3-010";
+    pub const S3_ACCESS_RECORDED: &str = "PHI-S3-011";
     pub const TAGS_REQUIRED: &str = "PHI-TAG-001";
     pub const EXCEPTION_VALID: &str = "PHI-EXC-001";
     pub const LINT_UNVERIFIABLE: &str = "PHI-LNT-001";
@@ -120,7 +126,10 @@ pub mod ids {
 /// pages never claim enforcement that does not exist yet.
 const SINK: &[&str] = &["phi_audit_log_sink"];
 const DB: &[&str] = &["phi_database"];
-const ALL: &[&str] = &["phi_audit_log_sink", "phi_database"];
+const BUCKET: &[&str] = &["phi_bucket"];
+/// Controls every S3 bucket the provider creates enforces.
+const S3: &[&str] = &["phi_audit_log_sink", "phi_bucket"];
+const ALL: &[&str] = &["phi_audit_log_sink", "phi_bucket", "phi_database"];
 
 static CONTROLS: &[Control] = &[
     Control {
@@ -353,7 +362,7 @@ static CONTROLS: &[Control] = &[
             read. The bucket key keeps KMS costs and throttling down.",
         remediation: "Nothing to configure: the provider sets it. If drift is reported, run \
             `terraform apply`.",
-        resources: SINK,
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -366,7 +375,7 @@ static CONTROLS: &[Control] = &[
             blocks make a public ACL or policy impossible rather than merely absent.",
         remediation: "Nothing to configure: the provider sets them. If drift is reported, run \
             `terraform apply`.",
-        resources: SINK,
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -379,7 +388,7 @@ static CONTROLS: &[Control] = &[
             and versioned; object ACLs are invisible to most reviews.",
         remediation: "Nothing to configure: the provider sets `BucketOwnerEnforced`. If drift is \
             reported, run `terraform apply`.",
-        resources: SINK,
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -392,7 +401,7 @@ static CONTROLS: &[Control] = &[
             `aws:SecureTransport = false`, and only a policy can require a minimum TLS version.",
         remediation: "Nothing to configure (choose `minimum_tls_version` 1.2 or 1.3). If drift is \
             reported, run `terraform apply` to restore the policy.",
-        resources: SINK,
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -405,7 +414,93 @@ static CONTROLS: &[Control] = &[
             integrity and availability against mistakes and ransomware.",
         remediation: "Nothing to configure: the provider enables it. If drift is reported, run \
             `terraform apply`.",
-        resources: SINK,
+        resources: S3,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_SSE_C_BLOCKED,
+        title: "S3 uploads with customer-provided keys (SSE-C) blocked",
+        hipaa: &["164.312(a)(2)(iv)"],
+        gdpr: &["Art. 32"],
+        severity: Severity::High,
+        rationale: "With SSE-C the caller supplies the key on every request and AWS keeps no copy: \
+            objects written that way bypass the customer-managed key, its policy and its audit \
+            trail, and are lost if the caller loses the key.",
+        remediation: "Nothing to configure: the provider blocks SSE-C in the bucket's encryption \
+            configuration (`BlockedEncryptionTypes`). If drift is reported, run `terraform apply`.",
+        resources: BUCKET,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_ABORT_UPLOADS,
+        title: "Lifecycle rule aborts incomplete multipart uploads",
+        hipaa: &["164.310(d)(2)(i)", "164.316(b)(2)(i)"],
+        gdpr: &["Art. 5(1)(e)"],
+        severity: Severity::Medium,
+        rationale: "Parts of an upload that never completed are invisible in object listings but \
+            hold PHI indefinitely; a lifecycle rule removes them after 7 days.",
+        remediation: "Nothing to configure: the provider sets the lifecycle rule. If drift is \
+            reported, run `terraform apply`.",
+        resources: BUCKET,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
+        id: ids::S3_NONCURRENT_RETENTION,
+        title: "Noncurrent object versions kept for a bounded period",
+        hipaa: &["164.308(a)(7)(ii)(A)", "164.312(c)(1)"],
+        gdpr: &["Art. 5(1)(e)", "Art. 32(1)(c)"],
+        severity: Severity::Medium,
+        rationale: "Versioning only protects against mistakes and ransomware while old versions \
+            are kept (at least 30 days); keeping them forever breaks GDPR's storage limitation, so \
+            the policy's retention maximum is the ceiling.",
+        remediation: "Set `noncurrent_version_retention_days` between 30 and the policy maximum \
+            (baseline 3653); the default is 365.",
+        resources: BUCKET,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::S3_DELETION_PROTECTION,
+        title: "PHI bucket destroy refused while deletion protection is on",
+        hipaa: &["164.308(a)(7)", "164.312(c)(1)"],
+        gdpr: &["Art. 32(1)(c)"],
+        severity: Severity::High,
+        rationale: "Destroying a bucket of PHI by a mistaken `terraform destroy` or a renamed \
+            resource loses records that must be kept. Turning protection off first makes deletion \
+            a deliberate, reviewed change; the bucket is never emptied by the provider.",
+        remediation: "To delete the bucket on purpose: set `deletion_protection = false`, apply, \
+            empty the bucket under your retention rules, then destroy.",
+        resources: BUCKET,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::S3_REPLICATION_REGION,
+        title: "Replication only to approved regions, with a customer-managed key there",
+        hipaa: &["164.308(a)(7)(ii)(B)", "164.308(b)(1)"],
+        gdpr: &["Art. 44", "Art. 45", "Art. 46"],
+        severity: Severity::Critical,
+        rationale: "Replication copies every object to another region: a destination outside the \
+            approved regions is a transfer of PHI, and replicas not encrypted with a \
+            customer-managed key in that region escape the organisation's key control.",
+        remediation: "Set `replication.region` to an approved region and `replication.kms_key_arn` \
+            to the full ARN of a customer-managed key in that region, or remove `replication`.",
+        resources: BUCKET,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::S3_ACCESS_RECORDED,
+        title: "Object-level access to PHI recorded by CloudTrail into the audit sink",
+        hipaa: &["164.312(b)", "164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 30", "Art. 33"],
+        severity: Severity::High,
+        rationale: "HIPAA requires a record of who read or changed PHI. CloudTrail data events \
+            record every object read and write with the caller's identity; delivered into the \
+            Object Lock audit sink with log file validation, the record cannot be altered. S3 \
+            server access logging cannot deliver into an Object Lock bucket.",
+        remediation: "Nothing to configure beyond `audit_log_sink`: the sink owns the trail \
+            `phi-guard-<sink>` and each bucket adds itself to its data-event selector. The sink's \
+            KMS key policy must let `cloudtrail.amazonaws.com` use the key. If drift is reported, \
+            run `terraform apply`.",
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -772,6 +867,12 @@ mod tests {
             ids::S3_ACLS_DISABLED,
             ids::S3_TLS_ONLY,
             ids::S3_VERSIONING,
+            ids::S3_SSE_C_BLOCKED,
+            ids::S3_ABORT_UPLOADS,
+            ids::S3_NONCURRENT_RETENTION,
+            ids::S3_DELETION_PROTECTION,
+            ids::S3_REPLICATION_REGION,
+            ids::S3_ACCESS_RECORDED,
             ids::TAGS_REQUIRED,
             ids::EXCEPTION_VALID,
             ids::LINT_UNVERIFIABLE,
@@ -784,6 +885,6 @@ mod tests {
         for id in super::database_ids() {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 27 + super::database_ids().len());
+        assert_eq!(controls().len(), 33 + super::database_ids().len());
     }
 }

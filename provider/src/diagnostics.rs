@@ -138,11 +138,11 @@ impl Diagnostics {
 }
 
 /// Policy paths are attribute names, except that what follows a map-valued
-/// attribute (`tags`) is a key within it.
+/// attribute (`tags`, `replication`) is a key within it.
 fn violation_path(v: &Violation) -> Path {
     let mut path = Vec::with_capacity(v.path.len());
     for (i, part) in v.path.iter().enumerate() {
-        if i > 0 && v.path[i - 1] == "tags" {
+        if i > 0 && (v.path[i - 1] == "tags" || v.path[i - 1] == "replication") {
             path.push(Step::Key(part.clone()));
         } else {
             path.push(Step::Attr(part.clone()));

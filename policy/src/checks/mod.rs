@@ -4,6 +4,7 @@
 //! "could not verify").
 
 pub mod audit_log_sink;
+pub mod bucket;
 pub mod database;
 pub mod region;
 pub mod tags;

@@ -2,7 +2,11 @@
 //! schema, plan, apply and read next to each other.
 
 pub mod audit_log_sink;
+pub mod audit_trail;
+pub mod bucket;
+pub mod checks;
 pub mod database;
+pub mod s3_common;
 
 use std::sync::Arc;
 
@@ -67,6 +71,7 @@ pub fn registry() -> Vec<Arc<dyn Resource>> {
     vec![
         Arc::new(audit_log_sink::AuditLogSink::new()),
         Arc::new(database::Database::new()),
+        Arc::new(bucket::Bucket::new()),
     ]
 }
 

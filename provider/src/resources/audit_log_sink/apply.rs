@@ -99,7 +99,17 @@ async fn create(
         };
     }
     let work = async {
-        converge::converge(&ctx.clients, &desired, &BTreeMap::new(), false).await?;
+        crate::resources::s3_common::wait_until_visible(&ctx.clients, desired.bucket_name())
+            .await?;
+        let account = ctx.account_id().await;
+        converge::converge(
+            &ctx.clients,
+            &desired,
+            &BTreeMap::new(),
+            false,
+            account.as_deref(),
+        )
+        .await?;
         if !desired.tags.is_empty() {
             converge::set_bucket_tags(&ctx.clients, desired.bucket_name(), &desired.tags).await?;
         }
@@ -149,11 +159,13 @@ async fn update(
     };
     let tags_changed = prior.get("tags") != &tags;
     let work = async {
+        let account = ctx.account_id().await;
         converge::converge(
             &ctx.clients,
             &desired,
             &observed.enforced,
             observed.log_group_exists,
+            account.as_deref(),
         )
         .await?;
         if tags_changed {

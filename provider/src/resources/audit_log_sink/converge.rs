@@ -6,67 +6,21 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::LogGroupClass;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, DefaultRetention,
-    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+    DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
+    ObjectLockRule,
 };
 
 use crate::aws::{AwsError, Clients};
+use crate::resources::s3_common;
+pub use crate::resources::s3_common::StepError;
+use crate::resources::s3_common::step;
 
 use super::desired::{self, Desired, key};
-
-/// A step that failed, with what it was for.
-#[derive(Debug)]
-pub struct StepError {
-    pub step: &'static str,
-    pub error: AwsError,
-}
-
-impl std::fmt::Display for StepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.step, self.error)
-    }
-}
-
-fn step(name: &'static str) -> impl FnOnce(AwsError) -> StepError {
-    move |error| StepError { step: name, error }
-}
-
-fn built<T, E: std::fmt::Display>(name: &'static str, r: Result<T, E>) -> Result<T, StepError> {
-    r.map_err(|e| StepError {
-        step: name,
-        error: AwsError {
-            operation: name,
-            code: None,
-            message: e.to_string(),
-        },
-    })
-}
 
 /// Creates the bucket with Object Lock (which also turns versioning on; both
 /// are irreversible) and ACLs disabled from the first moment.
 pub async fn create_bucket(clients: &Clients, d: &Desired) -> Result<(), StepError> {
-    let mut req = clients
-        .s3
-        .create_bucket()
-        .bucket(d.bucket_name())
-        .object_lock_enabled_for_bucket(true)
-        .object_ownership(ObjectOwnership::BucketOwnerEnforced);
-    // us-east-1 is the one region that must not be named as a constraint.
-    if clients.region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(clients.region.as_str()))
-                .build(),
-        );
-    }
-    req.send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("s3:CreateBucket", e))
-        .map_err(step("create the archive bucket"))
+    s3_common::create_bucket(clients, d.bucket_name(), true, "create the archive bucket").await
 }
 
 /// Applies every always-on setting whose observed value differs from the
@@ -77,6 +31,7 @@ pub async fn converge(
     d: &Desired,
     observed: &BTreeMap<String, String>,
     log_group_exists: bool,
+    account: Option<&str>,
 ) -> Result<(), StepError> {
     let want = d.enforced();
     let drifted = |k: &str| observed.get(k) != want.get(k);
@@ -84,79 +39,17 @@ pub async fn converge(
     let bucket = d.bucket_name();
 
     if drifted(key::S3_PUBLIC_ACCESS) {
-        s3.put_public_access_block()
-            .bucket(bucket)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("s3:PutPublicAccessBlock", e))
-            .map_err(step("block all public access"))?;
+        s3_common::block_public_access(s3, bucket).await?;
     }
     if drifted(key::S3_OWNERSHIP) {
-        let rule = built(
-            "disable ACLs",
-            OwnershipControlsRule::builder()
-                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                .build(),
-        )?;
-        let controls = built(
-            "disable ACLs",
-            OwnershipControls::builder().rules(rule).build(),
-        )?;
-        s3.put_bucket_ownership_controls()
-            .bucket(bucket)
-            .ownership_controls(controls)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("s3:PutBucketOwnershipControls", e))
-            .map_err(step("disable ACLs"))?;
+        s3_common::disable_acls(s3, bucket).await?;
     }
     if drifted(key::S3_ENCRYPTION) {
-        let default = built(
-            "encrypt the bucket with the customer-managed key",
-            ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::AwsKms)
-                .kms_master_key_id(&d.kms_key_arn)
-                .build(),
-        )?;
-        let config = built(
-            "encrypt the bucket with the customer-managed key",
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(default)
-                        .bucket_key_enabled(true)
-                        .build(),
-                )
-                .build(),
-        )?;
-        s3.put_bucket_encryption()
-            .bucket(bucket)
-            .server_side_encryption_configuration(config)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("s3:PutBucketEncryption", e))
-            .map_err(step("encrypt the bucket with the customer-managed key"))?;
+        let config = s3_common::encryption_configuration("aws:kms", &d.kms_key_arn, false)?;
+        s3_common::put_encryption(s3, bucket, config).await?;
     }
     if drifted(key::S3_VERSIONING) {
-        s3.put_bucket_versioning()
-            .bucket(bucket)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("s3:PutBucketVersioning", e))
-            .map_err(step("enable versioning"))?;
+        s3_common::enable_versioning(s3, bucket).await?;
     }
     if drifted(key::S3_OBJECT_LOCK) {
         let days = i32::try_from(d.retention_days).unwrap_or(i32::MAX);
@@ -182,16 +75,16 @@ pub async fn converge(
             .map_err(|e| AwsError::from_sdk("s3:PutObjectLockConfiguration", e))
             .map_err(step("set the Object Lock default retention"))?;
     }
-    if drifted(key::S3_TLS_POLICY) {
-        s3.put_bucket_policy()
-            .bucket(bucket)
-            .policy(d.bucket_policy(desired::partition(&clients.region)))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("s3:PutBucketPolicy", e))
-            .map_err(step("attach the TLS-only bucket policy"))?;
+    // The policy also lets the sink's trail deliver, so it is written
+    // before the trail is created or repaired.
+    if drifted(key::S3_TLS_POLICY) || drifted(key::S3_ACCESS_TRAIL) {
+        s3_common::put_policy(s3, bucket, d.bucket_policy(&clients.region, account)).await?;
     }
-    converge_log_group(clients, d, observed, &want, log_group_exists).await
+    converge_log_group(clients, d, observed, &want, log_group_exists).await?;
+    if drifted(key::S3_ACCESS_TRAIL) {
+        crate::resources::audit_trail::ensure_trail(clients, bucket, &d.kms_key_arn).await?;
+    }
+    Ok(())
 }
 
 async fn converge_log_group(
@@ -266,38 +159,7 @@ pub async fn set_bucket_tags(
     bucket: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), StepError> {
-    if tags.is_empty() {
-        return clients
-            .s3
-            .delete_bucket_tagging()
-            .bucket(bucket)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk("s3:DeleteBucketTagging", e))
-            .map_err(step("remove the bucket tags"));
-    }
-    let mut set = Vec::with_capacity(tags.len());
-    for (k, v) in tags {
-        set.push(built(
-            "tag the bucket",
-            Tag::builder().key(k).value(v).build(),
-        )?);
-    }
-    let tagging = built(
-        "tag the bucket",
-        Tagging::builder().set_tag_set(Some(set)).build(),
-    )?;
-    clients
-        .s3
-        .put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(tagging)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("s3:PutBucketTagging", e))
-        .map_err(step("tag the bucket"))
+    s3_common::set_bucket_tags(&clients.s3, bucket, tags).await
 }
 
 /// Tags the log group (by ARN) with `tags`.
@@ -324,6 +186,7 @@ pub async fn tag_log_group(
 /// Deletes the log group and the bucket. Callers check first that neither
 /// holds audit records.
 pub async fn delete(clients: &Clients, name: &str) -> Result<(), StepError> {
+    crate::resources::audit_trail::delete_trail(clients, name).await?;
     let group = desired::log_group_name(name);
     let first = clients
         .logs

@@ -10,6 +10,12 @@ use std::collections::BTreeMap;
 
 use phi_policy::ids;
 
+use crate::resources::audit_trail;
+use crate::resources::s3_common::{self, const_starts_with};
+pub use crate::resources::s3_common::{
+    ALL_BLOCKED, OWNER_ENFORCED, VERSIONING_ENABLED, encryption_text, partition, tls_text,
+};
+
 /// The sink's settings, all known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
@@ -38,6 +44,7 @@ pub mod key {
     pub const LOG_ENCRYPTION: &str = "PHI-LOG-002 log group encryption";
     pub const LOG_DELETION_PROTECTION: &str = "PHI-LOG-003 log group deletion protection";
     pub const LOG_CLASS: &str = "PHI-LOG-004 log group class";
+    pub const S3_ACCESS_TRAIL: &str = "PHI-S3-011 CloudTrail trail";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -58,38 +65,16 @@ const _: () = {
         ids::LOG_DELETION_PROTECTION
     ));
     assert!(const_starts_with(key::LOG_CLASS, ids::LOG_CLASS));
+    assert!(const_starts_with(
+        key::S3_ACCESS_TRAIL,
+        ids::S3_ACCESS_RECORDED
+    ));
 };
-
-const fn const_starts_with(s: &str, prefix: &str) -> bool {
-    let (s, p) = (s.as_bytes(), prefix.as_bytes());
-    if p.len() > s.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < p.len() {
-        if s[i] != p[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-pub fn encryption_text(algorithm: &str, key: &str, bucket_key: bool) -> String {
-    format!("{algorithm} key={key} bucket_key={bucket_key}")
-}
 
 pub fn lock_text(mode: &str, days: i64) -> String {
     format!("{mode} default retention {days} days")
 }
 
-pub fn tls_text(min_tls: &str) -> String {
-    format!("denies non-TLS and TLS below {min_tls}")
-}
-
-pub const ALL_BLOCKED: &str = "all four blocks on";
-pub const OWNER_ENFORCED: &str = "BucketOwnerEnforced";
-pub const VERSIONING_ENABLED: &str = "Enabled";
 pub const LOG_CLASS_STANDARD: &str = "STANDARD";
 pub const PROTECTION_ON: &str = "on";
 
@@ -125,6 +110,7 @@ impl Desired {
             (key::LOG_ENCRYPTION, self.kms_key_arn.clone()),
             (key::LOG_DELETION_PROTECTION, PROTECTION_ON.to_owned()),
             (key::LOG_CLASS, LOG_CLASS_STANDARD.to_owned()),
+            (key::S3_ACCESS_TRAIL, audit_trail::TRAIL_OK.to_owned()),
         ];
         entries
             .into_iter()
@@ -133,87 +119,44 @@ impl Desired {
     }
 
     /// The bucket policy: deny any request not made over TLS, and any made
-    /// with a TLS version below the minimum (CONTROLS.md §3.2).
-    pub fn bucket_policy(&self, partition: &str) -> String {
-        let bucket = format!("arn:{partition}:s3:::{}", self.name);
-        let objects = format!("{bucket}/*");
-        serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "PhiGuardDenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket, objects],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-                },
-                {
-                    "Sid": "PhiGuardDenyOutdatedTls",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket, objects],
-                    "Condition": {"NumericLessThan": {"s3:TlsVersion": self.minimum_tls_version}}
-                }
-            ]
-        })
-        .to_string()
+    /// with a TLS version below the minimum (CONTROLS.md §3.2); let the
+    /// sink's own CloudTrail trail (and only it, when the account is known)
+    /// check the bucket and deliver under `AWSLogs/`.
+    pub fn bucket_policy(&self, region: &str, account: Option<&str>) -> String {
+        let partition = partition(region);
+        let arn = s3_common::bucket_arn(partition, &self.name);
+        let mut statements = s3_common::tls_statements(&arn, &self.minimum_tls_version);
+        let condition = account.map(|a| {
+            serde_json::json!({"StringEquals": {
+                "aws:SourceArn": audit_trail::trail_arn(partition, region, a, &self.name)
+            }})
+        });
+        for (sid, action, resource) in [
+            ("PhiGuardCloudTrailAclCheck", "s3:GetBucketAcl", arn.clone()),
+            (
+                "PhiGuardCloudTrailWrite",
+                "s3:PutObject",
+                format!("{arn}/AWSLogs/*"),
+            ),
+        ] {
+            let mut s = serde_json::json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": action,
+                "Resource": resource,
+            });
+            if let Some(c) = &condition {
+                s["Condition"] = c.clone();
+            }
+            statements.push(s);
+        }
+        s3_common::policy_document(statements)
     }
 }
 
 pub fn log_group_name(sink_name: &str) -> String {
     format!("/phi-guard/audit/{sink_name}")
-}
-
-/// The AWS partition a region belongs to.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("eusc-") {
-        "aws-eusc"
-    } else {
-        "aws"
-    }
-}
-
-/// What the TLS statements of a bucket policy achieve, in the same words as
-/// [`tls_text`], so an intact policy compares equal to the desired one.
-pub fn describe_tls_policy(policy_json: Option<&str>) -> String {
-    let Some(json) = policy_json else {
-        return "no bucket policy".to_owned();
-    };
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(json) else {
-        return "unreadable bucket policy".to_owned();
-    };
-    let statements = match &doc["Statement"] {
-        serde_json::Value::Array(items) => items.clone(),
-        single @ serde_json::Value::Object(_) => vec![single.clone()],
-        _ => Vec::new(),
-    };
-    let everyone = |s: &serde_json::Value| s["Principal"] == "*" || s["Principal"]["AWS"] == "*";
-    let denies = |s: &serde_json::Value| s["Effect"] == "Deny" && everyone(s);
-    let denies_plaintext = statements.iter().any(|s| {
-        let v = &s["Condition"]["Bool"]["aws:SecureTransport"];
-        denies(s) && (v == "false" || v == &serde_json::Value::Bool(false))
-    });
-    let min_tls = statements.iter().find_map(|s| {
-        let v = &s["Condition"]["NumericLessThan"]["s3:TlsVersion"];
-        if !denies(s) {
-            return None;
-        }
-        v.as_str()
-            .map(str::to_owned)
-            .or_else(|| v.as_f64().map(|f| format!("{f:.1}")))
-    });
-    match (denies_plaintext, min_tls) {
-        (true, Some(v)) => tls_text(&v),
-        (true, None) => "denies non-TLS; no minimum TLS version".to_owned(),
-        (false, Some(v)) => format!("allows non-TLS; denies TLS below {v}"),
-        (false, None) => "allows non-TLS requests".to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -234,41 +177,27 @@ mod tests {
     #[test]
     fn generated_policy_reads_back_as_compliant() {
         let d = desired();
-        let policy = d.bucket_policy("aws");
-        assert_eq!(describe_tls_policy(Some(&policy)), tls_text("1.2"));
+        let policy = d.bucket_policy("eu-central-1", Some("123456789012"));
+        assert!(
+            policy.contains(
+                "arn:aws:cloudtrail:eu-central-1:123456789012:trail/phi-guard-acme-audit"
+            )
+        );
+        assert_eq!(
+            s3_common::describe_tls_policy(Some(&policy)),
+            tls_text("1.2")
+        );
         assert!(policy.contains("arn:aws:s3:::acme-audit/*"));
-    }
-
-    #[test]
-    fn missing_or_weakened_policies_are_described_differently() {
-        assert_eq!(describe_tls_policy(None), "no bucket policy");
-        let allow_only = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
-        assert_eq!(
-            describe_tls_policy(Some(allow_only)),
-            "allows non-TLS requests"
-        );
-        let no_floor = r#"{"Statement":{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}}"#;
-        assert_eq!(
-            describe_tls_policy(Some(no_floor)),
-            "denies non-TLS; no minimum TLS version"
-        );
     }
 
     #[test]
     fn enforced_map_names_every_always_on_control() {
         let map = desired().enforced();
-        assert_eq!(map.len(), 10);
+        assert_eq!(map.len(), 11);
         assert!(map.keys().all(|k| k.starts_with("PHI-")));
         assert_eq!(
             map[key::S3_OBJECT_LOCK],
             "COMPLIANCE default retention 2192 days"
         );
-    }
-
-    #[test]
-    fn partitions() {
-        assert_eq!(partition("eu-central-1"), "aws");
-        assert_eq!(partition("cn-north-1"), "aws-cn");
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
     }
 }

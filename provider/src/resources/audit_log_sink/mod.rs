@@ -157,26 +157,8 @@ fn desired_from(value: &Value) -> Option<Desired> {
     })
 }
 
-/// S3 bucket naming rules, minus dots (they break TLS certificate matching
-/// for virtual-hosted requests).
 fn name_problem(name: &str) -> Option<&'static str> {
-    let bytes = name.as_bytes();
-    if !(3..=63).contains(&name.len()) {
-        return Some("must be 3 to 63 characters long");
-    }
-    if !bytes
-        .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-    {
-        return Some("may contain only lowercase letters, digits and hyphens");
-    }
-    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
-        return Some("must start and end with a letter or digit");
-    }
-    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") {
-        return Some("uses a prefix or suffix S3 reserves");
-    }
-    None
+    crate::resources::checks::bucket_name_problem(name)
 }
 
 fn static_checks(config: &Value) -> Diagnostics {
@@ -208,8 +190,6 @@ fn static_checks(config: &Value) -> Diagnostics {
     d
 }
 
-/// Reports violations, waiving those a current exception covers and saying
-/// which exceptions have expired.
 fn report(
     violations: Vec<Violation>,
     policy: &Policy,
@@ -217,28 +197,7 @@ fn report(
     today: time::Date,
     d: &mut Diagnostics,
 ) {
-    let outcome =
-        phi_policy::exceptions::apply_exceptions(policy, TYPE_NAME, name, violations, today);
-    for v in &outcome.errors {
-        d.violation(v);
-    }
-    for (v, e) in &outcome.waived {
-        d.waived(v, e);
-    }
-    for e in &outcome.expired {
-        d.warning(
-            format!(
-                "{}: exception for {} has expired",
-                ids::EXCEPTION_VALID,
-                e.control
-            ),
-            format!(
-                "The policy's exception for {} (scope {}, owner {}) expired on {}. It no longer \
-                 waives anything; renew it with a new expiry date or fix the configuration.",
-                e.control, e.scope, e.owner, e.expires
-            ),
-        );
-    }
+    crate::resources::checks::report(violations, policy, TYPE_NAME, name, today, d);
 }
 
 impl AuditLogSink {
@@ -250,43 +209,16 @@ impl AuditLogSink {
         let pctx = ctx.policy_context().await;
         let cfg = policy_config(config);
         let mut violations = phi_policy::checks::audit_log_sink::check(&cfg, &pctx, policy);
-        let key_path = vec!["kms_key_arn".to_owned()];
-        match config.get("kms_key_arn") {
-            // A key already refused from its ARN (wrong form, region or
-            // account) is not looked up: the answer could only be "not found".
-            Value::String(arn) if !violations.iter().any(|v| v.path == key_path) => {
-                if at_apply {
-                    ctx.keys.forget(arn);
-                }
-                match ctx.keys.facts(arn).await {
-                    Ok(facts) => violations.extend(phi_policy::kms::check_key_facts(
-                        &facts, &pctx, policy, &key_path,
-                    )),
-                    Err(e) => d.error_at(
-                        &attr("kms_key_arn"),
-                        format!(
-                            "{}: could not verify the KMS key",
-                            ids::KMS_CUSTOMER_MANAGED
-                        ),
-                        format!(
-                            "{e}\n\nThe provider must inspect the key (kms:DescribeKey and \
-                             kms:GetKeyRotationStatus) before it stores PHI audit records with it. \
-                             Check that the key exists in {} and that these credentials may \
-                             describe it.",
-                            ctx.region
-                        ),
-                    ),
-                }
-            }
-            Value::Unknown => d.warning_at(
-                &attr("kms_key_arn"),
-                "KMS key will be verified at apply",
-                "The key ARN is not known yet (it depends on a resource created in this run). \
-                 The provider checks it at the start of apply, before creating anything, and \
-                 refuses to continue if it is not compliant.",
-            ),
-            _ => {}
-        }
+        crate::resources::checks::key_api_checks(
+            config,
+            "kms_key_arn",
+            "PHI audit records",
+            ctx,
+            at_apply,
+            &mut violations,
+            &mut d,
+        )
+        .await;
         report(violations, policy, cfg.name.as_deref(), ctx.today(), &mut d);
         d
     }
@@ -311,13 +243,9 @@ impl Resource for AuditLogSink {
             account_id: None,
         };
         let cfg = policy_config(config);
-        let violations: Vec<Violation> =
-            phi_policy::checks::audit_log_sink::check(&cfg, &pctx, policy)
-                .into_iter()
-                .filter(|v| {
-                    v.control.id != ids::KMS_SAME_REGION && v.control.id != ids::KMS_SAME_ACCOUNT
-                })
-                .collect();
+        let violations = crate::resources::checks::without_context_checks(
+            phi_policy::checks::audit_log_sink::check(&cfg, &pctx, policy),
+        );
         let today = time::OffsetDateTime::now_utc().date();
         report(violations, policy, cfg.name.as_deref(), today, &mut d);
         d

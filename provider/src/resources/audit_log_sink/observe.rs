@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::{AwsError, Clients};
+use crate::resources::s3_common;
 
 use super::desired::{self, key};
 
@@ -31,127 +32,33 @@ pub async fn observe(
     expected_protection: &str,
 ) -> Result<Option<Observed>, AwsError> {
     let s3 = &clients.s3;
-    match s3.head_bucket().bucket(name).send().await {
-        Ok(_) => {}
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:HeadBucket", e);
-            if err.is_not_found() {
-                return Ok(None);
-            }
-            return Err(err);
-        }
+    if !s3_common::exists(s3, name).await? {
+        return Ok(None);
     }
     let mut o = Observed::default();
     let mut put = |k: &str, v: String| {
         o.enforced.insert(k.to_owned(), v);
     };
 
-    let (enc_text, enc_key) = match s3.get_bucket_encryption().bucket(name).send().await {
-        Ok(out) => {
-            let rule = out
-                .server_side_encryption_configuration()
-                .and_then(|c| c.rules().first());
-            let default = rule.and_then(|r| r.apply_server_side_encryption_by_default());
-            let algorithm = default.map(|d| d.sse_algorithm().as_str().to_owned());
-            let key = default.and_then(|d| d.kms_master_key_id().map(str::to_owned));
-            let bucket_key = rule.and_then(|r| r.bucket_key_enabled()).unwrap_or(false);
-            (
-                desired::encryption_text(
-                    algorithm.as_deref().unwrap_or("none"),
-                    key.as_deref().unwrap_or("none"),
-                    bucket_key,
-                ),
-                key,
-            )
-        }
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:GetBucketEncryption", e);
-            if err.code_is("ServerSideEncryptionConfigurationNotFoundError") {
-                ("no default encryption".to_owned(), None)
-            } else {
-                return Err(err);
-            }
-        }
-    };
-    put(key::S3_ENCRYPTION, enc_text);
-    let pab = match s3.get_public_access_block().bucket(name).send().await {
-        Ok(out) => match out.public_access_block_configuration() {
-            Some(c) => {
-                let off: Vec<&str> = [
-                    ("BlockPublicAcls", c.block_public_acls()),
-                    ("IgnorePublicAcls", c.ignore_public_acls()),
-                    ("BlockPublicPolicy", c.block_public_policy()),
-                    ("RestrictPublicBuckets", c.restrict_public_buckets()),
-                ]
-                .into_iter()
-                .filter(|(_, on)| *on != Some(true))
-                .map(|(n, _)| n)
-                .collect();
-                if off.is_empty() {
-                    desired::ALL_BLOCKED.to_owned()
-                } else {
-                    format!("off: {}", off.join(", "))
-                }
-            }
-            None => "not configured".to_owned(),
-        },
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:GetPublicAccessBlock", e);
-            if err.code_is("NoSuchPublicAccessBlockConfiguration") {
-                "not configured".to_owned()
-            } else {
-                return Err(err);
-            }
-        }
-    };
-    put(key::S3_PUBLIC_ACCESS, pab);
-
-    let ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
-        Ok(out) => out
-            .ownership_controls()
-            .and_then(|c| c.rules().first())
-            .map(|r| r.object_ownership().as_str().to_owned())
-            .unwrap_or_else(|| "not set".to_owned()),
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:GetBucketOwnershipControls", e);
-            if err.code_is("OwnershipControlsNotFoundError") {
-                "not set (ACLs enabled)".to_owned()
-            } else {
-                return Err(err);
-            }
-        }
-    };
-    put(key::S3_OWNERSHIP, ownership);
-
-    let policy = match s3.get_bucket_policy().bucket(name).send().await {
-        Ok(out) => out.policy().map(str::to_owned),
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:GetBucketPolicy", e);
-            if err.code_is("NoSuchBucketPolicy") {
-                None
-            } else {
-                return Err(err);
-            }
-        }
-    };
-    let tls = desired::describe_tls_policy(policy.as_deref());
-    let min_tls = tls
-        .strip_prefix("denies non-TLS and TLS below ")
-        .map(str::to_owned);
+    let encryption = s3_common::read_encryption(s3, name).await?;
+    put(key::S3_ENCRYPTION, encryption.text);
+    let enc_key = encryption.key;
+    put(
+        key::S3_PUBLIC_ACCESS,
+        s3_common::read_public_access(s3, name).await?,
+    );
+    put(
+        key::S3_OWNERSHIP,
+        s3_common::read_ownership(s3, name).await?,
+    );
+    let policy = s3_common::read_policy(s3, name).await?;
+    let tls = s3_common::describe_tls_policy(policy.as_deref());
+    let min_tls = s3_common::min_tls_of(&tls);
     put(key::S3_TLS_POLICY, tls);
-
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .customize()
-        .interceptor(crate::aws::compat::VersioningRootCompat)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("s3:GetBucketVersioning", e))?
-        .status()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_else(|| "never enabled".to_owned());
-    put(key::S3_VERSIONING, versioning);
+    put(
+        key::S3_VERSIONING,
+        s3_common::read_versioning(s3, name).await?,
+    );
 
     let (lock_text, lock_mode, lock_days) =
         match s3.get_object_lock_configuration().bucket(name).send().await {
@@ -193,21 +100,7 @@ pub async fn observe(
         };
     put(key::S3_OBJECT_LOCK, lock_text);
 
-    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect(),
-        Err(e) => {
-            let err = AwsError::from_sdk("s3:GetBucketTagging", e);
-            if err.code_is("NoSuchTagSet") || err.code_is("NoSuchTagSetError") {
-                BTreeMap::new()
-            } else {
-                return Err(err);
-            }
-        }
-    };
+    let tags = s3_common::read_tags(s3, name).await?;
 
     let group_name = desired::log_group_name(name);
     let groups = clients
@@ -272,6 +165,10 @@ pub async fn observe(
         }
     }
 
+    put(
+        key::S3_ACCESS_TRAIL,
+        crate::resources::audit_trail::describe_trail(clients, name).await?,
+    );
     o.tags = tags;
     o.bucket_key_arn = enc_key;
     o.lock_mode = lock_mode;

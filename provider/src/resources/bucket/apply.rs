@@ -1,0 +1,523 @@
+//! Create, update, delete, read and import for `phi_bucket`.
+//!
+//! Create is several AWS calls. If one fails after the bucket exists, the
+//! state returned says what exists, with an error naming the failed step, so
+//! Terraform taints the bucket and replaces it on the next apply; it is never
+//! left half-secured and unnoticed. Such a bucket has never been handed to
+//! anyone, so its partial state carries `deletion_protection = false`: the
+//! replacement may delete it (S3 refuses to delete a bucket that holds
+//! objects, so nothing written to it meanwhile can be lost).
+
+use std::collections::BTreeMap;
+
+use crate::diagnostics::Diagnostics;
+use crate::provider::Configured;
+use crate::resources::audit_trail;
+use crate::resources::s3_common::{self, StepError};
+use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
+use crate::value::Value;
+
+use super::desired::{Desired, key};
+use super::observe::{self, Observed};
+use super::plan::{protected, protection_error};
+use super::{Bucket, desired_from};
+
+pub async fn apply(bucket: &Bucket, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
+    let ApplyRequest {
+        prior,
+        planned,
+        config,
+    } = request;
+    if ctx.cancelled().is_cancelled() {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Interrupted",
+            "Terraform was interrupted before this change started; nothing was changed.",
+        );
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    }
+    if planned.is_null() {
+        return destroy(prior, ctx).await;
+    }
+    // Values unknown at plan are known now: check everything again, and the
+    // key's current state, before creating or changing anything.
+    let checks = bucket.full_checks(&config, ctx, true).await;
+    if checks.has_errors() {
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: checks,
+        };
+    }
+    let Some(desired) = desired_from(&planned) else {
+        let mut d = checks;
+        d.error(
+            "Configuration still unknown at apply",
+            "Some arguments of this bucket were still unknown when it was applied. This should \
+             not happen; please report it with the plan output.",
+        );
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    };
+    if prior.is_null() {
+        create(desired, planned, checks, ctx).await
+    } else {
+        update(prior, desired, planned, checks, ctx).await
+    }
+}
+
+fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
+    d.error(
+        summary.to_owned(),
+        format!(
+            "Step \"{}\" failed: {}.\n\n{consequence}",
+            err.step, err.error
+        ),
+    );
+}
+
+/// Brings every always-on setting whose observed value differs from the
+/// desired one (all of them for a new bucket) into place. Public access is
+/// blocked first, before anything else is configured.
+async fn converge(
+    ctx: &Configured,
+    d: &Desired,
+    observed: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let partition = s3_common::partition(&ctx.region);
+    let want = d.enforced(partition);
+    let drifted = |k: &str| observed.get(k) != want.get(k);
+    let s3 = &ctx.clients.s3;
+    let bucket = d.name.as_str();
+    if drifted(key::PUBLIC_ACCESS) {
+        s3_common::block_public_access(s3, bucket).await?;
+    }
+    if drifted(key::OWNERSHIP) {
+        s3_common::disable_acls(s3, bucket).await?;
+    }
+    if drifted(key::ENCRYPTION) || drifted(key::SSE_C) {
+        let config = s3_common::encryption_configuration(&d.algorithm, &d.kms_key_arn, true)?;
+        s3_common::put_encryption(s3, bucket, config).await?;
+    }
+    if drifted(key::VERSIONING) {
+        s3_common::enable_versioning(s3, bucket).await?;
+    }
+    if drifted(key::TLS_POLICY) {
+        s3_common::put_policy(s3, bucket, d.bucket_policy(partition)).await?;
+    }
+    if drifted(key::LIFECYCLE) {
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(d.lifecycle()?)
+            .send()
+            .await
+            .map_err(|e| crate::aws::AwsError::from_sdk("s3:PutBucketLifecycleConfiguration", e))
+            .map_err(s3_common::step("set the lifecycle rule"))?;
+    }
+    if drifted(key::REPLICATION) {
+        match d.replication_configuration(partition) {
+            Some(config) => {
+                s3.put_bucket_replication()
+                    .bucket(bucket)
+                    .replication_configuration(config?)
+                    .send()
+                    .await
+                    .map_err(|e| crate::aws::AwsError::from_sdk("s3:PutBucketReplication", e))
+                    .map_err(s3_common::step("configure replication"))?;
+            }
+            None => {
+                s3.delete_bucket_replication()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|e| crate::aws::AwsError::from_sdk("s3:DeleteBucketReplication", e))
+                    .map_err(s3_common::step(
+                        "remove replication not in the configuration",
+                    ))?;
+            }
+        }
+    }
+    if drifted(key::RECORDED) {
+        audit_trail::set_recorded(&ctx.clients, &d.audit_log_sink, bucket, partition, true).await?;
+    }
+    Ok(())
+}
+
+async fn create(
+    desired: Desired,
+    planned: Value,
+    mut d: Diagnostics,
+    ctx: &Configured,
+) -> ApplyResponse {
+    if let Err(e) =
+        s3_common::create_bucket(&ctx.clients, &desired.name, false, "create the bucket").await
+    {
+        let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
+            "A bucket with this name already exists in this account. Import it with \
+             `terraform import` to adopt it, or choose another name. Nothing was created."
+        } else if e.error.code_is("BucketAlreadyExists") {
+            "Bucket names are global across AWS and this one is taken. Choose another name. \
+             Nothing was created."
+        } else {
+            "Nothing was created."
+        };
+        fail(&mut d, "Could not create the PHI bucket", &e, hint);
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
+    }
+    let work = async {
+        s3_common::wait_until_visible(&ctx.clients, &desired.name).await?;
+        converge(ctx, &desired, &BTreeMap::new()).await?;
+        if !desired.tags.is_empty() {
+            s3_common::set_bucket_tags(&ctx.clients.s3, &desired.name, &desired.tags).await?;
+        }
+        Ok::<(), StepError>(())
+    };
+    let outcome = tokio::select! {
+        r = work => r.map_err(Some),
+        _ = ctx.cancelled().cancelled() => Err(None),
+    };
+    finish(desired, planned, outcome, d, ctx, "created").await
+}
+
+async fn update(
+    prior: Value,
+    desired: Desired,
+    planned: Value,
+    mut d: Diagnostics,
+    ctx: &Configured,
+) -> ApplyResponse {
+    let observed =
+        match observe::observe(&ctx.clients, &desired.name, Some(&desired.audit_log_sink)).await {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                d.error(
+                    "PHI bucket no longer exists",
+                    format!(
+                        "The bucket {} was deleted outside Terraform while this change was being \
+                     applied. Run `terraform plan` again to recreate it.",
+                        desired.name
+                    ),
+                );
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            }
+            Err(e) => {
+                d.error(
+                    "Could not read the PHI bucket",
+                    format!("{e}. Nothing was changed."),
+                );
+                return ApplyResponse {
+                    new_state: prior,
+                    diagnostics: d,
+                };
+            }
+        };
+    let tags_changed = observed.tags != desired.tags;
+    let old_sink = prior
+        .get("audit_log_sink")
+        .as_str()
+        .filter(|s| *s != desired.audit_log_sink)
+        .map(str::to_owned);
+    let work = async {
+        converge(ctx, &desired, &observed.enforced).await?;
+        // Moved to another sink: the old sink's trail stops recording it
+        // only once the new one does.
+        if let Some(old) = &old_sink {
+            let partition = s3_common::partition(&ctx.region);
+            audit_trail::set_recorded(&ctx.clients, old, &desired.name, partition, false).await?;
+        }
+        if tags_changed {
+            s3_common::set_bucket_tags(&ctx.clients.s3, &desired.name, &desired.tags).await?;
+        }
+        Ok::<(), StepError>(())
+    };
+    let outcome = tokio::select! {
+        r = work => r.map_err(Some),
+        _ = ctx.cancelled().cancelled() => Err(None),
+    };
+    finish(desired, planned, outcome, d, ctx, "updated").await
+}
+
+/// Reads back what exists after create or update, and reports anything that
+/// is not as required, whether a step failed or not.
+async fn finish(
+    desired: Desired,
+    planned: Value,
+    outcome: Result<(), Option<StepError>>,
+    mut d: Diagnostics,
+    ctx: &Configured,
+    verb: &str,
+) -> ApplyResponse {
+    let consequence = "The bucket exists but is NOT fully secured: do not store PHI in it. \
+        Terraform keeps it in state (tainted on create), and the next apply finishes or replaces \
+        it. Fix the cause (often a missing IAM permission) and apply again.";
+    match &outcome {
+        Err(Some(e)) => fail(&mut d, "PHI bucket not fully configured", e, consequence),
+        Err(None) => d.error(
+            "Interrupted",
+            format!("Terraform was interrupted while the bucket was being {verb}. {consequence}"),
+        ),
+        Ok(()) => {}
+    }
+    let observed =
+        match observe::observe(&ctx.clients, &desired.name, Some(&desired.audit_log_sink)).await {
+            Ok(Some(o)) => o,
+            Ok(None) => Observed::default(),
+            Err(e) => {
+                d.error(
+                    "Could not read back the PHI bucket",
+                    format!("{e}. The bucket was {verb}, but its settings could not be confirmed."),
+                );
+                Observed::default()
+            }
+        };
+    if outcome.is_ok() {
+        let want = desired.enforced(s3_common::partition(&ctx.region));
+        let off: Vec<String> = want
+            .iter()
+            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                format!(
+                    "{k}: wanted {v:?}, AWS reports {:?}",
+                    observed.enforced.get(k).map_or("nothing", String::as_str)
+                )
+            })
+            .collect();
+        if !off.is_empty() {
+            d.error(
+                "PHI bucket settings did not take effect",
+                format!(
+                    "After the bucket was {verb}, AWS reports settings that differ from what was \
+                     applied:\n  {}\n\n{consequence}",
+                    off.join("\n  ")
+                ),
+            );
+        }
+    }
+    let failed_create = verb == "created" && d.has_errors();
+    let mut state = with_enforced(planned, &observed.enforced);
+    if failed_create && let Value::Map(entries) = &mut state {
+        entries.insert("deletion_protection".to_owned(), Value::Bool(false));
+    }
+    ApplyResponse {
+        new_state: state,
+        diagnostics: d,
+    }
+}
+
+fn with_enforced(state: Value, enforced: &BTreeMap<String, String>) -> Value {
+    match state {
+        Value::Map(mut entries) => {
+            entries.insert("enforced".to_owned(), Value::from_string_map(enforced));
+            Value::Map(entries)
+        }
+        other => other,
+    }
+}
+
+async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
+    let mut d = Diagnostics::new();
+    let Some(name) = prior.get("name").as_str().map(str::to_owned) else {
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
+    };
+    // Checked again here: a plan made by another tool, or a state changed
+    // between plan and apply, must not bypass it.
+    if protected(&prior) {
+        protection_error(&mut d, &name, "destroy");
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    }
+    match ctx.clients.s3.delete_bucket().bucket(&name).send().await {
+        Ok(_) => {
+            // The bucket is gone; its entry in the sink's trail selector is
+            // now noise, not a risk, so failing to remove it only warns.
+            if let Some(sink) = prior.get("audit_log_sink").as_str() {
+                let partition = s3_common::partition(&ctx.region);
+                if let Err(e) =
+                    audit_trail::set_recorded(&ctx.clients, sink, &name, partition, false).await
+                {
+                    d.warning(
+                        "Bucket deleted; its audit trail entry remains",
+                        format!(
+                            "The bucket {name} was deleted, but removing it from the sink's \
+                             trail selector failed: {e}. Remove the prefix by hand or apply \
+                             another bucket of the sink to tidy it."
+                        ),
+                    );
+                }
+            }
+            ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            }
+        }
+        Err(e) => {
+            let err = crate::aws::AwsError::from_sdk("s3:DeleteBucket", e);
+            if err.is_not_found() {
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            }
+            let hint = if err.code_is("BucketNotEmpty") {
+                "The bucket still holds objects or object versions. The provider never deletes \
+                 PHI: empty the bucket under your retention rules, then destroy again. The \
+                 bucket is kept in state."
+            } else {
+                "The bucket is kept in state."
+            };
+            d.error(
+                "Could not delete the PHI bucket",
+                format!("{err}.\n\n{hint}"),
+            );
+            ApplyResponse {
+                new_state: prior,
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
+    let mut d = Diagnostics::new();
+    let Some(name) = state.get("name").as_str().map(str::to_owned) else {
+        return ReadResponse {
+            new_state: state,
+            diagnostics: d,
+        };
+    };
+    let sink = state.get("audit_log_sink").as_str().map(str::to_owned);
+    match observe::observe(&ctx.clients, &name, sink.as_deref()).await {
+        Ok(None) => ReadResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        },
+        Ok(Some(o)) => {
+            let Value::Map(mut entries) = state else {
+                return ReadResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            };
+            let tags = if o.tags.is_empty() && entries.get("tags").is_none_or(Value::is_null) {
+                Value::Null
+            } else {
+                Value::from_string_map(&o.tags)
+            };
+            entries.insert("tags".to_owned(), tags);
+            entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+            ReadResponse {
+                new_state: Value::Map(entries),
+                diagnostics: d,
+            }
+        }
+        Err(e) => {
+            d.error(
+                "Could not refresh the PHI bucket",
+                format!("{e}. The last known state is kept."),
+            );
+            ReadResponse {
+                new_state: state,
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
+    let mut d = Diagnostics::new();
+    match observe::observe(&ctx.clients, id, None).await {
+        Ok(Some(o)) => ImportResponse {
+            state: Some(imported_state(id, &o, &ctx.region)),
+            diagnostics: d,
+        },
+        Ok(None) => {
+            d.error(
+                "Nothing to import",
+                format!(
+                    "There is no S3 bucket named {id:?} in this account. The import ID of a \
+                     phi_bucket is the bucket name."
+                ),
+            );
+            ImportResponse {
+                state: None,
+                diagnostics: d,
+            }
+        }
+        Err(e) => {
+            d.error("Could not import the PHI bucket", format!("{e}."));
+            ImportResponse {
+                state: None,
+                diagnostics: d,
+            }
+        }
+    }
+}
+
+/// The state of an adopted bucket: what AWS reports, so the next plan shows
+/// every setting that must change. It starts protected from deletion.
+fn imported_state(id: &str, o: &Observed, region: &str) -> Value {
+    let replication = o.replication.as_ref().map(|(dest, key, role)| {
+        let dest = dest.rsplit(':').next().unwrap_or(dest);
+        Value::from_string_map(&BTreeMap::from([
+            ("destination_bucket".to_owned(), dest.to_owned()),
+            ("kms_key_arn".to_owned(), key.clone()),
+            ("role_arn".to_owned(), role.clone()),
+        ]))
+    });
+    let entries: BTreeMap<String, Value> = [
+        ("id", Value::string(id)),
+        ("name", Value::string(id)),
+        (
+            "kms_key_arn",
+            Value::string(o.key_arn.clone().unwrap_or_default()),
+        ),
+        ("audit_log_sink", Value::Null),
+        (
+            "encryption_algorithm",
+            Value::string(o.algorithm.clone().unwrap_or_else(|| "none".to_owned())),
+        ),
+        (
+            "minimum_tls_version",
+            Value::string(o.min_tls.clone().unwrap_or_else(|| "none".to_owned())),
+        ),
+        (
+            "noncurrent_version_retention_days",
+            o.noncurrent_days
+                .map_or(Value::Null, |n| Value::number(i64::from(n))),
+        ),
+        ("deletion_protection", Value::Bool(true)),
+        ("replication", replication.unwrap_or(Value::Null)),
+        (
+            "tags",
+            if o.tags.is_empty() {
+                Value::Null
+            } else {
+                Value::from_string_map(&o.tags)
+            },
+        ),
+        (
+            "arn",
+            Value::string(s3_common::bucket_arn(s3_common::partition(region), id)),
+        ),
+        ("enforced", Value::from_string_map(&o.enforced)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    Value::Map(entries)
+}

@@ -1,0 +1,129 @@
+//! Check plumbing every resource shares: the KMS API checks on a key
+//! attribute (once per distinct key per run at plan, fresh at apply) and
+//! turning violations into diagnostics with the policy's exceptions applied.
+
+use phi_policy::{Policy, Violation, ids};
+
+use crate::diagnostics::{Diagnostics, attr};
+use crate::provider::Configured;
+use crate::value::Value;
+
+/// Runs the KMS API checks for the key in attribute `attribute` of `config`,
+/// adding violations, or an error when the key cannot be inspected. A key
+/// already refused from its ARN (wrong form, region or account) is not looked
+/// up: the answer could only be "not found". An unknown key gets a warning
+/// at plan; apply calls this again when it is known, before creating
+/// anything.
+pub async fn key_api_checks(
+    config: &Value,
+    attribute: &str,
+    purpose: &str,
+    ctx: &Configured,
+    at_apply: bool,
+    violations: &mut Vec<Violation>,
+    d: &mut Diagnostics,
+) {
+    let key_path = vec![attribute.to_owned()];
+    match config.get(attribute) {
+        Value::String(arn) if !violations.iter().any(|v| v.path == key_path) => {
+            if at_apply {
+                ctx.keys.forget(arn);
+            }
+            let pctx = ctx.policy_context().await;
+            match ctx.keys.facts(arn).await {
+                Ok(facts) => violations.extend(phi_policy::kms::check_key_facts(
+                    &facts,
+                    &pctx,
+                    ctx.policy(),
+                    &key_path,
+                )),
+                Err(e) => d.error_at(
+                    &attr(attribute),
+                    format!(
+                        "{}: could not verify the KMS key",
+                        ids::KMS_CUSTOMER_MANAGED
+                    ),
+                    format!(
+                        "{e}\n\nThe provider must inspect the key (kms:DescribeKey and \
+                         kms:GetKeyRotationStatus) before it stores {purpose} with it. Check \
+                         that the key exists in {} and that these credentials may describe it.",
+                        ctx.region
+                    ),
+                ),
+            }
+        }
+        Value::Unknown => d.warning_at(
+            &attr(attribute),
+            "KMS key will be verified at apply",
+            "The key ARN is not known yet (it depends on a resource created in this run). \
+             The provider checks it at the start of apply, before creating anything, and \
+             refuses to continue if it is not compliant.",
+        ),
+        _ => {}
+    }
+}
+
+/// Reports violations, waiving those a current exception covers and saying
+/// which exceptions have expired.
+pub fn report(
+    violations: Vec<Violation>,
+    policy: &Policy,
+    resource_type: &str,
+    name: Option<&str>,
+    today: time::Date,
+    d: &mut Diagnostics,
+) {
+    let outcome =
+        phi_policy::exceptions::apply_exceptions(policy, resource_type, name, violations, today);
+    for v in &outcome.errors {
+        d.violation(v);
+    }
+    for (v, e) in &outcome.waived {
+        d.waived(v, e);
+    }
+    for e in &outcome.expired {
+        d.warning(
+            format!(
+                "{}: exception for {} has expired",
+                ids::EXCEPTION_VALID,
+                e.control
+            ),
+            format!(
+                "The policy's exception for {} (scope {}, owner {}) expired on {}. It no longer \
+                 waives anything; renew it with a new expiry date or fix the configuration.",
+                e.control, e.scope, e.owner, e.expires
+            ),
+        );
+    }
+}
+
+/// Validation runs before the provider is configured: region and account are
+/// not known, so the checks that compare with them wait for plan.
+pub fn without_context_checks(violations: Vec<Violation>) -> Vec<Violation> {
+    violations
+        .into_iter()
+        .filter(|v| v.control.id != ids::KMS_SAME_REGION && v.control.id != ids::KMS_SAME_ACCOUNT)
+        .collect()
+}
+
+/// S3 bucket naming rules, minus dots (they break TLS certificate matching
+/// for virtual-hosted requests).
+pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&name.len()) {
+        return Some("must be 3 to 63 characters long");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+    {
+        return Some("may contain only lowercase letters, digits and hyphens");
+    }
+    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return Some("must start and end with a letter or digit");
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") {
+        return Some("uses a prefix or suffix S3 reserves");
+    }
+    None
+}
