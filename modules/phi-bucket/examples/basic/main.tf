@@ -1,0 +1,40 @@
+# The smallest compliant call of the module, next to its audit sink.
+terraform {
+  required_version = ">= 1.12"
+  required_providers {
+    phi = {
+      source  = "phi-guard/phi"
+      version = ">= 0.1.0, < 1.0.0"
+    }
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Full ARN of a customer-managed KMS key with rotation on, in eu-central-1."
+  type        = string
+}
+
+provider "phi" {
+  region = "eu-central-1"
+}
+
+module "audit" {
+  source = "../../../audit-log-sink"
+
+  name        = "acme-audit"
+  kms_key_arn = var.kms_key_arn
+  owner       = "security-team"
+}
+
+module "records" {
+  source = "../.."
+
+  name           = "acme-records"
+  kms_key_arn    = var.kms_key_arn
+  audit_log_sink = module.audit.id
+  owner          = "records-team"
+}
+
+output "bucket_arn" {
+  value = module.records.arn
+}
