@@ -94,3 +94,44 @@ pub async fn bucket_names(clients: &Clients) -> Vec<String> {
         .filter_map(|b| b.name().map(str::to_owned))
         .collect()
 }
+
+/// The SecretString of a Secrets Manager secret, read with boto3 from the
+/// tools venv (the workspace has no Secrets Manager SDK crate).
+pub fn secret_string(moto: &Moto, arn: &str) -> String {
+    let python = crate::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import boto3, sys
+sm = boto3.client("secretsmanager", endpoint_url="{}", region_name="eu-central-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+sys.stdout.write(sm.get_secret_value(SecretId="{arn}")["SecretString"])
+"#,
+        moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Asserts that a state file holds the RDS-managed secret's ARN but neither
+/// the secret itself nor its password, nor any password field: the value is
+/// read from Secrets Manager on the endpoint and searched for verbatim.
+pub fn assert_no_secret_in_state(moto: &Moto, state: &str, secret_arn: &str) {
+    let secret = secret_string(moto, secret_arn);
+    let password = serde_json::from_str::<serde_json::Value>(&secret).unwrap()["password"]
+        .as_str()
+        .expect("the managed secret holds a password")
+        .to_owned();
+    assert!(state.contains(secret_arn), "{state}");
+    assert!(!state.contains(&password), "password in state:\n{state}");
+    assert!(!state.contains(&secret), "secret in state:\n{state}");
+    let lower = state.to_ascii_lowercase();
+    assert!(!lower.contains("password"), "{state}");
+}

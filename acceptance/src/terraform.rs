@@ -146,6 +146,15 @@ impl Workdir {
         self
     }
 
+    /// Copies a folder of the repository (e.g. `modules`,
+    /// `examples/compliant-stack`) to the same relative path here, so that
+    /// relative module sources such as `../../modules/x` keep working. Local
+    /// Terraform state and `.terraform` folders are left behind.
+    pub fn copy_repo_dir(&self, rel: &str) -> &Self {
+        copy_tree(&crate::repo_root().join(rel), &self.dir.path().join(rel));
+        self
+    }
+
     pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.to_owned(), value.to_owned()));
@@ -216,4 +225,22 @@ impl Workdir {
 
 fn var_args(vars: &[(&str, &str)]) -> Vec<String> {
     vars.iter().map(|(k, v)| format!("-var={k}={v}")).collect()
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("creating a directory");
+    for entry in std::fs::read_dir(src).expect("reading a directory") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == ".terraform" || name.starts_with("terraform.tfstate") {
+            continue;
+        }
+        let (from, to) = (entry.path(), dst.join(entry.file_name()));
+        if from.is_dir() {
+            copy_tree(&from, &to);
+        } else {
+            std::fs::copy(&from, &to).expect("copying a file");
+        }
+    }
 }

@@ -178,45 +178,7 @@ async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
 
-    // The state holds the secret's ARN, never the secret: read the value RDS
-    // stored in Secrets Manager and look for it (and for any password field).
-    let secret = secret_string(&e.moto, &secret_arn);
-    let password = serde_json::from_str::<serde_json::Value>(&secret).unwrap()["password"]
-        .as_str()
-        .expect("the managed secret holds a password")
-        .to_owned();
-    let state = wd.state_file();
-    assert!(state.contains(&secret_arn), "{state}");
-    assert!(!state.contains(&password), "password in state:\n{state}");
-    assert!(!state.contains(&secret), "secret in state:\n{state}");
-    let lower = state.to_ascii_lowercase();
-    assert!(!lower.contains("password"), "{state}");
-    assert!(!lower.contains("masteruserpassword"), "{state}");
-}
-
-/// The SecretString of a Secrets Manager secret, read with boto3 from the
-/// tools venv (the workspace has no Secrets Manager SDK crate).
-fn secret_string(moto: &Moto, arn: &str) -> String {
-    let python = phi_acceptance::tools_dir().unwrap().join("venv/bin/python");
-    let script = format!(
-        r#"
-import boto3, sys
-sm = boto3.client("secretsmanager", endpoint_url="{}", region_name="eu-central-1",
-                  aws_access_key_id="testing", aws_secret_access_key="testing")
-sys.stdout.write(sm.get_secret_value(SecretId="{arn}")["SecretString"])
-"#,
-        moto.endpoint()
-    );
-    let out = std::process::Command::new(python)
-        .args(["-c", &script])
-        .output()
-        .expect("running boto3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    phi_acceptance::aws::assert_no_secret_in_state(&e.moto, &wd.state_file(), &secret_arn);
 }
 
 #[tokio::test]

@@ -194,6 +194,7 @@ fn every_example_is_listed_in_the_examples_readme() {
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let mut roots = vec![
         "audit-sink".to_owned(),
+        "compliant-stack".to_owned(),
         "database".to_owned(),
         "phi-bucket".to_owned(),
     ];
@@ -208,7 +209,8 @@ fn every_example_is_listed_in_the_examples_readme() {
             readme.contains(&format!("`{r}/`")),
             "{r} missing from examples/README.md"
         );
-        let tested = ["audit-sink", "database", "phi-bucket"].contains(&r.as_str())
+        let tested = ["audit-sink", "compliant-stack", "database", "phi-bucket"]
+            .contains(&r.as_str())
             || REFUSALS
                 .iter()
                 .chain(LINT_REFUSALS)
@@ -252,4 +254,55 @@ fn each_lint_only_refusal_is_found_by_phi_lint_on_its_line() {
             "{example}: unexpected findings: {report:#}"
         );
     }
+}
+
+/// The stack a platform team starts from: sink, bucket and database through
+/// the organisation's modules, each with its own key. It applies, replans
+/// empty, and keeps no secret in state.
+#[tokio::test]
+async fn the_compliant_stack_applies_replans_empty_and_keeps_no_secret_in_state() {
+    let moto = Moto::start().unwrap();
+    let aws = clients(&moto, "eu-central-1").await;
+    let (audit, records, db) = (
+        create_cmk(&aws, true).await,
+        create_cmk(&aws, true).await,
+        create_cmk(&aws, true).await,
+    );
+    let wd = Workdir::new(&moto);
+    wd.copy_repo_dir("modules")
+        .copy_repo_dir("examples/compliant-stack");
+    let chdir = "-chdir=examples/compliant-stack";
+    let vars = [
+        format!("-var=audit_key_arn={audit}"),
+        format!("-var=records_key_arn={records}"),
+        format!("-var=db_key_arn={db}"),
+    ];
+    let run = |args: &[&str]| {
+        let mut all = vec![chdir];
+        all.extend_from_slice(args);
+        all.extend(vars.iter().map(String::as_str));
+        wd.terraform(&all)
+    };
+    wd.terraform(&[chdir, "init", "-no-color", "-input=false", "-backend=false"])
+        .assert_success();
+    run(&["apply", "-auto-approve", "-no-color", "-input=false"]).assert_success();
+    let plan = run(&["plan", "-no-color", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
+
+    let state =
+        std::fs::read_to_string(wd.path().join("examples/compliant-stack/terraform.tfstate"))
+            .unwrap();
+    let secret_arn = wd
+        .terraform(&[chdir, "output", "-raw", "ehr_master_user_secret_arn"])
+        .stdout;
+    assert!(
+        secret_arn.starts_with("arn:aws:secretsmanager:"),
+        "{secret_arn}"
+    );
+    phi_acceptance::aws::assert_no_secret_in_state(&moto, &state, &secret_arn);
+    assert_eq!(
+        bucket_names(&aws).await,
+        ["acme-audit", "acme-records"],
+        "exactly the sink's archive and the records bucket"
+    );
 }

@@ -2,8 +2,6 @@
 //! and passes its own native Terraform tests (`terraform test`) against the
 //! real provider binary and a moto endpoint.
 
-use std::path::Path;
-
 use phi_acceptance::aws::{clients, create_cmk};
 use phi_acceptance::{Moto, Workdir, repo_root};
 
@@ -16,23 +14,6 @@ fn module_names() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Copies a directory tree (modules reference their siblings by relative path,
-/// so the whole modules/ folder is copied, not one module).
-fn copy_tree(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("creating a directory");
-    for entry in std::fs::read_dir(src).expect("reading a directory") {
-        let entry = entry.expect("dir entry");
-        let (from, to) = (entry.path(), dst.join(entry.file_name()));
-        if from.is_dir() {
-            if entry.file_name() != ".terraform" {
-                copy_tree(&from, &to);
-            }
-        } else {
-            std::fs::copy(&from, &to).expect("copying a file");
-        }
-    }
 }
 
 #[test]
@@ -100,7 +81,7 @@ async fn every_module_passes_its_terraform_tests() {
     let aws = clients(&moto, "eu-central-1").await;
     let key = create_cmk(&aws, true).await;
     let wd = Workdir::new(&moto);
-    copy_tree(&repo_root().join("modules"), &wd.path().join("modules"));
+    wd.copy_repo_dir("modules");
     for name in module_names() {
         let chdir = format!("-chdir=modules/{name}");
         let var = format!("-var=kms_key_arn={key}");
