@@ -12,6 +12,13 @@ pub struct Finding {
     /// 1-based, in characters.
     pub column: usize,
     pub message: String,
+    /// The module instances the finding was seen in (`module.a.module.b`),
+    /// when it depends on what a caller passed; empty for root modules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
+    /// Set when an inline suppression waives the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<crate::suppress::Waiver>,
 }
 
 impl Finding {
@@ -28,9 +35,49 @@ impl Finding {
             control: control_id,
             severity,
             file: file.to_owned(),
-            line,
-            column,
+            line: line.max(1),
+            column: column.max(1),
             message: message.into(),
+            modules: Vec::new(),
+            suppressed: None,
         }
     }
+
+    /// Records the module instance the finding was seen in.
+    pub fn in_module(mut self, address: &str) -> Self {
+        if !address.is_empty() {
+            self.modules.push(address.to_owned());
+        }
+        self
+    }
+
+    /// What makes two findings the same finding.
+    pub fn key(&self) -> (&str, usize, usize, &str, &str) {
+        (&self.file, self.line, self.column, self.control, &self.message)
+    }
+}
+
+/// Sorts by file, line, column, control and merges the same finding seen in
+/// several module instances into one listing all of them.
+pub fn merge(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| a.key().cmp(&b.key()).then(a.modules.cmp(&b.modules)));
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        match out.last_mut() {
+            Some(last) if last.key() == f.key() => {
+                let root_seen = last.modules.is_empty() || f.modules.is_empty();
+                for m in f.modules {
+                    if !last.modules.contains(&m) {
+                        last.modules.push(m);
+                    }
+                }
+                // Seen in a root module too: it does not depend on a caller.
+                if root_seen {
+                    last.modules.clear();
+                }
+            }
+            _ => out.push(f),
+        }
+    }
+    out
 }

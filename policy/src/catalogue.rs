@@ -101,6 +101,8 @@ pub mod ids {
     pub const LINT_PARSE_ERROR: &str = "PHI-LNT-002";
     pub const LINT_RAW_RESOURCE: &str = "PHI-LNT-003";
     pub const LINT_MODULE_SOURCE: &str = "PHI-LNT-004";
+    pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
+    pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
@@ -476,6 +478,34 @@ static CONTROLS: &[Control] = &[
         resources: ALL,
         enforcement: Enforcement::Lint,
     },
+    Control {
+        id: ids::LINT_SUPPRESSION_INVALID,
+        title: "Inline suppression complete, unexpired and allowed",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
+        gdpr: &["Art. 5(2)", "Art. 24"],
+        severity: Severity::Medium,
+        rationale: "An inline suppression is a risk acceptance written next to the code: without a \
+            reason, an owner and an expiry date nobody is accountable for it, and one that has \
+            expired or waives a control the policy marks unsuppressible must not hide a finding. \
+            Such a suppression waives nothing and is reported.",
+        remediation: "Write `# phi-lint:ignore <CONTROL> reason=\"…\" owner=\"…\" \
+            expires=YYYY-MM-DD` with every field, renew an expired one only after review, or fix \
+            the code so it is not needed.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
+    Control {
+        id: ids::LINT_SUPPRESSION_UNUSED,
+        title: "Inline suppression unused",
+        hipaa: &["164.316(b)(2)(iii)"],
+        gdpr: &["Art. 5(2)"],
+        severity: Severity::Low,
+        rationale: "A suppression that waives nothing is stale: the code it excused changed. Left \
+            in place it would silently waive a future finding on the same lines.",
+        remediation: "Remove the suppression comment.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
 ];
 
 /// Every control, in catalogue order.
@@ -564,9 +594,11 @@ mod tests {
             ids::LINT_PARSE_ERROR,
             ids::LINT_RAW_RESOURCE,
             ids::LINT_MODULE_SOURCE,
+            ids::LINT_SUPPRESSION_INVALID,
+            ids::LINT_SUPPRESSION_UNUSED,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 27);
+        assert_eq!(controls().len(), 29);
     }
 }
