@@ -63,28 +63,6 @@ fn every_violation_is_reported_at_its_value() {
 }
 
 #[test]
-fn unknown_values_are_their_own_finding_never_a_violation() {
-    let (code, json) = lint(&[fixture("unknown").to_str().unwrap()]);
-    assert_eq!(code, 1);
-    let found = controls_at(&json);
-    assert_eq!(
-        found,
-        [
-            ("PHI-LNT-001".to_owned(), 6, 12),
-            ("PHI-LNT-001".to_owned(), 11, 20)
-        ]
-    );
-    let messages: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect();
-    assert!(messages[0].contains("`var.region`"), "{messages:?}");
-    assert!(messages[1].contains("`kms_key_arn = data.aws_kms_key.audit.arn`"));
-}
-
-#[test]
 fn a_file_that_does_not_parse_is_a_located_finding_and_the_rest_is_checked() {
     let (code, json) = lint(&[fixture("broken").to_str().unwrap()]);
     assert_eq!(code, 1);
