@@ -1,16 +1,17 @@
 //! One finding: a control, where, and what exactly.
 
+use phi_policy::Severity;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub control: &'static str,
-    pub severity: String,
+    pub severity: &'static str,
     pub file: String,
     /// 1-based.
-    pub line: usize,
+    pub line: u32,
     /// 1-based, in characters.
-    pub column: usize,
+    pub column: u32,
     pub message: String,
     /// The module instances the finding was seen in (`module.a.module.b`),
     /// when it depends on what a caller passed; empty for root modules.
@@ -18,7 +19,7 @@ pub struct Finding {
     pub modules: Vec<String>,
     /// Set when an inline suppression waives the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<crate::suppress::Waiver>,
+    pub suppressed: Option<Box<crate::suppress::Waiver>>,
 }
 
 impl Finding {
@@ -28,15 +29,18 @@ impl Finding {
         (line, column): (usize, usize),
         message: impl Into<String>,
     ) -> Self {
-        let severity = phi_policy::control(control_id)
-            .map(|c| c.severity.to_string())
-            .unwrap_or_else(|| "high".to_owned());
+        let severity = match phi_policy::control(control_id).map(|c| c.severity) {
+            Some(Severity::Critical) => "critical",
+            Some(Severity::High) | None => "high",
+            Some(Severity::Medium) => "medium",
+            Some(Severity::Low) => "low",
+        };
         Finding {
             control: control_id,
             severity,
             file: file.to_owned(),
-            line: line.max(1),
-            column: column.max(1),
+            line: u32::try_from(line).unwrap_or(u32::MAX).max(1),
+            column: u32::try_from(column).unwrap_or(u32::MAX).max(1),
             message: message.into(),
             modules: Vec::new(),
             suppressed: None,
@@ -52,8 +56,14 @@ impl Finding {
     }
 
     /// What makes two findings the same finding.
-    pub fn key(&self) -> (&str, usize, usize, &str, &str) {
-        (&self.file, self.line, self.column, self.control, &self.message)
+    pub fn key(&self) -> (&str, u32, u32, &str, &str) {
+        (
+            &self.file,
+            self.line,
+            self.column,
+            self.control,
+            &self.message,
+        )
     }
 }
 

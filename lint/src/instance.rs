@@ -134,7 +134,10 @@ pub fn load_called_modules(project: &mut Project) {
 pub fn roots(project: &Project) -> Vec<PathBuf> {
     let mut called = std::collections::BTreeSet::new();
     for dir in &project.linted {
-        for (_, b) in project.modules[dir].blocks().filter(|(_, b)| b.ident == "module") {
+        for (_, b) in project.modules[dir]
+            .blocks()
+            .filter(|(_, b)| b.ident == "module")
+        {
             if let Some(target) = literal_source(b).and_then(|s| local_target(dir, &s))
                 && target != *dir
             {
@@ -290,7 +293,11 @@ impl<'p> Instance<'p> {
                 vars.insert(var, d);
             }
         }
-        for a in call.attrs.iter().filter(|a| !META_ARGUMENTS.contains(&a.name.as_str())) {
+        for a in call
+            .attrs
+            .iter()
+            .filter(|a| !META_ARGUMENTS.contains(&a.name.as_str()))
+        {
             let v = self.scope.eval(&a.expr);
             // A null argument means "use the default".
             if v != Value::Null {
@@ -328,7 +335,9 @@ impl<'p> Instance<'p> {
                 .provider_map(a)
                 .into_iter()
                 .filter_map(|(child_name, parent_name, _)| {
-                    self.providers.get(&parent_name).map(|c| (child_name, c.clone()))
+                    self.providers
+                        .get(&parent_name)
+                        .map(|c| (child_name, c.clone()))
                 })
                 .collect(),
             None => self
@@ -347,15 +356,15 @@ impl<'p> Instance<'p> {
             return Vec::new();
         };
         obj.iter()
-            .filter_map(|(k, v)| {
+            .map(|(k, v)| {
                 let key = match k {
                     hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_owned(),
-                    hcl_edit::expr::ObjectKey::Expression(hcl_edit::expr::Expression::String(s)) => {
-                        s.value().to_string()
-                    }
+                    hcl_edit::expr::ObjectKey::Expression(hcl_edit::expr::Expression::String(
+                        s,
+                    )) => s.value().to_string(),
                     hcl_edit::expr::ObjectKey::Expression(e) => describe(e),
                 };
-                Some((key, describe(v.expr()), attr.at))
+                (key, describe(v.expr()), attr.at)
             })
             .collect()
     }

@@ -56,8 +56,7 @@ pub fn from_body(
     position: &dyn Fn(usize) -> Pos,
     renamed: &HashMap<String, String>,
 ) -> Block {
-    let wrapper = hcl_edit::structure::Block::builder(hcl_edit::Ident::new("root"))
-        .build();
+    let wrapper = hcl_edit::structure::Block::builder(hcl_edit::Ident::new("root")).build();
     let mut root = block(wrapper, text, position, renamed);
     root.ident.clear();
     for s in body {

@@ -71,7 +71,15 @@ pub fn root(file: &SourceFile) -> Result<Block, Finding> {
             continue;
         }
         let at = loc.find(block_type, 0);
-        labelled(&loc, block_type, value, Vec::new(), label_depth(block_type), at, &mut root.blocks);
+        labelled(
+            &loc,
+            block_type,
+            value,
+            Vec::new(),
+            label_depth(block_type),
+            at,
+            &mut root.blocks,
+        );
     }
     Ok(root)
 }
@@ -107,7 +115,13 @@ fn labelled(
     }
 }
 
-fn body(loc: &Locator, block_type: &str, labels: Vec<String>, value: &Value, offset: usize) -> Block {
+fn body(
+    loc: &Locator,
+    block_type: &str,
+    labels: Vec<String>,
+    value: &Value,
+    offset: usize,
+) -> Block {
     let at = loc.file.position(offset);
     let mut attrs = Vec::new();
     if let Value::Object(map) = value {
@@ -142,7 +156,11 @@ pub fn expression(v: &Value) -> Expression {
         Value::Number(n) => n
             .as_i64()
             .map(|i| Expression::from(hcl_edit::Number::from(i)))
-            .or_else(|| n.as_f64().and_then(hcl_edit::Number::from_f64).map(Expression::from))
+            .or_else(|| {
+                n.as_f64()
+                    .and_then(hcl_edit::Number::from_f64)
+                    .map(Expression::from)
+            })
             .unwrap_or_else(Expression::null),
         Value::String(s) => template(s),
         Value::Array(items) => Expression::Array(items.iter().map(expression).collect::<Array>()),

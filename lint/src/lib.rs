@@ -93,14 +93,18 @@ fn visit(
     out: &mut Vec<Finding>,
 ) {
     out.extend(rules::run(instance, policy));
-    for (file, call) in instance.module.blocks().filter(|(_, b)| b.ident == "module") {
+    for (file, call) in instance
+        .module
+        .blocks()
+        .filter(|(_, b)| b.ident == "module")
+    {
         let name = call.label(0).unwrap_or("?");
         let Some(source) = instance::literal_source(call) else {
             continue;
         };
         let local = instance::local_target(&instance.module.dir, &source);
         if let Some(dir) = &local
-            && !project.modules.get(dir).is_some_and(|m| !m.config.is_empty())
+            && project.modules.get(dir).is_none_or(|m| m.config.is_empty())
         {
             out.push(
                 Finding::new(
@@ -164,7 +168,9 @@ fn apply_suppressions(
         grouped.entry(f.file.clone()).or_default().push(f);
     }
     for (path, file) in &files {
-        let Some(root) = roots.get(path) else { continue };
+        let Some(root) = roots.get(path) else {
+            continue;
+        };
         let directives = suppress::directives(file, root);
         if directives.is_empty() {
             continue;

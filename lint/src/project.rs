@@ -90,11 +90,13 @@ fn auto_vars_rank(name: &str) -> (u8, String) {
 impl Project {
     pub fn load(paths: &[PathBuf]) -> Project {
         let files = walk::terraform_files(paths);
-        let parsed: Vec<(PathBuf, Result<Parsed, Finding>)> =
-            files.into_par_iter().map(|p| {
+        let parsed: Vec<(PathBuf, Result<Parsed, Finding>)> = files
+            .into_par_iter()
+            .map(|p| {
                 let r = parse(&p);
                 (p, r)
-            }).collect();
+            })
+            .collect();
         let mut project = Project::default();
         for (path, result) in parsed {
             let dir = dir_of(&path);
@@ -114,10 +116,13 @@ impl Project {
     fn add(&mut self, dir: PathBuf, path: &Path, parsed: Parsed) {
         self.files.push(parsed.source.clone());
         let name = file_name(&parsed.source.path);
-        let module = self.modules.entry(dir.clone()).or_insert_with(|| ModuleDir {
-            dir,
-            ..ModuleDir::default()
-        });
+        let module = self
+            .modules
+            .entry(dir.clone())
+            .or_insert_with(|| ModuleDir {
+                dir,
+                ..ModuleDir::default()
+            });
         if walk::is_config(path) {
             module.config.push(parsed);
         } else if is_auto_vars(&name) {

@@ -169,7 +169,9 @@ fn rename_key(text: &str, offset: usize, renamed: &mut HashMap<String, String>) 
         } else if key.len() == tag.len() {
             tag
         } else {
-            let c = char::from(b'A' + (n % 26) as u8).to_string().repeat(key.len());
+            let c = char::from(b'A' + (n % 26) as u8)
+                .to_string()
+                .repeat(key.len());
             if n >= 26 {
                 return None;
             }
@@ -211,7 +213,9 @@ fn join_continuation(text: &str, offset: usize) -> Option<String> {
         line_start - 1
     } else {
         let end = line_end?;
-        let next_end = text[end + 1..].find('\n').map_or(text.len(), |i| end + 1 + i);
+        let next_end = text[end + 1..]
+            .find('\n')
+            .map_or(text.len(), |i| end + 1 + i);
         let at_end = text[offset..end].trim().is_empty();
         if at_end && (is_continuation(&text[end + 1..next_end]) || ends_open(this_line)) {
             end
@@ -256,7 +260,11 @@ mod tests {
         let f = SourceFile::new("x.tf", text.to_owned());
         let root = f.root().expect("parses");
         assert_eq!(root.blocks[0].attrs[1].name, "y");
-        assert_eq!(root.blocks[0].attrs[1].at, (7, 7), "positions follow the original text");
+        assert_eq!(
+            root.blocks[0].attrs[1].at,
+            (7, 7),
+            "positions follow the original text"
+        );
     }
 
     #[test]

@@ -113,7 +113,9 @@ pub fn parse_directive(text: &str, line: usize, column: usize) -> Directive {
     }
     for c in &controls {
         if !list.contains('=') && phi_policy::control(c).is_none() {
-            problems.push(format!("{c} is not a control (`phi-lint rules` lists them)"));
+            problems.push(format!(
+                "{c} is not a control (`phi-lint rules` lists them)"
+            ));
         }
     }
     let (mut f, more) = fields(rest);
@@ -134,7 +136,9 @@ pub fn parse_directive(text: &str, line: usize, column: usize) -> Directive {
         problems.push(format!("expires={expires_text} is not a YYYY-MM-DD date"));
     }
     for k in f.keys() {
-        problems.push(format!("unknown field {k:?} (expected reason, owner, expires)"));
+        problems.push(format!(
+            "unknown field {k:?} (expected reason, owner, expires)"
+        ));
     }
     Directive {
         line,
@@ -159,7 +163,9 @@ pub fn directives(file: &SourceFile, root: &Block) -> Vec<Directive> {
     let lines: Vec<&str> = file.text.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let Some(pos) = line.find(MARKER) else { continue };
+        let Some(pos) = line.find(MARKER) else {
+            continue;
+        };
         let before = &line[..pos];
         let comment_start = before
             .rfind('#')
@@ -214,7 +220,10 @@ pub fn apply(
                 ids::LINT_SUPPRESSION_INVALID,
                 file,
                 at,
-                format!("malformed suppression, it waives nothing: {}", d.problems.join("; ")),
+                format!(
+                    "malformed suppression, it waives nothing: {}",
+                    d.problems.join("; ")
+                ),
             ));
             continue;
         }
@@ -241,7 +250,9 @@ pub fn apply(
                     ids::LINT_SUPPRESSION_INVALID,
                     file,
                     at,
-                    format!("{c} may not be suppressed inline (the policy marks it unsuppressible)"),
+                    format!(
+                        "{c} may not be suppressed inline (the policy marks it unsuppressible)"
+                    ),
                 ));
             } else {
                 allowed.push(c.as_str());
@@ -251,14 +262,14 @@ pub fn apply(
         for f in findings.iter_mut() {
             if f.suppressed.is_none()
                 && allowed.contains(&f.control)
-                && (d.covers.0..=d.covers.1).contains(&f.line)
+                && (d.covers.0..=d.covers.1).contains(&(f.line as usize))
             {
-                f.suppressed = Some(Waiver {
+                f.suppressed = Some(Box::new(Waiver {
                     reason: d.reason.clone(),
                     owner: d.owner.clone(),
                     expires: d.expires_text.clone(),
                     at: format!("{file}:{}", d.line),
-                });
+                }));
                 used = true;
             }
         }
@@ -297,7 +308,11 @@ mod tests {
 
     #[test]
     fn missing_fields_bad_dates_and_unknown_controls_are_problems() {
-        let d = parse_directive(" PHI-NOPE-001 reason=\"x\" expires=2027-13-01 colour=red", 1, 1);
+        let d = parse_directive(
+            " PHI-NOPE-001 reason=\"x\" expires=2027-13-01 colour=red",
+            1,
+            1,
+        );
         let all = d.problems.join("\n");
         assert!(all.contains("PHI-NOPE-001 is not a control"), "{all}");
         assert!(all.contains("owner"), "{all}");

@@ -17,8 +17,14 @@ fn a_nested_local_module_is_checked_with_the_arguments_its_callers_pass() {
         [f("PHI-LOG-001", "nested/modules/sink/main.tf", 16, 20)]
     );
     let finding = &json["findings"][0];
-    assert_eq!(finding["modules"], serde_json::json!(["module.audit_short.module.sink"]));
-    assert!(messages(&json)[0].contains("retention_days is 90"), "{json}");
+    assert_eq!(
+        finding["modules"],
+        serde_json::json!(["module.audit_short.module.sink"])
+    );
+    assert!(
+        messages(&json)[0].contains("retention_days is 90"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -41,7 +47,10 @@ fn provider_aliases_and_the_alias_a_module_receives_are_checked() {
         ]
     );
     let m = messages(&json);
-    assert!(m[1].contains("module \"replica\" receives provider phi.apac"), "{m:?}");
+    assert!(
+        m[1].contains("module \"replica\" receives provider phi.apac"),
+        "{m:?}"
+    );
     assert!(m[4].contains("The key is in eu-central-1, but this resource is in ap-southeast-1"));
 }
 
@@ -60,20 +69,36 @@ fn variables_follow_terraforms_precedence() {
     let dir = dir.to_str().unwrap();
     // default 1 < terraform.tfvars 30 < a.auto.tfvars 60 < b.auto.tfvars.json 90
     let (_, json) = lint_json(&[dir], &[]);
-    assert!(retention_finding(&json).unwrap().contains("retention_days is 90"), "{json}");
+    assert!(
+        retention_finding(&json)
+            .unwrap()
+            .contains("retention_days is 90"),
+        "{json}"
+    );
     // TF_VAR_* comes before every file, so it does not win here...
     let (_, json) = lint_json(&[dir], &[("TF_VAR_retention", "2192")]);
-    assert!(retention_finding(&json).unwrap().contains("retention_days is 90"));
+    assert!(
+        retention_finding(&json)
+            .unwrap()
+            .contains("retention_days is 90")
+    );
     // ...but sets what no file sets.
     let (_, json) = lint_json(&[dir], &[("TF_VAR_region", "ap-southeast-1")]);
-    assert_eq!(located(&json, "findings")[0], f("PHI-REG-001", "tfvars/main.tf", 2, 12));
+    assert_eq!(
+        located(&json, "findings")[0],
+        f("PHI-REG-001", "tfvars/main.tf", 2, 12)
+    );
     // --var-file wins over the automatic files; later --var-file wins.
     let six = format!("{dir}/six-years.tfvars");
     let one = format!("{dir}/one-year.tfvars");
     let (code, json) = lint_json(&["--var-file", &six, dir], &[]);
     assert_eq!((code, retention_finding(&json)), (0, None), "{json}");
     let (_, json) = lint_json(&["--var-file", &six, "--var-file", &one, dir], &[]);
-    assert!(retention_finding(&json).unwrap().contains("retention_days is 365"));
+    assert!(
+        retention_finding(&json)
+            .unwrap()
+            .contains("retention_days is 365")
+    );
     let (_, json) = lint_json(&["--var-file", &one, "--var-file", &six, dir], &[]);
     assert_eq!(retention_finding(&json), None);
 }
@@ -105,8 +130,14 @@ fn unknown_values_are_one_finding_each_never_a_violation() {
         ]
     );
     let m = messages(&json);
-    assert!(m[0].contains("`region = var.region`") && m[0].contains("var.region (no value given)"), "{m:?}");
-    assert!(m[1].contains("`kms_key_arn = data.aws_kms_key.audit.arn`"), "{m:?}");
+    assert!(
+        m[0].contains("`region = var.region`") && m[0].contains("var.region (no value given)"),
+        "{m:?}"
+    );
+    assert!(
+        m[1].contains("`kms_key_arn = data.aws_kms_key.audit.arn`"),
+        "{m:?}"
+    );
     assert!(m[2].contains("aws_s3_bucket_policy.x.policy"), "{m:?}");
     assert!(m[3].contains("each.key"), "{m:?}");
     // Given the missing input, the same file is checked for real.
@@ -174,12 +205,18 @@ fn modules_installed_by_terraform_init_are_checked_when_present() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["control"].as_str().unwrap(), f["file"].as_str().unwrap().to_owned()))
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap(),
+                f["file"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert!(
         found
             .iter()
-            .any(|(c, file)| *c == "PHI-LOG-001" && file.ends_with(".terraform/modules/logs/main.tf")),
+            .any(|(c, file)| *c == "PHI-LOG-001"
+                && file.ends_with(".terraform/modules/logs/main.tf")),
         "{found:?}"
     );
 }

@@ -42,14 +42,20 @@ fn assert_snapshot(name: &str, actual: &str) {
 fn text_output_snapshot() {
     let (code, text) = run_in_fixtures(&["violations", "nested", "suppressions"]);
     assert_eq!(code, 1);
-    assert!(!text.contains('\x1b'), "no colour when stdout is not a terminal");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
     assert_snapshot("text.txt", &text);
 }
 
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let (_, text) = run_in_fixtures(&["--color", "always", "violations"]);
-    assert!(text.contains("\x1b[1;31mcritical[PHI-REG-001]\x1b[0m"), "{text}");
+    assert!(
+        text.contains("\x1b[1;31mcritical[PHI-REG-001]\x1b[0m"),
+        "{text}"
+    );
 }
 
 fn repo_tools() -> std::path::PathBuf {
@@ -91,7 +97,12 @@ fn sarif_is_valid_against_the_official_schema_and_for_github() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(sarif.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sarif.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -113,7 +124,10 @@ fn sarif_is_valid_against_the_official_schema_and_for_github() {
     let mut suppressed = 0;
     for r in results {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
-        assert_eq!(rules[index]["id"], r["ruleId"], "ruleIndex points at the rule");
+        assert_eq!(
+            rules[index]["id"], r["ruleId"],
+            "ruleIndex points at the rule"
+        );
         let loc = &r["locations"][0]["physicalLocation"];
         let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
         assert!(

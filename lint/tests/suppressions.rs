@@ -23,7 +23,10 @@ fn valid_suppressions_waive_and_bad_ones_are_reported() {
     );
     let m = messages(&json);
     assert!(m[0].contains("expired on 2020-01-31"), "{m:?}");
-    assert!(m[2].contains("an owner=") && m[2].contains("expires=YYYY-MM-DD"), "{m:?}");
+    assert!(
+        m[2].contains("an owner=") && m[2].contains("expires=YYYY-MM-DD"),
+        "{m:?}"
+    );
     assert!(m[4].contains("unused suppression of PHI-LNT-003"), "{m:?}");
     // The waived findings: the provider region (comment inside the block,
     // on the line above), the bucket block, and a trailing comment.
@@ -50,16 +53,29 @@ fn a_control_the_policy_marks_unsuppressible_cannot_be_waived() {
         &[],
     );
     let found = located(&json, "findings");
-    assert!(found.contains(&f("PHI-LNT-005", "suppressions/main.tf", 2, 3)), "{found:?}");
-    assert!(found.contains(&f("PHI-REG-001", "suppressions/main.tf", 3, 12)), "{found:?}");
+    assert!(
+        found.contains(&f("PHI-LNT-005", "suppressions/main.tf", 2, 3)),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&f("PHI-REG-001", "suppressions/main.tf", 3, 12)),
+        "{found:?}"
+    );
     let m = messages(&json);
-    assert!(m.iter().any(|m| m.contains("PHI-REG-001 may not be suppressed inline")), "{m:?}");
+    assert!(
+        m.iter()
+            .any(|m| m.contains("PHI-REG-001 may not be suppressed inline")),
+        "{m:?}"
+    );
 }
 
 #[test]
 fn the_flag_ignores_every_inline_suppression() {
     let (code, json) = lint_json(
-        &["--no-inline-suppressions", fixture("suppressions").to_str().unwrap()],
+        &[
+            "--no-inline-suppressions",
+            fixture("suppressions").to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(code, 1);

@@ -56,7 +56,8 @@ fn map(v: &Value) -> Result<BTreeMap<String, Value>, String> {
 }
 
 fn arg(args: &[Value], i: usize) -> Result<&Value, String> {
-    args.get(i).ok_or_else(|| format!("missing argument {}", i + 1))
+    args.get(i)
+        .ok_or_else(|| format!("missing argument {}", i + 1))
 }
 
 fn string_fn(args: &[Value], f: impl Fn(&str) -> String) -> R {
@@ -88,14 +89,20 @@ fn known(name: &str, args: &[Value]) -> Option<R> {
         "tomap" => arg(args, 0).and_then(map).map(Value::Map),
         "trimprefix" => (|| {
             let (a, p) = (s(arg(args, 0)?)?, s(arg(args, 1)?)?);
-            Ok(Value::String(a.strip_prefix(p.as_str()).unwrap_or(&a).to_owned()))
+            Ok(Value::String(
+                a.strip_prefix(p.as_str()).unwrap_or(&a).to_owned(),
+            ))
         })(),
         "trimsuffix" => (|| {
             let (a, p) = (s(arg(args, 0)?)?, s(arg(args, 1)?)?);
-            Ok(Value::String(a.strip_suffix(p.as_str()).unwrap_or(&a).to_owned()))
+            Ok(Value::String(
+                a.strip_suffix(p.as_str()).unwrap_or(&a).to_owned(),
+            ))
         })(),
         "startswith" => (|| {
-            Ok(Value::Bool(s(arg(args, 0)?)?.starts_with(&s(arg(args, 1)?)?)))
+            Ok(Value::Bool(
+                s(arg(args, 0)?)?.starts_with(&s(arg(args, 1)?)?),
+            ))
         })(),
         "endswith" => (|| Ok(Value::Bool(s(arg(args, 0)?)?.ends_with(&s(arg(args, 1)?)?))))(),
         "replace" => (|| {
@@ -127,8 +134,14 @@ fn known(name: &str, args: &[Value]) -> Option<R> {
             let a: Vec<char> = s(arg(args, 0)?)?.chars().collect();
             let (off, len) = (n(arg(args, 1)?)? as i64, n(arg(args, 2)?)? as i64);
             let start = if off < 0 { a.len() as i64 + off } else { off }.clamp(0, a.len() as i64);
-            let end = if len < 0 { a.len() as i64 } else { (start + len).min(a.len() as i64) };
-            Ok(Value::String(a[start as usize..end as usize].iter().collect()))
+            let end = if len < 0 {
+                a.len() as i64
+            } else {
+                (start + len).min(a.len() as i64)
+            };
+            Ok(Value::String(
+                a[start as usize..end as usize].iter().collect(),
+            ))
         })(),
         "format" => format(args),
         "concat" => (|| {
@@ -289,13 +302,28 @@ mod tests {
     #[test]
     fn string_functions() {
         assert_eq!(call("lower", vec![str("EU-West-1")]), str("eu-west-1"));
-        assert_eq!(call("format", vec![str("%s-%d"), str("a"), Value::Number(3.0)]), str("a-3"));
         assert_eq!(
-            call("join", vec![str("-"), Value::List(vec![str("a"), str("b")])]),
+            call("format", vec![str("%s-%d"), str("a"), Value::Number(3.0)]),
+            str("a-3")
+        );
+        assert_eq!(
+            call(
+                "join",
+                vec![str("-"), Value::List(vec![str("a"), str("b")])]
+            ),
             str("a-b")
         );
-        assert_eq!(call("substr", vec![str("eu-west-1"), Value::Number(0.0), Value::Number(2.0)]), str("eu"));
-        assert_eq!(call("replace", vec![str("a.b"), str("."), str("-")]), str("a-b"));
+        assert_eq!(
+            call(
+                "substr",
+                vec![str("eu-west-1"), Value::Number(0.0), Value::Number(2.0)]
+            ),
+            str("eu")
+        );
+        assert_eq!(
+            call("replace", vec![str("a.b"), str("."), str("-")]),
+            str("a-b")
+        );
     }
 
     #[test]
@@ -306,10 +334,19 @@ mod tests {
             m("a", "2"),
             "later maps win"
         );
-        assert_eq!(call("lookup", vec![m("a", "1"), str("b"), str("d")]), str("d"));
-        assert_eq!(call("coalesce", vec![Value::Null, str(""), str("x")]), str("x"));
         assert_eq!(
-            call("element", vec![Value::List(vec![str("a"), str("b")]), Value::Number(3.0)]),
+            call("lookup", vec![m("a", "1"), str("b"), str("d")]),
+            str("d")
+        );
+        assert_eq!(
+            call("coalesce", vec![Value::Null, str(""), str("x")]),
+            str("x")
+        );
+        assert_eq!(
+            call(
+                "element",
+                vec![Value::List(vec![str("a"), str("b")]), Value::Number(3.0)]
+            ),
             str("b")
         );
     }

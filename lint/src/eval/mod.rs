@@ -9,9 +9,7 @@ mod value;
 
 use std::collections::BTreeMap;
 
-use hcl_edit::expr::{
-    BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator,
-};
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Element, Template};
 
 pub use value::{Value, number_text};
@@ -111,7 +109,9 @@ impl Frame<'_> {
                             Value::Unknown(why) => return Value::Unknown(why),
                             other => match other.as_string() {
                                 Some(s) => s,
-                                None => return Value::unknown("an object key that is not a string"),
+                                None => {
+                                    return Value::unknown("an object key that is not a string");
+                                }
                             },
                         },
                     };
@@ -453,7 +453,10 @@ mod tests {
     fn literals_operators_and_conditionals() {
         let s = Scope::empty();
         assert_eq!(eval("1 + 2 * 3", &s), Value::Number(7.0));
-        assert_eq!(eval("\"a\" == \"a\" ? \"x\" : \"y\"", &s), Value::String("x".into()));
+        assert_eq!(
+            eval("\"a\" == \"a\" ? \"x\" : \"y\"", &s),
+            Value::String("x".into())
+        );
         assert_eq!(eval("!false && 2 > 1", &s), Value::Bool(true));
         assert_eq!(eval("{ a = 1 }.a", &s), Value::Number(1.0));
         assert_eq!(eval("[1, 2][1]", &s), Value::Number(2.0));
@@ -462,7 +465,8 @@ mod tests {
     #[test]
     fn variables_locals_paths_and_templates() {
         let mut s = Scope::empty();
-        s.vars.insert("region".into(), Value::String("eu-west-1".into()));
+        s.vars
+            .insert("region".into(), Value::String("eu-west-1".into()));
         s.locals.insert("env".into(), Value::String("prod".into()));
         s.path_module = "./mod".into();
         assert_eq!(
@@ -479,7 +483,10 @@ mod tests {
             eval("data.aws_region.current.name", &s),
             Value::unknown("data.aws_region.current.name")
         );
-        assert_eq!(eval("var.missing", &s), Value::unknown("var.missing (no value given)"));
+        assert_eq!(
+            eval("var.missing", &s),
+            Value::unknown("var.missing (no value given)")
+        );
         assert_eq!(eval("upper(each.key)", &s), Value::unknown("each.key"));
         // Unknown condition, same known value on both sides: known.
         assert_eq!(eval("each.key == \"a\" ? 1 : 1", &s), Value::Number(1.0));
@@ -493,13 +500,19 @@ mod tests {
             eval("{ for k, v in { a = 1, b = 2 } : k => v * 2 if v > 1 }", &s).to_string(),
             "{b = 4}"
         );
-        assert_eq!(eval("[for x in [\"a\", \"b\"] : upper(x)]", &s).to_string(), "[\"A\", \"B\"]");
+        assert_eq!(
+            eval("[for x in [\"a\", \"b\"] : upper(x)]", &s).to_string(),
+            "[\"A\", \"B\"]"
+        );
     }
 
     #[test]
     fn try_and_can_recover_from_errors_but_not_from_unknowns() {
         let s = Scope::empty();
-        assert_eq!(eval("try({}.a, \"fallback\")", &s), Value::String("fallback".into()));
+        assert_eq!(
+            eval("try({}.a, \"fallback\")", &s),
+            Value::String("fallback".into())
+        );
         assert_eq!(eval("can({}.a)", &s), Value::Bool(false));
         assert!(!eval("try(data.x.y.z, \"fallback\")", &s).is_known());
     }

@@ -4,7 +4,9 @@
 use crate::finding::Finding;
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -14,7 +16,7 @@ fn escape_property(s: &str) -> String {
 pub fn github(findings: &[Finding]) -> String {
     let mut out = String::new();
     for f in findings.iter().filter(|f| f.suppressed.is_none()) {
-        let level = match f.severity.as_str() {
+        let level = match f.severity {
             "critical" | "high" => "error",
             "medium" => "warning",
             _ => "notice",

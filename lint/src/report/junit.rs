@@ -40,12 +40,12 @@ pub fn junit(findings: &[Finding]) -> String {
             xml(&f.file),
             f.line,
             f.column,
-            xml(&f.severity),
+            xml(f.severity),
             xml(title),
             xml(&f.file),
             f.line,
             f.column,
-            xml(&f.severity),
+            xml(f.severity),
             xml(f.control),
             xml(&f.message)
         ));

@@ -40,16 +40,23 @@ fn fnv1a(s: &str) -> u64 {
 
 /// The line's content, not its number, so a finding keeps its fingerprint
 /// when lines are added above it.
-fn fingerprint(f: &Finding, uri: &str, sources: &mut std::collections::HashMap<String, Option<String>>) -> String {
+fn fingerprint(
+    f: &Finding,
+    uri: &str,
+    sources: &mut std::collections::HashMap<String, Option<String>>,
+) -> String {
     let text = sources
         .entry(f.file.clone())
         .or_insert_with(|| std::fs::read_to_string(&f.file).ok());
     let line = text
         .as_deref()
-        .and_then(|t| t.lines().nth(f.line - 1))
+        .and_then(|t| t.lines().nth(f.line as usize - 1))
         .unwrap_or("")
         .trim();
-    format!("{:016x}:1", fnv1a(&format!("{}|{uri}|{line}|{}", f.control, f.message)))
+    format!(
+        "{:016x}:1",
+        fnv1a(&format!("{}|{uri}|{line}|{}", f.control, f.message))
+    )
 }
 
 pub fn sarif(findings: &[Finding]) -> String {
@@ -82,7 +89,7 @@ pub fn sarif(findings: &[Finding]) -> String {
             let index = controls.iter().position(|c| c.id == f.control);
             let mut r = json!({
                 "ruleId": f.control,
-                "level": level(&f.severity),
+                "level": level(f.severity),
                 "message": { "text": f.message },
                 "locations": [{
                     "physicalLocation": {

@@ -44,7 +44,7 @@ pub fn render(findings: &[Finding], colour: bool) -> String {
             "{}: {} {}\n  {}\n",
             style.paint("1", &format!("{}:{}:{}", f.file, f.line, f.column)),
             style.paint(
-                severity_colour(&f.severity),
+                severity_colour(f.severity),
                 &format!("{}[{}]", f.severity, f.control)
             ),
             title,
@@ -56,15 +56,21 @@ pub fn render(findings: &[Finding], colour: bool) -> String {
         let source = sources
             .entry(f.file.as_str())
             .or_insert_with(|| std::fs::read_to_string(&f.file).ok());
-        if let Some(line) = source.as_deref().and_then(|s| s.lines().nth(f.line - 1)) {
+        if let Some(line) = source
+            .as_deref()
+            .and_then(|s| s.lines().nth(f.line as usize - 1))
+        {
             let gutter = f.line.to_string();
             let pad = " ".repeat(gutter.len());
-            out.push_str(&format!("  {} {line}\n", style.paint("34", &format!("{gutter} |"))));
+            out.push_str(&format!(
+                "  {} {line}\n",
+                style.paint("34", &format!("{gutter} |"))
+            ));
             out.push_str(&format!(
                 "  {} {}{}\n",
                 style.paint("34", &format!("{pad} |")),
-                " ".repeat(f.column.saturating_sub(1)),
-                style.paint(severity_colour(&f.severity), "^")
+                " ".repeat(f.column.saturating_sub(1) as usize),
+                style.paint(severity_colour(f.severity), "^")
             ));
         }
         out.push('\n');

@@ -109,10 +109,7 @@ fn check_module(file: &SourceFile, block: &Block, policy: &Policy) -> Vec<Findin
                 "module \"{name}\": ref={r} is a moving branch; pin a tag or a commit"
             )))
         }
-        SourceKind::Registry => match block
-            .attr("version")
-            .map(|a| Scope::empty().eval(&a.expr))
-        {
+        SourceKind::Registry => match block.attr("version").map(|a| Scope::empty().eval(&a.expr)) {
             Some(Value::String(v)) if is_exact_version(&v) => {}
             Some(Value::String(v)) => out.push(finding(format!(
                 "module \"{name}\": version {v:?} is a range; pin an exact version"

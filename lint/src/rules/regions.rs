@@ -13,9 +13,20 @@ use crate::instance::Instance;
 /// Provider types whose configurations carry a region we govern.
 const REGIONAL_PROVIDERS: &[&str] = &["aws", "phi"];
 
-fn region_finding(policy: &Policy, region: &str, file: &str, at: (usize, usize), what: &str) -> Option<Finding> {
+fn region_finding(
+    policy: &Policy,
+    region: &str,
+    file: &str,
+    at: (usize, usize),
+    what: &str,
+) -> Option<Finding> {
     phi_policy::checks::region::check_region(region, policy, &[]).map(|v| {
-        Finding::new(ids::REGION_APPROVED, file, at, format!("{what}: {}", v.message))
+        Finding::new(
+            ids::REGION_APPROVED,
+            file,
+            at,
+            format!("{what}: {}", v.message),
+        )
     })
 }
 
@@ -30,7 +41,9 @@ pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
                 }
             }
             ("resource" | "data", Some(ty))
-                if REGIONAL_PROVIDERS.iter().any(|p| ty.starts_with(&format!("{p}_"))) =>
+                if REGIONAL_PROVIDERS
+                    .iter()
+                    .any(|p| ty.starts_with(&format!("{p}_"))) =>
             {
                 format!(
                     "{} \"{ty}\" \"{}\"",
@@ -69,7 +82,10 @@ pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
                 ids::REGION_APPROVED,
                 &file.path,
                 attr.at,
-                format!("{what}: region is a {}, not a region name", other.type_name()),
+                format!(
+                    "{what}: region is a {}, not a region name",
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -102,7 +118,9 @@ fn passed_providers(
                 region,
                 &file.path,
                 at,
-                &format!("module \"{name}\" receives provider {parent} as {child} (region {region:?})"),
+                &format!(
+                    "module \"{name}\" receives provider {parent} as {child} (region {region:?})"
+                ),
             )
         })
         .collect()
