@@ -18,8 +18,27 @@ pub struct Attr {
     pub name: String,
     pub expr: Expression,
     pub at: Pos,
-    /// The expression's source text (for messages), collapsed to one line.
-    pub text: String,
+    /// Where the expression's source text is, for messages; computed only
+    /// when a message needs it.
+    pub text: SourceText,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceText {
+    /// A byte range of the file's text.
+    Span(Option<Range<usize>>),
+    /// Text already known (JSON values).
+    Owned(String),
+}
+
+impl Attr {
+    /// The expression's source text, on one line, shortened.
+    pub fn source_text(&self, file_text: &str) -> String {
+        match &self.text {
+            SourceText::Span(span) => snippet(span.clone(), file_text),
+            SourceText::Owned(s) => shorten(s),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -57,12 +76,12 @@ pub fn from_body(
     renamed: &HashMap<String, String>,
 ) -> Block {
     let wrapper = hcl_edit::structure::Block::builder(hcl_edit::Ident::new("root")).build();
-    let mut root = block(wrapper, text, position, renamed);
+    let mut root = block(wrapper, position, renamed);
     root.ident.clear();
     for s in body {
         match s {
-            Structure::Attribute(a) => root.attrs.push(attr(a, text, position, renamed)),
-            Structure::Block(b) => root.blocks.push(block(b, text, position, renamed)),
+            Structure::Attribute(a) => root.attrs.push(attr(a, position, renamed)),
+            Structure::Block(b) => root.blocks.push(block(b, position, renamed)),
         }
     }
     root.at = (1, 1);
@@ -72,7 +91,6 @@ pub fn from_body(
 
 fn attr(
     a: hcl_edit::structure::Attribute,
-    text: &str,
     position: &dyn Fn(usize) -> Pos,
     renamed: &HashMap<String, String>,
 ) -> Attr {
@@ -85,14 +103,13 @@ fn attr(
     Attr {
         name,
         at: position(span.as_ref().map_or(0, |s| s.start)),
-        text: snippet(span, text),
+        text: SourceText::Span(span),
         expr,
     }
 }
 
 fn block(
     b: hcl_edit::structure::Block,
-    text: &str,
     position: &dyn Fn(usize) -> Pos,
     renamed: &HashMap<String, String>,
 ) -> Block {
@@ -115,8 +132,8 @@ fn block(
     let mut blocks = Vec::new();
     for s in b.body {
         match s {
-            Structure::Attribute(a) => attrs.push(attr(a, text, position, renamed)),
-            Structure::Block(inner) => blocks.push(block(inner, text, position, renamed)),
+            Structure::Attribute(a) => attrs.push(attr(a, position, renamed)),
+            Structure::Block(inner) => blocks.push(block(inner, position, renamed)),
         }
     }
     Block {

@@ -134,7 +134,7 @@ fn body(
                 name: name.clone(),
                 expr: expression(v),
                 at: loc.file.position(attr_offset),
-                text: crate::ir::shorten(&v.to_string()),
+                text: crate::ir::SourceText::Owned(v.to_string()),
             });
         }
     }

@@ -10,6 +10,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use phi_policy::Policy;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "phi-lint",

@@ -230,19 +230,45 @@ impl Frame<'_> {
                 });
                 match (bound, name, first) {
                     (true, _, _) => self.variable(name),
-                    (false, "var", Some(attr)) => {
+                    (false, "var" | "local", Some(attr)) => {
+                        let scope = self.scope;
+                        let table = if name == "var" {
+                            &scope.vars
+                        } else {
+                            &scope.locals
+                        };
+                        let Some(found) = table.get(attr) else {
+                            return Value::unknown(if name == "var" {
+                                format!("var.{attr} (no value given)")
+                            } else {
+                                format!("local.{attr}")
+                            });
+                        };
+                        // Follow attribute and index steps by reference, so
+                        // `local.big_map.key` does not copy the whole map.
+                        let mut current = found;
                         rest = &rest[1..];
-                        self.scope.vars.get(attr).cloned().unwrap_or_else(|| {
-                            Value::unknown(format!("var.{attr} (no value given)"))
-                        })
-                    }
-                    (false, "local", Some(attr)) => {
-                        rest = &rest[1..];
-                        self.scope
-                            .locals
-                            .get(attr)
-                            .cloned()
-                            .unwrap_or_else(|| Value::unknown(format!("local.{attr}")))
+                        while let Some(op) = rest.first() {
+                            let next = match op.value() {
+                                TraversalOperator::GetAttr(i) => match current {
+                                    Value::Map(m) => m.get(i.as_str()),
+                                    _ => None,
+                                },
+                                TraversalOperator::Index(e) => {
+                                    let key = self.eval(e);
+                                    get_ref(current, &key)
+                                }
+                                _ => None,
+                            };
+                            match next {
+                                Some(v) => {
+                                    current = v;
+                                    rest = &rest[1..];
+                                }
+                                None => break,
+                            }
+                        }
+                        current.clone()
                     }
                     (false, "path", Some(attr @ ("module" | "root" | "cwd"))) => {
                         rest = &rest[1..];
@@ -378,6 +404,20 @@ impl Frame<'_> {
 /// recognise it by the prefix.
 pub(crate) fn error(msg: &str) -> Value {
     Value::unknown(format!("error: {msg}"))
+}
+
+/// `value[key]` by reference, when it exists and the key is known.
+fn get_ref<'v>(value: &'v Value, key: &Value) -> Option<&'v Value> {
+    match value {
+        Value::Map(m) => m.get(&key.as_string()?),
+        Value::List(items) => {
+            let i = key.as_number()?;
+            (i >= 0.0 && i.fract() == 0.0)
+                .then(|| items.get(i as usize))
+                .flatten()
+        }
+        _ => None,
+    }
 }
 
 fn get(value: Value, key: &Value) -> Value {

@@ -35,7 +35,8 @@ pub fn unverifiable(file: &SourceFile, what: &str, attr: &Attr, value: &Value) -
         attr.at,
         format!(
             "{what}: `{} = {}` could not be verified from the source: it depends on {why}",
-            attr.name, attr.text
+            attr.name,
+            attr.source_text(&file.text)
         ),
     )
 }
