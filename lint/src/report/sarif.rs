@@ -118,7 +118,6 @@ pub fn sarif(findings: &[Finding]) -> String {
         "runs": [{
             "tool": { "driver": {
                 "name": "phi-lint",
-                "informationUri": "https://github.com/phi-guard/phi-guard",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
