@@ -186,3 +186,27 @@ fn module_sources_must_be_approved_and_pinned() {
     assert_eq!(found[2].1, 14);
     assert!(found[2].2.contains("\"~> 4.0\" is a range"));
 }
+
+#[test]
+fn the_repository_examples_lint_as_documented() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let (code, json) = lint(&[examples.join("audit-sink").to_str().unwrap()]);
+    assert_eq!(code, 0, "the compliant example has no findings: {json}");
+    for (root, control) in [
+        ("refusals/short-retention", "PHI-LOG-001"),
+        ("refusals/key-in-other-region", "PHI-KMS-006"),
+        ("refusals/aws-managed-key", "PHI-KMS-002"),
+        ("refusals/unapproved-region", "PHI-REG-001"),
+        ("refusals/governance-mode", "PHI-AUD-001"),
+    ] {
+        let (code, json) = lint(&[examples.join(root).to_str().unwrap()]);
+        assert_eq!(code, 1);
+        let found: Vec<&str> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["control"].as_str().unwrap())
+            .collect();
+        assert!(found.contains(&control), "{root}: {found:?}");
+    }
+}
