@@ -210,3 +210,41 @@ fn the_repository_examples_lint_as_documented() {
         assert!(found.contains(&control), "{root}: {found:?}");
     }
 }
+
+#[test]
+fn the_phi_provider_must_be_declared_with_its_source_and_a_pinned_version() {
+    let (code, json) = lint(&[fixture("pinning").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap();
+            let dir = file.rsplit('/').nth(1).unwrap().to_owned();
+            (
+                dir,
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["control"] == "PHI-LNT-007")
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!((found[0].0.as_str(), found[0].1), ("no-entry", 1));
+    assert!(found[0].2.contains("would look for hashicorp/phi"));
+    assert_eq!((found[1].0.as_str(), found[1].1), ("root-range", 3));
+    assert!(found[1].2.contains("\"~> 0.1\", a range"));
+    assert!(found[2].2.contains("no `version`") || found[3].2.contains("no `version`"));
+    assert!(found.iter().any(|f| f.2.contains("source is \"acme/phi\"")));
+    // The compliant twin: an exact version in the root, a constraint in a
+    // child module (fixtures/aliases/replica).
+    let (code, _) = lint(&[fixture("compliant").to_str().unwrap()]);
+    assert_eq!(code, 0);
+}

@@ -103,6 +103,7 @@ pub mod ids {
     pub const LINT_MODULE_SOURCE: &str = "PHI-LNT-004";
     pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
+    pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
@@ -506,6 +507,21 @@ static CONTROLS: &[Control] = &[
         resources: ALL,
         enforcement: Enforcement::Lint,
     },
+    Control {
+        id: ids::LINT_PROVIDER_PINNED,
+        title: "phi provider declared with its source and a pinned version",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.308(a)(8)"],
+        gdpr: &["Art. 25", "Art. 32(1)(d)"],
+        severity: Severity::High,
+        rationale: "Without a `required_providers` entry Terraform looks for `hashicorp/phi`, not \
+            the provider that enforces these controls; without a pinned version a new provider \
+            release changes what is enforced without review.",
+        remediation: "Declare `phi = { source = \"phi-guard/phi\", version = \"<exact version>\" }` \
+            in `terraform { required_providers { … } }`; child modules may state a constraint \
+            instead of an exact version.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
 ];
 
 /// Every control, in catalogue order.
@@ -596,9 +612,10 @@ mod tests {
             ids::LINT_MODULE_SOURCE,
             ids::LINT_SUPPRESSION_INVALID,
             ids::LINT_SUPPRESSION_UNUSED,
+            ids::LINT_PROVIDER_PINNED,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 29);
+        assert_eq!(controls().len(), 30);
     }
 }

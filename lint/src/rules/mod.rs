@@ -4,6 +4,7 @@
 
 pub mod module_sources;
 pub mod phi_attributes;
+pub mod provider_pinning;
 pub mod raw_resources;
 pub mod regions;
 
@@ -21,6 +22,7 @@ pub fn run(instance: &Instance, policy: &Policy) -> Vec<Finding> {
     out.extend(phi_attributes::check(instance, policy));
     out.extend(raw_resources::check(instance, policy));
     out.extend(module_sources::check(instance, policy));
+    out.extend(provider_pinning::check(instance, policy));
     out.into_iter()
         .map(|f| f.in_module(&instance.address))
         .collect()

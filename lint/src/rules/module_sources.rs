@@ -50,7 +50,7 @@ pub fn classify(source: &str) -> SourceKind {
 }
 
 /// An exact version: digits and dots with an optional `=` and pre-release.
-fn is_exact_version(v: &str) -> bool {
+pub fn is_exact_version(v: &str) -> bool {
     let v = v.trim().trim_start_matches('=').trim();
     let core = v.split(['-', '+']).next().unwrap_or("");
     !core.is_empty()
