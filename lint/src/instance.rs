@@ -268,7 +268,8 @@ impl<'p> Instance<'p> {
         }
     }
 
-    /// The child instance a `module` block creates, or why it is not followed.
+    /// The child instance a `module` block creates; `None` when its source is
+    /// not a literal, or is remote and not installed under `.terraform/modules`.
     pub fn child(
         &self,
         project: &'p Project,
@@ -349,8 +350,8 @@ impl<'p> Instance<'p> {
         }
     }
 
-    /// Entries of a `providers = { child = parent }` map, with each entry's
-    /// position.
+    /// Entries of a `providers = { child = parent }` map, each with the
+    /// position of the `providers` argument.
     pub fn provider_map(&self, attr: &Attr) -> Vec<(String, String, Pos)> {
         let hcl_edit::expr::Expression::Object(obj) = &attr.expr else {
             return Vec::new();
