@@ -381,3 +381,39 @@ impl<'p> Instance<'p> {
         self.providers.get(&name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_sources_resolve_like_terraform() {
+        let dir = Path::new("envs/prod");
+        assert_eq!(
+            local_target(dir, "../../modules/sink"),
+            Some(PathBuf::from("modules/sink"))
+        );
+        assert_eq!(
+            local_target(dir, "./pkg//sub"),
+            Some(PathBuf::from("envs/prod/pkg/sub"))
+        );
+        assert_eq!(local_target(dir, "acme/sink/aws"), None);
+        assert_eq!(local_target(dir, "git::https://x/y.git"), None);
+    }
+
+    #[test]
+    fn env_values_are_raw_for_primitive_types_and_hcl_otherwise() {
+        assert_eq!(
+            env_value("eu-west-1", Some("string")),
+            Value::String("eu-west-1".into())
+        );
+        assert_eq!(
+            env_value("eu-west-1", None),
+            Value::String("eu-west-1".into())
+        );
+        assert_eq!(
+            env_value("[\"a\"]", Some("list(string)")),
+            Value::List(vec![Value::String("a".into())])
+        );
+    }
+}
