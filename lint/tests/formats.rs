@@ -207,3 +207,21 @@ fn json_has_the_documented_fields() {
         }
     }
 }
+
+#[test]
+fn github_annotations_use_repository_relative_paths() {
+    let out = command()
+        .current_dir(fixture(""))
+        .args([
+            "--format",
+            "github",
+            fixture("violations").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("::error file=violations/main.tf,line=2,col=12,"),
+        "{text}"
+    );
+}

@@ -24,7 +24,7 @@ pub fn github(findings: &[Finding]) -> String {
         let title = phi_policy::control(f.control).map_or("", |c| c.title);
         out.push_str(&format!(
             "::{level} file={},line={},col={},title={}::{}\n",
-            escape_property(&f.file),
+            escape_property(&super::relative_path(&f.file)),
             f.line,
             f.column,
             escape_property(&format!("{} {title}", f.control)),

@@ -43,6 +43,20 @@ pub fn relative_uri(path: &str) -> String {
     encode(&rel.to_string_lossy().replace('\\', "/"))
 }
 
+/// A path relative to the working directory when it is under it (GitHub
+/// annotations need repository-relative paths), else as given.
+pub fn relative_path(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    if p.is_absolute()
+        && let Some(rel) = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| p.strip_prefix(cwd).ok().map(|r| r.to_path_buf()))
+    {
+        return rel.to_string_lossy().into_owned();
+    }
+    crate::walk::normalize(p).to_string_lossy().into_owned()
+}
+
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
