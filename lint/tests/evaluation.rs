@@ -220,3 +220,27 @@ fn modules_installed_by_terraform_init_are_checked_when_present() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_empty_provider_region_comes_from_the_environment_and_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "variable \"region\" {\n  default = \"\"\n}\n\nprovider \"aws\" {\n  region = var.region\n}\n\nresource \"aws_kms_key\" \"k\" {\n  region = \"\"\n}\n",
+    )
+    .unwrap();
+    let (_, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    let found: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The provider: could not verify; the resource: uses its provider's.
+    assert_eq!(found, [("PHI-LNT-001".to_owned(), 6)], "{json}");
+}

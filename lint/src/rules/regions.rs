@@ -72,6 +72,22 @@ pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
             continue;
         };
         match instance.scope.eval(&attr.expr) {
+            // An empty region is an unset one: the AWS provider falls back to
+            // the environment, a resource to its provider's region.
+            Value::String(region) if region.is_empty() => {
+                if block.ident == "provider" {
+                    out.push(Finding::new(
+                        ids::LINT_UNVERIFIABLE,
+                        &file.path,
+                        attr.at,
+                        format!(
+                            "{what}: `region = {}` is empty: the region comes from the \
+                             environment (AWS_REGION or the profile) and could not be verified",
+                            attr.source_text(&file.text)
+                        ),
+                    ));
+                }
+            }
             Value::String(region) => {
                 out.extend(region_finding(policy, &region, &file.path, attr.at, &what));
             }
