@@ -223,12 +223,33 @@ fn join_continuation(text: &str, offset: usize) -> Option<String> {
             return None;
         }
     };
+    if !inside_object_for(text, newline) {
+        return None;
+    }
     let mut bytes = text.as_bytes().to_vec();
     bytes[newline] = b' ';
     if newline > 0 && bytes[newline - 1] == b'\r' {
         bytes[newline - 1] = b' ';
     }
     String::from_utf8(bytes).ok()
+}
+
+/// Whether `offset` is directly inside an object `for` expression
+/// (`{ for …`), the only place Terraform accepts the broken conditional and
+/// hcl-edit does not: elsewhere the newline ends the attribute for Terraform
+/// too, and the file must stay rejected.
+fn inside_object_for(text: &str, offset: usize) -> bool {
+    let mut depth = 0usize;
+    for (i, c) in text[..offset].char_indices().rev() {
+        match c {
+            ')' | ']' | '}' => depth += 1,
+            '(' | '[' if depth == 0 => return false,
+            '{' if depth == 0 => return text[i + 1..].trim_start().starts_with("for "),
+            '(' | '[' | '{' => depth -= 1,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -265,6 +286,15 @@ mod tests {
             (7, 7),
             "positions follow the original text"
         );
+    }
+
+    #[test]
+    fn a_conditional_broken_over_lines_elsewhere_stays_an_error_as_in_terraform() {
+        let f = SourceFile::new(
+            "x.tf",
+            "locals {\n  a = true\n    ? 1\n    : 2\n}\n".to_owned(),
+        );
+        assert_eq!(f.root().unwrap_err().control, ids::LINT_PARSE_ERROR);
     }
 
     #[test]
