@@ -1,17 +1,25 @@
 //! One finding: a control, where, and what exactly.
 
+use phi_policy::Severity;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub control: &'static str,
-    pub severity: String,
+    pub severity: &'static str,
     pub file: String,
     /// 1-based.
-    pub line: usize,
+    pub line: u32,
     /// 1-based, in characters.
-    pub column: usize,
+    pub column: u32,
     pub message: String,
+    /// The module instances the finding was seen in (`module.a.module.b`),
+    /// when it depends on what a caller passed; empty for root modules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
+    /// Set when an inline suppression waives the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Box<crate::suppress::Waiver>>,
 }
 
 impl Finding {
@@ -21,16 +29,65 @@ impl Finding {
         (line, column): (usize, usize),
         message: impl Into<String>,
     ) -> Self {
-        let severity = phi_policy::control(control_id)
-            .map(|c| c.severity.to_string())
-            .unwrap_or_else(|| "high".to_owned());
+        let severity = match phi_policy::control(control_id).map(|c| c.severity) {
+            Some(Severity::Critical) => "critical",
+            Some(Severity::High) | None => "high",
+            Some(Severity::Medium) => "medium",
+            Some(Severity::Low) => "low",
+        };
         Finding {
             control: control_id,
             severity,
             file: file.to_owned(),
-            line,
-            column,
+            line: u32::try_from(line).unwrap_or(u32::MAX).max(1),
+            column: u32::try_from(column).unwrap_or(u32::MAX).max(1),
             message: message.into(),
+            modules: Vec::new(),
+            suppressed: None,
         }
     }
+
+    /// Records the module instance the finding was seen in.
+    pub fn in_module(mut self, address: &str) -> Self {
+        if !address.is_empty() {
+            self.modules.push(address.to_owned());
+        }
+        self
+    }
+
+    /// What makes two findings the same finding.
+    pub fn key(&self) -> (&str, u32, u32, &str, &str) {
+        (
+            &self.file,
+            self.line,
+            self.column,
+            self.control,
+            &self.message,
+        )
+    }
+}
+
+/// Sorts by file, line, column, control and merges the same finding seen in
+/// several module instances into one listing all of them.
+pub fn merge(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| a.key().cmp(&b.key()).then(a.modules.cmp(&b.modules)));
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        match out.last_mut() {
+            Some(last) if last.key() == f.key() => {
+                let root_seen = last.modules.is_empty() || f.modules.is_empty();
+                for m in f.modules {
+                    if !last.modules.contains(&m) {
+                        last.modules.push(m);
+                    }
+                }
+                // Seen in a root module too: it does not depend on a caller.
+                if root_seen {
+                    last.modules.clear();
+                }
+            }
+            _ => out.push(f),
+        }
+    }
+    out
 }

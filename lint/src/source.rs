@@ -1,13 +1,26 @@
 //! A Terraform file's text, its parse, and byte-offset to line:column.
+//!
+//! `hcl-edit` rejects two things Terraform accepts (LINTERS.md §3): a
+//! duplicate key in an object constructor (Terraform keeps the last) and a
+//! conditional broken over lines inside an object `for`. Rather than skip such
+//! files, [`SourceFile::parse`] retries on a patched copy of the text whose
+//! edits keep every byte offset, so positions still point into the original:
+//! a duplicate key is renamed to a placeholder of the same length (and named
+//! back after parsing, last one winning), and the newline before a `?` or `:`
+//! continuation becomes a space.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use hcl_edit::structure::Body;
-
 use crate::finding::Finding;
+use crate::ir::{self, Block, Pos};
 use phi_policy::ids;
 
+/// How many patches one file may need before its parse error is reported.
+const MAX_PATCHES: usize = 64;
+
+#[derive(Debug)]
 pub struct SourceFile {
     pub path: String,
     pub text: String,
@@ -42,27 +55,64 @@ impl SourceFile {
         }
     }
 
-    pub fn parse(&self) -> Result<Body, Finding> {
-        hcl_edit::parser::parse_body(&self.text).map_err(|e| {
-            Finding::new(
-                ids::LINT_PARSE_ERROR,
-                &self.path,
-                (e.location().line(), e.location().column()),
-                format!("syntax error: {}", e.message()),
-            )
-        })
+    /// Parses the file into a root block: native syntax, or JSON for
+    /// `.tf.json` and `.tfvars.json`.
+    pub fn root(&self) -> Result<Block, Finding> {
+        if self.path.ends_with(".json") {
+            return crate::json::root(self);
+        }
+        let (body, renamed) = self.parse()?;
+        let position = |offset: usize| self.position(offset);
+        Ok(ir::from_body(body, &self.text, &position, &renamed))
+    }
+
+    /// Parses native syntax, working around the parser gaps described in the
+    /// module docs. Returns the body and the placeholder-to-real key names.
+    pub fn parse(&self) -> Result<(hcl_edit::structure::Body, HashMap<String, String>), Finding> {
+        let mut patched: Option<String> = None;
+        let mut renamed = HashMap::new();
+        let mut first_error = None;
+        for _ in 0..=MAX_PATCHES {
+            let text = patched.as_deref().unwrap_or(&self.text);
+            let err = match hcl_edit::parser::parse_body(text) {
+                Ok(body) => return Ok((body, renamed)),
+                Err(e) => e,
+            };
+            let offset = offset_in(text, err.location().line(), err.location().column());
+            let error = first_error.get_or_insert_with(|| {
+                Finding::new(
+                    ids::LINT_PARSE_ERROR,
+                    &self.path,
+                    self.position(offset),
+                    format!("syntax error: {}", err.message()),
+                )
+            });
+            let fixed = if err.message().contains("redefined object key") {
+                rename_key(text, offset, &mut renamed)
+            } else {
+                join_continuation(text, offset)
+            };
+            match fixed {
+                Some(t) => patched = Some(t),
+                None => return Err(error.clone()),
+            }
+        }
+        Err(first_error.expect("the loop ran at least once"))
     }
 
     /// 1-based line and column of a byte offset.
-    pub fn position(&self, offset: usize) -> (usize, usize) {
+    pub fn position(&self, offset: usize) -> Pos {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|s| *s <= offset);
         let start = self.line_starts[line - 1];
-        let column = self.text[start..offset].chars().count() + 1;
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
         (line, column)
     }
 
-    pub fn span_position(&self, span: Option<Range<usize>>) -> (usize, usize) {
+    pub fn span_position(&self, span: Option<Range<usize>>) -> Pos {
         self.position(span.map_or(0, |s| s.start))
     }
 
@@ -70,7 +120,7 @@ impl SourceFile {
     pub fn line_text(&self, line: usize) -> &str {
         let start = self
             .line_starts
-            .get(line - 1)
+            .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(self.text.len());
         let end = self
@@ -79,6 +129,127 @@ impl SourceFile {
             .map_or(self.text.len(), |e| e - 1);
         self.text[start..end.max(start)].trim_end_matches('\r')
     }
+}
+
+/// Byte offset of a 1-based line and column (in characters) in `text`.
+fn offset_in(text: &str, line: usize, column: usize) -> usize {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| start + i)
+}
+
+/// Renames the object key starting at `offset` to an unused placeholder of
+/// the same byte length; records placeholder -> real name.
+fn rename_key(text: &str, offset: usize, renamed: &mut HashMap<String, String>) -> Option<String> {
+    let rest = text.get(offset..)?;
+    let (quoted, key) = if let Some(inner) = rest.strip_prefix('"') {
+        (true, &inner[..inner.find('"')?])
+    } else {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        (false, &rest[..end])
+    };
+    if key.is_empty() || !key.is_ascii() {
+        return None;
+    }
+    let real = renamed.get(key).cloned().unwrap_or_else(|| key.to_owned());
+    let placeholder = (0..10_000u32).find_map(|n| {
+        let tag = format!("Z{n}");
+        let candidate = if key.len() > tag.len() {
+            format!("{}{tag}", "Z".repeat(key.len() - tag.len()))
+        } else if key.len() == tag.len() {
+            tag
+        } else {
+            let c = char::from(b'A' + (n % 26) as u8)
+                .to_string()
+                .repeat(key.len());
+            if n >= 26 {
+                return None;
+            }
+            c
+        };
+        (!text.contains(&candidate) && !renamed.contains_key(&candidate)).then_some(candidate)
+    })?;
+    let start = offset + usize::from(quoted);
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    out.push_str(&placeholder);
+    out.push_str(&text[start + key.len()..]);
+    renamed.insert(placeholder, real);
+    Some(out)
+}
+
+/// Joins a conditional broken over lines: when the error sits at the start
+/// of a line that begins with `?` or `:`, or at the end of a line followed by
+/// one, or after a line ending in `?`, `:` or `=>`, the newline between the
+/// two lines becomes a space (same byte length, so offsets are unchanged).
+fn join_continuation(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let is_continuation = |line: &str| {
+        let t = line.trim_start();
+        t.starts_with('?') || (t.starts_with(':') && !t.starts_with("::"))
+    };
+    let ends_open = |line: &str| {
+        let t = line.trim_end();
+        t.ends_with('?') || t.ends_with("=>") || (t.ends_with(':') && !t.ends_with("::"))
+    };
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map(|i| offset + i);
+    let this_line = &text[line_start..line_end.unwrap_or(text.len())];
+    let newline = if line_start > 0
+        && text[line_start..offset].trim().is_empty()
+        && (is_continuation(this_line) || ends_open(&text[..line_start - 1]))
+    {
+        // The error is at the start of this line: join it to the previous.
+        line_start - 1
+    } else {
+        let end = line_end?;
+        let next_end = text[end + 1..]
+            .find('\n')
+            .map_or(text.len(), |i| end + 1 + i);
+        let at_end = text[offset..end].trim().is_empty();
+        if at_end && (is_continuation(&text[end + 1..next_end]) || ends_open(this_line)) {
+            end
+        } else {
+            return None;
+        }
+    };
+    if !inside_object_for(text, newline) {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[newline] = b' ';
+    if newline > 0 && bytes[newline - 1] == b'\r' {
+        bytes[newline - 1] = b' ';
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Whether `offset` is directly inside an object `for` expression
+/// (`{ for …`), the only place Terraform accepts the broken conditional and
+/// hcl-edit does not: elsewhere the newline ends the attribute for Terraform
+/// too, and the file must stay rejected.
+fn inside_object_for(text: &str, offset: usize) -> bool {
+    let mut depth = 0usize;
+    for (i, c) in text[..offset].char_indices().rev() {
+        match c {
+            ')' | ']' | '}' => depth += 1,
+            '(' | '[' if depth == 0 => return false,
+            '{' if depth == 0 => return text[i + 1..].trim_start().starts_with("for "),
+            '(' | '[' | '{' => depth -= 1,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -92,5 +263,45 @@ mod tests {
         assert_eq!(f.position(6), (2, 1));
         assert_eq!(f.position(11), (2, 5));
         assert_eq!(f.line_text(2), "bé = \"x\"");
+    }
+
+    #[test]
+    fn duplicate_object_keys_parse_and_the_last_one_wins() {
+        let text = "locals {\n  x = {\n    min_size = 1\n    min_size = 2\n  }\n}\n";
+        let f = SourceFile::new("x.tf", text.to_owned());
+        let root = f.root().expect("parses");
+        let attr = &root.blocks[0].attrs[0];
+        let v = crate::eval::Scope::empty().eval(&attr.expr);
+        assert_eq!(v.to_string(), "{min_size = 2}");
+    }
+
+    #[test]
+    fn a_multi_line_conditional_inside_an_object_for_parses() {
+        let text = "locals {\n  x = { for k, v in var.users : k =>\n    local.is_mysql\n    ? { a = 1 }\n    : { b = 2 }\n  }\n  y = 1\n}\n";
+        let f = SourceFile::new("x.tf", text.to_owned());
+        let root = f.root().expect("parses");
+        assert_eq!(root.blocks[0].attrs[1].name, "y");
+        assert_eq!(
+            root.blocks[0].attrs[1].at,
+            (7, 7),
+            "positions follow the original text"
+        );
+    }
+
+    #[test]
+    fn a_conditional_broken_over_lines_elsewhere_stays_an_error_as_in_terraform() {
+        let f = SourceFile::new(
+            "x.tf",
+            "locals {\n  a = true\n    ? 1\n    : 2\n}\n".to_owned(),
+        );
+        assert_eq!(f.root().unwrap_err().control, ids::LINT_PARSE_ERROR);
+    }
+
+    #[test]
+    fn real_syntax_errors_are_still_located() {
+        let f = SourceFile::new("x.tf", "resource \"a\" \"b\" {\n  x = \n}\n".to_owned());
+        let err = f.root().unwrap_err();
+        assert_eq!(err.control, ids::LINT_PARSE_ERROR);
+        assert_eq!((err.line, err.column), (2, 7));
     }
 }

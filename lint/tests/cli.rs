@@ -63,28 +63,6 @@ fn every_violation_is_reported_at_its_value() {
 }
 
 #[test]
-fn unknown_values_are_their_own_finding_never_a_violation() {
-    let (code, json) = lint(&[fixture("unknown").to_str().unwrap()]);
-    assert_eq!(code, 1);
-    let found = controls_at(&json);
-    assert_eq!(
-        found,
-        [
-            ("PHI-LNT-001".to_owned(), 6, 12),
-            ("PHI-LNT-001".to_owned(), 11, 20)
-        ]
-    );
-    let messages: Vec<&str> = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["message"].as_str().unwrap())
-        .collect();
-    assert!(messages[0].contains("`var.region`"), "{messages:?}");
-    assert!(messages[1].contains("`kms_key_arn = data.aws_kms_key.audit.arn`"));
-}
-
-#[test]
 fn a_file_that_does_not_parse_is_a_located_finding_and_the_rest_is_checked() {
     let (code, json) = lint(&[fixture("broken").to_str().unwrap()]);
     assert_eq!(code, 1);
@@ -207,4 +185,66 @@ fn module_sources_must_be_approved_and_pinned() {
     assert!(found[1].2.contains("not in the policy's approved_modules"));
     assert_eq!(found[2].1, 14);
     assert!(found[2].2.contains("\"~> 4.0\" is a range"));
+}
+
+#[test]
+fn the_repository_examples_lint_as_documented() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let (code, json) = lint(&[examples.join("audit-sink").to_str().unwrap()]);
+    assert_eq!(code, 0, "the compliant example has no findings: {json}");
+    for (root, control) in [
+        ("refusals/short-retention", "PHI-LOG-001"),
+        ("refusals/key-in-other-region", "PHI-KMS-006"),
+        ("refusals/aws-managed-key", "PHI-KMS-002"),
+        ("refusals/unapproved-region", "PHI-REG-001"),
+        ("refusals/governance-mode", "PHI-AUD-001"),
+    ] {
+        let (code, json) = lint(&[examples.join(root).to_str().unwrap()]);
+        assert_eq!(code, 1);
+        let found: Vec<&str> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["control"].as_str().unwrap())
+            .collect();
+        assert!(found.contains(&control), "{root}: {found:?}");
+    }
+}
+
+#[test]
+fn the_phi_provider_must_be_declared_with_its_source_and_a_pinned_version() {
+    let (code, json) = lint(&[fixture("pinning").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap();
+            let dir = file.rsplit('/').nth(1).unwrap().to_owned();
+            (
+                dir,
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["control"] == "PHI-LNT-007")
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!((found[0].0.as_str(), found[0].1), ("no-entry", 1));
+    assert!(found[0].2.contains("would look for hashicorp/phi"));
+    assert_eq!((found[1].0.as_str(), found[1].1), ("root-range", 3));
+    assert!(found[1].2.contains("\"~> 0.1\", a range"));
+    assert!(found[2].2.contains("no `version`") || found[3].2.contains("no `version`"));
+    assert!(found.iter().any(|f| f.2.contains("source is \"acme/phi\"")));
+    // The compliant twin: an exact version in the root, a constraint in a
+    // child module (fixtures/aliases/replica).
+    let (code, _) = lint(&[fixture("compliant").to_str().unwrap()]);
+    assert_eq!(code, 0);
 }

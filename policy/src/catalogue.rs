@@ -119,6 +119,9 @@ pub mod ids {
     pub const RDS_MULTI_AZ: &str = "PHI-RDS-010";
     pub const RDS_PATCHING: &str = "PHI-RDS-011";
     pub const RDS_COPY_TAGS: &str = "PHI-RDS-012";
+    pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
+    pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
+    pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
@@ -767,6 +770,49 @@ static CONTROLS: &[Control] = &[
         resources: DB,
         enforcement: Enforcement::AlwaysOn,
     },
+    Control {
+        id: ids::LINT_SUPPRESSION_INVALID,
+        title: "Inline suppression complete, unexpired and allowed",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
+        gdpr: &["Art. 5(2)", "Art. 24"],
+        severity: Severity::Medium,
+        rationale: "An inline suppression is a risk acceptance written next to the code: without a \
+            reason, an owner and an expiry date nobody is accountable for it, and one that has \
+            expired or waives a control the policy marks unsuppressible must not hide a finding. \
+            Such a suppression waives nothing and is reported.",
+        remediation: "Write `# phi-lint:ignore <CONTROL> reason=\"…\" owner=\"…\" \
+            expires=YYYY-MM-DD` with every field, renew an expired one only after review, or fix \
+            the code so it is not needed.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
+    Control {
+        id: ids::LINT_SUPPRESSION_UNUSED,
+        title: "Inline suppression unused",
+        hipaa: &["164.316(b)(2)(iii)"],
+        gdpr: &["Art. 5(2)"],
+        severity: Severity::Low,
+        rationale: "A suppression that waives nothing is stale: the code it excused changed. Left \
+            in place it would silently waive a future finding on the same lines.",
+        remediation: "Remove the suppression comment.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
+    Control {
+        id: ids::LINT_PROVIDER_PINNED,
+        title: "phi provider declared with its source and a pinned version",
+        hipaa: &["164.308(a)(1)(ii)(B)", "164.308(a)(8)"],
+        gdpr: &["Art. 25", "Art. 32(1)(d)"],
+        severity: Severity::High,
+        rationale: "Without a `required_providers` entry Terraform looks for `hashicorp/phi`, not \
+            the provider that enforces these controls; without a pinned version a new provider \
+            release changes what is enforced without review.",
+        remediation: "Declare `phi = { source = \"phi-guard/phi\", version = \"<exact version>\" }` \
+            in `terraform { required_providers { … } }`; child modules may state a constraint \
+            instead of an exact version.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
 ];
 
 /// The `phi_database` controls (PHI-RDS-*), in catalogue order.
@@ -879,12 +925,15 @@ mod tests {
             ids::LINT_PARSE_ERROR,
             ids::LINT_RAW_RESOURCE,
             ids::LINT_MODULE_SOURCE,
+            ids::LINT_SUPPRESSION_INVALID,
+            ids::LINT_SUPPRESSION_UNUSED,
+            ids::LINT_PROVIDER_PINNED,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
         for id in super::database_ids() {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 33 + super::database_ids().len());
+        assert_eq!(controls().len(), 36 + super::database_ids().len());
     }
 }

@@ -1,22 +1,44 @@
-//! The rules. Each module checks one concern; all of them share the value
-//! reading in [`literal`], which decides what is known from the source.
+//! The rules. Each module checks one concern over one module instance, with
+//! values already evaluated in that instance's context ([`crate::instance`]).
+//! Every rule's control has a page in `docs/controls/` (`phi-lint explain`).
 
-pub mod literal;
 pub mod module_sources;
 pub mod phi_attributes;
+pub mod provider_pinning;
 pub mod raw_resources;
 pub mod regions;
 
-use hcl_edit::structure::Body;
-use phi_policy::Policy;
+use phi_policy::{Policy, ids};
 
+use crate::eval::Value;
 use crate::finding::Finding;
+use crate::instance::Instance;
+use crate::ir::Attr;
 use crate::source::SourceFile;
 
-pub fn run(file: &SourceFile, body: &Body, policy: &Policy) -> Vec<Finding> {
-    let mut out = regions::check(file, body, policy);
-    out.extend(phi_attributes::check(file, body, policy));
-    out.extend(raw_resources::check(file, body, policy));
-    out.extend(module_sources::check(file, body, policy));
-    out
+/// Runs every rule on one instance.
+pub fn run(instance: &Instance, policy: &Policy) -> Vec<Finding> {
+    let mut out = regions::check(instance, policy);
+    out.extend(phi_attributes::check(instance, policy));
+    out.extend(raw_resources::check(instance, policy));
+    out.extend(module_sources::check(instance, policy));
+    out.extend(provider_pinning::check(instance, policy));
+    out.into_iter()
+        .map(|f| f.in_module(&instance.address))
+        .collect()
+}
+
+/// The PHI-LNT-001 finding for a value that could not be known.
+pub fn unverifiable(file: &SourceFile, what: &str, attr: &Attr, value: &Value) -> Finding {
+    let why = value.unknown_reason().unwrap_or("an unknown value");
+    Finding::new(
+        ids::LINT_UNVERIFIABLE,
+        &file.path,
+        attr.at,
+        format!(
+            "{what}: `{} = {}` could not be verified from the source: it depends on {why}",
+            attr.name,
+            attr.source_text(&file.text)
+        ),
+    )
 }

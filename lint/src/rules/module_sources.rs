@@ -1,13 +1,13 @@
 //! PHI-LNT-004: every `module` block's source is approved by the policy and
 //! pinned. Local paths are allowed: their files are linted themselves.
 
-use hcl_edit::Span;
-use hcl_edit::structure::{Block, Body};
 use phi_policy::exceptions::glob_match;
 use phi_policy::{Policy, ids};
 
-use super::literal::{Known, read};
+use crate::eval::{Scope, Value};
 use crate::finding::Finding;
+use crate::instance::{Instance, literal_source};
+use crate::ir::Block;
 use crate::source::SourceFile;
 
 /// The kinds of source Terraform's grammar distinguishes, as far as pinning
@@ -50,7 +50,7 @@ pub fn classify(source: &str) -> SourceKind {
 }
 
 /// An exact version: digits and dots with an optional `=` and pre-release.
-fn is_exact_version(v: &str) -> bool {
+pub fn is_exact_version(v: &str) -> bool {
     let v = v.trim().trim_start_matches('=').trim();
     let core = v.split(['-', '+']).next().unwrap_or("");
     !core.is_empty()
@@ -59,7 +59,8 @@ fn is_exact_version(v: &str) -> bool {
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn approved(source: &str, policy: &Policy) -> bool {
+/// Whether the policy's `approved_modules` lists this source.
+pub fn approved(source: &str, policy: &Policy) -> bool {
     let without_query = source.split('?').next().unwrap_or(source);
     policy
         .approved_modules()
@@ -67,23 +68,24 @@ fn approved(source: &str, policy: &Policy) -> bool {
         .any(|p| glob_match(p, without_query) || glob_match(p, source))
 }
 
-pub fn check(file: &SourceFile, body: &Body, policy: &Policy) -> Vec<Finding> {
-    body.blocks()
-        .filter(|b| b.ident.as_str() == "module")
-        .flat_map(|b| check_module(file, b, policy))
+pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
+    instance
+        .module
+        .blocks()
+        .filter(|(_, b)| b.ident == "module")
+        .flat_map(|(file, b)| check_module(file, b, policy))
         .collect()
 }
 
 fn check_module(file: &SourceFile, block: &Block, policy: &Policy) -> Vec<Finding> {
-    let name = block.labels.first().map_or("?", |l| l.as_str());
-    let Some(source_attr) = block.body.get_attribute("source") else {
+    let name = block.label(0).unwrap_or("?");
+    let Some(source_attr) = block.attr("source") else {
         return Vec::new();
     };
-    let at = file.span_position(source_attr.value.span());
-    let source = match read(&source_attr.value, &file.text) {
-        Known::String(s) => s,
-        // Terraform itself requires a literal source.
-        _ => return Vec::new(),
+    let at = source_attr.at;
+    // Terraform itself requires a literal source.
+    let Some(source) = literal_source(block) else {
+        return Vec::new();
     };
     let finding = |message: String| Finding::new(ids::LINT_MODULE_SOURCE, &file.path, at, message);
     let kind = classify(&source);
@@ -107,13 +109,9 @@ fn check_module(file: &SourceFile, block: &Block, policy: &Policy) -> Vec<Findin
                 "module \"{name}\": ref={r} is a moving branch; pin a tag or a commit"
             )))
         }
-        SourceKind::Registry => match block
-            .body
-            .get_attribute("version")
-            .map(|a| read(&a.value, &file.text))
-        {
-            Some(Known::String(v)) if is_exact_version(&v) => {}
-            Some(Known::String(v)) => out.push(finding(format!(
+        SourceKind::Registry => match block.attr("version").map(|a| Scope::empty().eval(&a.expr)) {
+            Some(Value::String(v)) if is_exact_version(&v) => {}
+            Some(Value::String(v)) => out.push(finding(format!(
                 "module \"{name}\": version {v:?} is a range; pin an exact version"
             ))),
             _ => out.push(finding(format!(

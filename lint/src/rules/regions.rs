@@ -1,51 +1,143 @@
 //! PHI-REG-001 on the source: every `provider "aws"` and `provider "phi"`
-//! block, and every resource-level `region` argument (AWS provider v6).
+//! block (aliases included), every resource-level `region` argument (AWS
+//! provider v6), and every provider configuration a module call hands its
+//! child through `providers = {}` must resolve to an approved region.
 
-use hcl_edit::Span;
-use hcl_edit::structure::{Block, Body};
 use phi_policy::{Policy, ids};
 
-use super::literal::{Known, read};
+use super::unverifiable;
+use crate::eval::Value;
 use crate::finding::Finding;
-use crate::source::SourceFile;
+use crate::instance::Instance;
 
-fn label(block: &Block, i: usize) -> Option<&str> {
-    block.labels.get(i).map(|l| l.as_str())
+/// Provider types whose configurations carry a region we govern.
+const REGIONAL_PROVIDERS: &[&str] = &["aws", "phi"];
+
+fn region_finding(
+    policy: &Policy,
+    region: &str,
+    file: &str,
+    at: (usize, usize),
+    what: &str,
+) -> Option<Finding> {
+    phi_policy::checks::region::check_region(region, policy, &[]).map(|v| {
+        Finding::new(
+            ids::REGION_APPROVED,
+            file,
+            at,
+            format!("{what}: {}", v.message),
+        )
+    })
 }
 
-pub fn check(file: &SourceFile, body: &Body, policy: &Policy) -> Vec<Finding> {
+pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
-    for block in body.blocks() {
-        let what = match (block.ident.as_str(), label(block, 0)) {
-            ("provider", Some(p @ ("aws" | "phi"))) => format!("provider \"{p}\""),
-            ("resource", Some(ty)) if ty.starts_with("aws_") || ty.starts_with("phi_") => {
-                format!("resource \"{ty}\" \"{}\"", label(block, 1).unwrap_or("?"))
+    for (file, block) in instance.module.blocks() {
+        let what = match (block.ident.as_str(), block.label(0)) {
+            ("provider", Some(p)) if REGIONAL_PROVIDERS.contains(&p) => {
+                match block.attr("alias").map(|a| instance.scope.eval(&a.expr)) {
+                    Some(Value::String(alias)) => format!("provider \"{p}\" (alias {alias:?})"),
+                    _ => format!("provider \"{p}\""),
+                }
+            }
+            ("resource" | "data", Some(ty))
+                if REGIONAL_PROVIDERS
+                    .iter()
+                    .any(|p| ty.starts_with(&format!("{p}_"))) =>
+            {
+                format!(
+                    "{} \"{ty}\" \"{}\"",
+                    block.ident,
+                    block.label(1).unwrap_or("?")
+                )
+            }
+            ("module", Some(name)) => {
+                out.extend(passed_providers(instance, policy, file, block, name));
+                continue;
             }
             _ => continue,
         };
-        let Some(attr) = block.body.get_attribute("region") else {
+        let Some(attr) = block.attr("region") else {
+            if block.ident == "provider" {
+                out.push(Finding::new(
+                    ids::LINT_UNVERIFIABLE,
+                    &file.path,
+                    block.at,
+                    format!(
+                        "{what} sets no region: it comes from the environment (AWS_REGION or \
+                         the profile) and could not be verified from the source"
+                    ),
+                ));
+            }
             continue;
         };
-        let at = file.span_position(attr.value.span());
-        match read(&attr.value, &file.text) {
-            Known::String(region) => {
-                if let Some(v) = phi_policy::checks::region::check_region(&region, policy, &[]) {
+        match instance.scope.eval(&attr.expr) {
+            // An empty region is an unset one: the AWS provider falls back to
+            // the environment, a resource to its provider's region.
+            Value::String(region) if region.is_empty() => {
+                if block.ident == "provider" {
                     out.push(Finding::new(
-                        ids::REGION_APPROVED,
+                        ids::LINT_UNVERIFIABLE,
                         &file.path,
-                        at,
-                        format!("{what}: {}", v.message),
+                        attr.at,
+                        format!(
+                            "{what}: `region = {}` is empty: the region comes from the \
+                             environment (AWS_REGION or the profile) and could not be verified",
+                            attr.source_text(&file.text)
+                        ),
                     ));
                 }
             }
-            Known::Unknown(expr) => out.push(Finding::new(
-                ids::LINT_UNVERIFIABLE,
+            Value::String(region) => {
+                out.extend(region_finding(policy, &region, &file.path, attr.at, &what));
+            }
+            // `region = null` on a resource means "the provider's region".
+            Value::Null if block.ident != "provider" => {}
+            v if !v.is_known() => out.push(unverifiable(file, &what, attr, &v)),
+            other => out.push(Finding::new(
+                ids::REGION_APPROVED,
                 &file.path,
-                at,
-                format!("{what}: the region `{expr}` could not be verified from the source"),
+                attr.at,
+                format!(
+                    "{what}: region is a {}, not a region name",
+                    other.type_name()
+                ),
             )),
-            _ => {}
         }
     }
     out
+}
+
+/// A module call that hands its child a provider configuration in an
+/// unapproved region: reported at the call, naming the configuration, so
+/// the reader sees which module deploys where.
+fn passed_providers(
+    instance: &Instance,
+    policy: &Policy,
+    file: &crate::source::SourceFile,
+    call: &crate::ir::Block,
+    name: &str,
+) -> Vec<Finding> {
+    let Some(attr) = call.attr("providers") else {
+        return Vec::new();
+    };
+    instance
+        .provider_map(attr)
+        .into_iter()
+        .filter_map(|(child, parent, at)| {
+            let conf = instance.providers.get(&parent)?;
+            let Some(Value::String(region)) = &conf.region else {
+                return None;
+            };
+            region_finding(
+                policy,
+                region,
+                &file.path,
+                at,
+                &format!(
+                    "module \"{name}\" receives provider {parent} as {child} (region {region:?})"
+                ),
+            )
+        })
+        .collect()
 }

@@ -1,0 +1,246 @@
+//! Evaluation as Terraform does it: variables from every source in
+//! Terraform's precedence, locals, functions, local modules called with their
+//! callers' arguments, provider aliases handed to modules, `.tf.json`, and
+//! unknown values reported as "could not verify", never as violations.
+
+mod common;
+use common::*;
+
+#[test]
+fn a_nested_local_module_is_checked_with_the_arguments_its_callers_pass() {
+    let (code, json) = lint_json(&[fixture("nested").to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    // Two calls of modules/audit, each calling modules/sink: only the call
+    // passing retention 90 violates, reported in the sink with its path.
+    assert_eq!(
+        located(&json, "findings"),
+        [f("PHI-LOG-001", "nested/modules/sink/main.tf", 16, 20)]
+    );
+    let finding = &json["findings"][0];
+    assert_eq!(
+        finding["modules"],
+        serde_json::json!(["module.audit_short.module.sink"])
+    );
+    assert!(
+        messages(&json)[0].contains("retention_days is 90"),
+        "{json}"
+    );
+}
+
+#[test]
+fn provider_aliases_and_the_alias_a_module_receives_are_checked() {
+    let (code, json) = lint_json(&[fixture("aliases").to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        located(&json, "findings"),
+        [
+            // The aliased provider block itself.
+            f("PHI-REG-001", "aliases/main.tf", 7, 12),
+            // The module call that hands it to `replica`.
+            f("PHI-REG-001", "aliases/main.tf", 18, 15),
+            // A resource-level region (the compliant twin on line 27 passes).
+            f("PHI-REG-001", "aliases/main.tf", 23, 12),
+            // Inside the module, the sink is created in the alias's region:
+            // the region check and the key-in-the-same-region check see it.
+            f("PHI-REG-001", "aliases/replica/main.tf", 1, 1),
+            f("PHI-KMS-006", "aliases/replica/main.tf", 3, 20),
+        ]
+    );
+    let m = messages(&json);
+    assert!(
+        m[1].contains("module \"replica\" receives provider phi.apac"),
+        "{m:?}"
+    );
+    assert!(m[4].contains("The key is in eu-central-1, but this resource is in ap-southeast-1"));
+}
+
+fn retention_finding(json: &serde_json::Value) -> Option<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == "PHI-LOG-001")
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn variables_follow_terraforms_precedence() {
+    let dir = fixture("tfvars");
+    let dir = dir.to_str().unwrap();
+    // default 1 < terraform.tfvars 30 < a.auto.tfvars 60 < b.auto.tfvars.json 90
+    let (_, json) = lint_json(&[dir], &[]);
+    assert!(
+        retention_finding(&json)
+            .unwrap()
+            .contains("retention_days is 90"),
+        "{json}"
+    );
+    // TF_VAR_* comes before every file, so it does not win here...
+    let (_, json) = lint_json(&[dir], &[("TF_VAR_retention", "2192")]);
+    assert!(
+        retention_finding(&json)
+            .unwrap()
+            .contains("retention_days is 90")
+    );
+    // ...but sets what no file sets.
+    let (_, json) = lint_json(&[dir], &[("TF_VAR_region", "ap-southeast-1")]);
+    assert_eq!(
+        located(&json, "findings")[0],
+        f("PHI-REG-001", "tfvars/main.tf", 2, 12)
+    );
+    // --var-file wins over the automatic files; later --var-file wins.
+    let six = format!("{dir}/six-years.tfvars");
+    let one = format!("{dir}/one-year.tfvars");
+    let (code, json) = lint_json(&["--var-file", &six, dir], &[]);
+    assert_eq!((code, retention_finding(&json)), (0, None), "{json}");
+    let (_, json) = lint_json(&["--var-file", &six, "--var-file", &one, dir], &[]);
+    assert!(
+        retention_finding(&json)
+            .unwrap()
+            .contains("retention_days is 365")
+    );
+    let (_, json) = lint_json(&["--var-file", &one, "--var-file", &six, dir], &[]);
+    assert_eq!(retention_finding(&json), None);
+}
+
+#[test]
+fn a_missing_var_file_is_a_usage_error() {
+    let (code, _) = {
+        let out = command()
+            .args(["--var-file", "/nonexistent.tfvars"])
+            .arg(fixture("tfvars"))
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), ())
+    };
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn unknown_values_are_one_finding_each_never_a_violation() {
+    let (code, json) = lint_json(&[fixture("unknown").to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        located(&json, "findings"),
+        [
+            f("PHI-LNT-001", "unknown/main.tf", 6, 12),
+            f("PHI-LNT-001", "unknown/main.tf", 11, 20),
+            f("PHI-LNT-001", "unknown/main.tf", 12, 20),
+            f("PHI-LNT-001", "unknown/main.tf", 13, 20),
+        ]
+    );
+    let m = messages(&json);
+    assert!(
+        m[0].contains("`region = var.region`") && m[0].contains("var.region (no value given)"),
+        "{m:?}"
+    );
+    assert!(
+        m[1].contains("`kms_key_arn = data.aws_kms_key.audit.arn`"),
+        "{m:?}"
+    );
+    assert!(m[2].contains("aws_s3_bucket_policy.x.policy"), "{m:?}");
+    assert!(m[3].contains("each.key"), "{m:?}");
+    // Given the missing input, the same file is checked for real.
+    let (code, json) = lint_json(
+        &[fixture("unknown").to_str().unwrap()],
+        &[("TF_VAR_region", "eu-central-1")],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(located(&json, "findings").len(), 3);
+}
+
+#[test]
+fn terraform_json_syntax_is_checked_like_native_syntax() {
+    let (code, json) = lint_json(&[fixture("json").to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        located(&json, "findings"),
+        [
+            // "${var.region}" resolved through the variable's default.
+            f("PHI-REG-001", "json/main.tf.json", 9, 7),
+            f("PHI-REG-001", "json/main.tf.json", 14, 7),
+            f("PHI-KMS-006", "json/main.tf.json", 16, 9),
+            f("PHI-LOG-001", "json/main.tf.json", 17, 9),
+        ]
+    );
+}
+
+#[test]
+fn a_module_source_with_no_files_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "module \"gone\" {\n  source = \"./nowhere\"\n}\n",
+    )
+    .unwrap();
+    let (code, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(json["findings"][0]["control"], "PHI-LNT-001");
+    assert_eq!(json["findings"][0]["line"], 2);
+}
+
+#[test]
+fn modules_installed_by_terraform_init_are_checked_when_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("main.tf"),
+        "module \"logs\" {\n  source  = \"acme/logs/aws\"\n  version = \"1.0.0\"\n  days    = 30\n}\n",
+    )
+    .unwrap();
+    let installed = root.join(".terraform/modules/logs");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(
+        root.join(".terraform/modules/modules.json"),
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"logs","Source":"registry.terraform.io/acme/logs/aws","Version":"1.0.0","Dir":".terraform/modules/logs"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        installed.join("main.tf"),
+        "variable \"days\" {}\nresource \"phi_audit_log_sink\" \"s\" {\n  name           = \"s\"\n  kms_key_arn    = \"arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n  retention_days = var.days\n}\n",
+    )
+    .unwrap();
+    let (_, json) = lint_json(&[root.to_str().unwrap()], &[]);
+    let found: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap(),
+                f["file"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|(c, file)| *c == "PHI-LOG-001"
+                && file.ends_with(".terraform/modules/logs/main.tf")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_empty_provider_region_comes_from_the_environment_and_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "variable \"region\" {\n  default = \"\"\n}\n\nprovider \"aws\" {\n  region = var.region\n}\n\nresource \"aws_kms_key\" \"k\" {\n  region = \"\"\n}\n",
+    )
+    .unwrap();
+    let (_, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    let found: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The provider: could not verify; the resource: uses its provider's.
+    assert_eq!(found, [("PHI-LNT-001".to_owned(), 6)], "{json}");
+}
