@@ -22,7 +22,11 @@ const REFUSALS: &[(&str, &str, &str)] = &[
         "PHI-AUD-001",
         "object_lock_mode",
     ),
-    ("refusals/unapproved-region", "PHI-REG-001", "region"),
+    (
+        "refusals/unapproved-region",
+        "PHI-REG-001",
+        "region = \"ap-southeast-1\"",
+    ),
     (
         "refusals/public-database",
         "PHI-RDS-002",
@@ -219,40 +223,75 @@ fn every_example_is_listed_in_the_examples_readme() {
     }
 }
 
+/// phi-lint's JSON report on one root of the repository, with the root's own
+/// `phi-policy.hcl` when it has one: (exit code, findings).
+fn lint_root(rel: &str) -> (i32, Vec<serde_json::Value>) {
+    let dir = repo_root().join(rel);
+    let mut cmd = Command::new(phi_lint());
+    cmd.args(["--format", "json"]).env_remove("PHI_POLICY_FILE");
+    if dir.join("phi-policy.hcl").exists() {
+        cmd.arg("--policy").arg(dir.join("phi-policy.hcl"));
+    }
+    let out = cmd.arg(&dir).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{rel}: not JSON: {}", String::from_utf8_lossy(&out.stdout)));
+    let findings = report["findings"].as_array().unwrap().clone();
+    (out.status.code().unwrap(), findings)
+}
+
+/// The 1-based line of `root/main.tf` that contains `text`.
+fn line_of(root: &str, text: &str) -> u64 {
+    let source = std::fs::read_to_string(repo_root().join(root).join("main.tf")).unwrap();
+    source
+        .lines()
+        .position(|l| l.contains(text))
+        .map(|i| i as u64 + 1)
+        .unwrap_or_else(|| panic!("{root}/main.tf has no line with {text:?}"))
+}
+
+/// The linter and the provider agree: every refusal the provider makes at
+/// plan from the configuration alone, phi-lint finds before any plan, on the
+/// same line; and what only the linter can see (raw resources, module
+/// sources) it finds and nothing else.
 #[test]
-fn each_lint_only_refusal_is_found_by_phi_lint_on_its_line() {
-    for (example, control, line_text) in LINT_REFUSALS {
-        let dir = repo_root().join("examples").join(example);
-        let out = Command::new(phi_lint())
-            .args(["--format", "json"])
-            .arg(&dir)
-            .env_remove("PHI_POLICY_FILE")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{example}: phi-lint must report findings"
-        );
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let source = std::fs::read_to_string(dir.join("main.tf")).unwrap();
-        let line = source
-            .lines()
-            .position(|l| l.contains(line_text))
-            .map(|i| i as u64 + 1)
-            .unwrap();
-        let findings = report["findings"].as_array().unwrap();
+fn phi_lint_finds_every_refusal_on_the_same_line() {
+    for (example, control, line_text) in REFUSALS.iter().chain(LINT_REFUSALS) {
+        let root = format!("examples/{example}");
+        let (code, findings) = lint_root(&root);
+        assert_eq!(code, 1, "{example}: phi-lint must report findings");
+        let line = line_of(&root, line_text);
         assert!(
             findings
                 .iter()
                 .any(|f| f["control"] == *control && f["line"] == line),
-            "{example}: no {control} on line {line}: {report:#}"
+            "{example}: no {control} on line {line}: {findings:#?}"
         );
-        // Nothing but the documented refusal.
+    }
+    for (example, control, _) in LINT_REFUSALS {
+        let (_, findings) = lint_root(&format!("examples/{example}"));
         assert!(
             findings.iter().all(|f| f["control"] == *control),
-            "{example}: unexpected findings: {report:#}"
+            "{example}: unexpected findings: {findings:#?}"
         );
+    }
+}
+
+/// Every compliant root, and every module example, lints clean: a
+/// `terraform.tfvars` gives the linter the key ARNs Terraform runs pass with
+/// `-var`, and each root pins the provider exactly.
+#[test]
+fn compliant_roots_and_module_examples_have_no_lint_findings() {
+    let mut roots: Vec<String> = ["audit-sink", "compliant-stack", "database", "phi-bucket"]
+        .iter()
+        .map(|r| format!("examples/{r}"))
+        .collect();
+    for module in std::fs::read_dir(repo_root().join("modules")).unwrap() {
+        let module = module.unwrap().file_name().to_string_lossy().into_owned();
+        roots.push(format!("modules/{module}/examples/basic"));
+    }
+    for root in roots {
+        let (code, findings) = lint_root(&root);
+        assert_eq!((code, findings.len()), (0, 0), "{root}: {findings:#?}");
     }
 }
 

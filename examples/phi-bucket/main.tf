@@ -6,7 +6,8 @@ terraform {
   required_version = ">= 1.12"
   required_providers {
     phi = {
-      source = "phi-guard/phi"
+      source  = "phi-guard/phi"
+      version = "0.1.0"
     }
   }
 }

@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 
 use phi_policy::checks::audit_log_sink::{AuditLogSinkConfig, check as check_sink};
+use phi_policy::checks::bucket::{BucketConfig, check as check_bucket};
+use phi_policy::checks::database::{DatabaseConfig, check as check_database};
 use phi_policy::{Context, Policy, Violation};
 
 use super::unverifiable;
@@ -27,20 +29,73 @@ pub struct PhiResource {
     pub check: fn(&Attrs, &Context, &Policy) -> Vec<Violation>,
 }
 
-pub static RESOURCES: &[PhiResource] = &[PhiResource {
-    resource_type: "phi_audit_log_sink",
-    checked: &["kms_key_arn", "retention_days", "object_lock_mode", "tags"],
-    check: |a, ctx, policy| {
-        let cfg = AuditLogSinkConfig {
-            name: a.string("name"),
-            kms_key_arn: a.string("kms_key_arn"),
-            retention_days: a.int("retention_days"),
-            object_lock_mode: a.string_or("object_lock_mode", "COMPLIANCE"),
-            tags: a.string_map_or_empty("tags"),
-        };
-        check_sink(&cfg, ctx, policy)
+pub static RESOURCES: &[PhiResource] = &[
+    PhiResource {
+        resource_type: "phi_audit_log_sink",
+        checked: &["kms_key_arn", "retention_days", "object_lock_mode", "tags"],
+        check: |a, ctx, policy| {
+            let cfg = AuditLogSinkConfig {
+                name: a.string("name"),
+                kms_key_arn: a.string("kms_key_arn"),
+                retention_days: a.int("retention_days"),
+                object_lock_mode: a.string_or("object_lock_mode", "COMPLIANCE"),
+                tags: a.string_map_or_empty("tags"),
+            };
+            check_sink(&cfg, ctx, policy)
+        },
     },
-}];
+    // Absent tunables are skipped rather than defaulted: the provider's defaults
+    // (SSE-KMS, TLS 1.2, 365 noncurrent days, the policy's backup floor and
+    // Multi-AZ requirement) comply by construction.
+    PhiResource {
+        resource_type: "phi_bucket",
+        checked: &[
+            "kms_key_arn",
+            "encryption_algorithm",
+            "minimum_tls_version",
+            "noncurrent_version_retention_days",
+            "replication",
+            "tags",
+        ],
+        check: |a, ctx, policy| {
+            let cfg = BucketConfig {
+                name: a.string("name"),
+                kms_key_arn: a.string("kms_key_arn"),
+                encryption_algorithm: a.string("encryption_algorithm"),
+                minimum_tls_version: a.string("minimum_tls_version"),
+                noncurrent_version_retention_days: a.int("noncurrent_version_retention_days"),
+                tags: a.string_map_or_empty("tags"),
+                replication: a.string_entries("replication"),
+            };
+            check_bucket(&cfg, ctx, policy)
+        },
+    },
+    PhiResource {
+        resource_type: "phi_database",
+        checked: &[
+            "kms_key_arn",
+            "engine",
+            "engine_version",
+            "backup_retention_days",
+            "multi_az",
+            "publicly_accessible",
+            "tags",
+        ],
+        check: |a, ctx, policy| {
+            let cfg = DatabaseConfig {
+                identifier: a.string("identifier"),
+                engine: a.string("engine"),
+                engine_version: a.string("engine_version"),
+                kms_key_arn: a.string("kms_key_arn"),
+                backup_retention_days: a.int("backup_retention_days"),
+                multi_az: a.get("multi_az").and_then(Value::as_bool),
+                publicly_accessible: a.get("publicly_accessible").and_then(Value::as_bool),
+                tags: a.string_map_or_empty("tags"),
+            };
+            check_database(&cfg, ctx, policy)
+        },
+    },
+];
 
 /// A resource's arguments, evaluated. Getters return `None` for a value
 /// that is unknown or of the wrong type: the policy checks skip `None`.
@@ -76,6 +131,19 @@ impl Attrs {
         match self.get(name) {
             None | Some(Value::Null) => Some(default),
             Some(v) => v.as_bool(),
+        }
+    }
+    /// A map whose entries may be unknown one by one (`None`): known entries
+    /// are checked, unknown ones were already reported. Absent, null or not a
+    /// map is `None`.
+    pub fn string_entries(&self, name: &str) -> Option<BTreeMap<String, Option<String>>> {
+        match self.get(name)? {
+            Value::Map(m) => Some(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_string().filter(|_| v.is_known())))
+                    .collect(),
+            ),
+            _ => None,
         }
     }
     /// A map of strings; absent or null is an empty map.
@@ -140,11 +208,10 @@ fn check_resource(
         account_id: None,
     };
     for v in (kind.check)(&attrs, &ctx, policy) {
-        let at = v
-            .path
-            .first()
-            .and_then(|p| block.attr(p))
-            .map_or(block.at, |a| a.at);
+        let attr = v.path.first().and_then(|p| block.attr(p));
+        let at = attr.map_or(block.at, |a| {
+            object_key_at(file, &a.expr, &v.path[1..]).unwrap_or(a.at)
+        });
         out.push(Finding::new(
             v.control.id,
             &file.path,
@@ -153,4 +220,29 @@ fn check_resource(
         ));
     }
     out
+}
+
+/// Where the key a violation's path names inside an object literal is (for
+/// `replication = { region = "..." }`, the `region` line), so the finding
+/// points at the same line as the provider's refusal. `None` when the path
+/// ends at the attribute, the value is not a literal object, or the source
+/// has no spans (`.tf.json`).
+fn object_key_at(
+    file: &crate::source::SourceFile,
+    expr: &hcl_edit::expr::Expression,
+    rest: &[String],
+) -> Option<crate::ir::Pos> {
+    use hcl_edit::Span;
+    use hcl_edit::expr::{Expression, ObjectKey};
+    let (name, deeper) = rest.split_first()?;
+    let Expression::Object(object) = expr else {
+        return None;
+    };
+    let (key, value) = object.iter().find(|(k, _)| match k {
+        ObjectKey::Ident(i) => i.as_str() == name,
+        ObjectKey::Expression(Expression::String(s)) => s.as_str() == name,
+        ObjectKey::Expression(_) => false,
+    })?;
+    object_key_at(file, value.expr(), deeper)
+        .or_else(|| key.span().map(|span| file.position(span.start)))
 }

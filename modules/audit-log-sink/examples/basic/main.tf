@@ -4,7 +4,7 @@ terraform {
   required_providers {
     phi = {
       source  = "phi-guard/phi"
-      version = ">= 0.1.0, < 1.0.0"
+      version = "0.1.0"
     }
   }
 }

@@ -1,0 +1,3 @@
+# The key phi-lint checks this example with, before any plan. Terraform runs
+# pass the real key (`-var audit_key_arn=...`), which takes precedence.
+audit_key_arn = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
