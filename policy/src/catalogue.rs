@@ -815,6 +815,29 @@ static CONTROLS: &[Control] = &[
     },
 ];
 
+/// Controls whose configuration-level part phi-lint evaluates before any
+/// plan, with the same check functions (`checks::*`) the provider runs: what
+/// the static checks can report from values in the source. Key facts that
+/// need the AWS API (state, rotation, spec, origin, replicas) and the account
+/// (unknown to a linter) are not in it.
+pub const LINTED: &[&str] = &[
+    ids::REGION_APPROVED,
+    ids::KMS_KEY_ARN,
+    ids::KMS_CUSTOMER_MANAGED,
+    ids::KMS_SAME_REGION,
+    ids::LOG_RETENTION,
+    ids::AUDIT_LOCK_MODE,
+    ids::S3_ENCRYPTION,
+    ids::S3_TLS_ONLY,
+    ids::S3_NONCURRENT_RETENTION,
+    ids::S3_REPLICATION_REGION,
+    ids::TAGS_REQUIRED,
+    ids::RDS_NOT_PUBLIC,
+    ids::RDS_BACKUP_RETENTION,
+    ids::RDS_ENGINE_APPROVED,
+    ids::RDS_MULTI_AZ,
+];
+
 /// The `phi_database` controls (PHI-RDS-*), in catalogue order.
 pub fn database_ids() -> [&'static str; 12] {
     [

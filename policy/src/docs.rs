@@ -21,7 +21,7 @@ pub fn render_control_page(c: &Control) -> String {
          ## Why it matters\n\n{rationale}\n\n\
          ## How to fix\n\n{remediation}\n\n\
          ## Regulation\n\n{refs}\n\n\
-         ## Enforced by\n\n{resources}: {enforcement}.\n\n\
+         ## Enforced by\n\n{resources}: {enforcement}.\n\n{lint}\n\n\
          ## Exceptions\n\n{exceptions}",
         id = c.id,
         title = c.title,
@@ -32,7 +32,30 @@ pub fn render_control_page(c: &Control) -> String {
         resources = resources.join(", "),
         enforcement = c.enforcement,
         exceptions = exceptions_section(c),
+        lint = lint_line(c),
     )
+}
+
+/// Which phi-lint rule covers the control, so a reader knows whether CI
+/// catches it before anyone plans.
+fn lint_line(c: &Control) -> String {
+    if c.enforcement == Enforcement::Lint {
+        format!("`phi-lint`: rule {} (`phi-lint explain {}`).", c.id, c.id)
+    } else if crate::catalogue::LINTED.contains(&c.id) {
+        format!(
+            "`phi-lint`: the same check on the Terraform source, before any plan, reported as \
+             {} at the offending line; a value it cannot resolve statically is reported as \
+             PHI-LNT-001 instead, never passed.",
+            c.id
+        )
+    } else if c.enforcement == Enforcement::AlwaysOn {
+        "`phi-lint`: nothing to check, the setting is not configurable; a raw AWS resource that \
+         would bypass it is refused as PHI-LNT-003."
+            .to_owned()
+    } else {
+        "`phi-lint`: not decidable from the source alone; the provider checks it at plan."
+            .to_owned()
+    }
 }
 
 /// What an exception can do for this control. Only configurable controls
@@ -108,6 +131,15 @@ mod tests {
         ] {
             assert!(page.contains(needle), "missing {needle:?} in\n{page}");
         }
+    }
+
+    #[test]
+    fn pages_say_whether_phi_lint_catches_the_control() {
+        let page = |id| render_control_page(control(id).unwrap());
+        assert!(page(ids::RDS_NOT_PUBLIC).contains("the same check on the Terraform source"));
+        assert!(page(ids::KMS_ENABLED).contains("not decidable from the source alone"));
+        assert!(page(ids::LINT_RAW_RESOURCE).contains("rule PHI-LNT-003"));
+        assert!(page(ids::S3_VERSIONING).contains("nothing to check"));
     }
 
     #[test]
