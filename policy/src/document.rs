@@ -108,7 +108,13 @@ impl Policy {
             kms_rotation_max_days: BASELINE_ROTATION_MAX_DAYS,
             allowed_accounts: Vec::new(),
             required_tags: Vec::new(),
-            approved_modules: vec!["./modules/*".to_owned(), "../modules/*".to_owned()],
+            // The project's own compliant modules, in their published form
+            // (the linter also requires a `?ref=` pin); local paths are
+            // always allowed because their files are linted themselves.
+            approved_modules: vec![
+                "git::https://github.com/phi-guard/phi-guard.git//modules/*".to_owned(),
+                "git::ssh://git@github.com/phi-guard/phi-guard.git//modules/*".to_owned(),
+            ],
             unsuppressible: Vec::new(),
             raw_resource_types: BASELINE_RAW_RESOURCE_TYPES
                 .iter()

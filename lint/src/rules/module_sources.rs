@@ -59,13 +59,75 @@ pub fn is_exact_version(v: &str) -> bool {
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// Whether the policy's `approved_modules` lists this source.
-pub fn approved(source: &str, policy: &Policy) -> bool {
-    let without_query = source.split('?').next().unwrap_or(source);
-    policy
-        .approved_modules()
+/// A source in one canonical spelling, so that the ways Terraform accepts to
+/// write the same address all match the same policy entry: the
+/// `github.com/…` and `bitbucket.org/…` shorthands and scp-like
+/// `git@host:path` become `git::https://…` / `git::ssh://…` URLs with `.git`,
+/// and a registry address without a host gets `registry.terraform.io/`.
+/// A `?query` is kept as it is.
+pub fn normalise(source: &str) -> String {
+    let (address, query) = match source.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (source, None),
+    };
+    // Split off a `//subdir` that follows the package address.
+    let split_subdir = |rest: &str| -> (String, String) {
+        let scheme_end = rest.find("://").map_or(0, |i| i + 3);
+        match rest[scheme_end..].find("//") {
+            Some(i) => (
+                rest[..scheme_end + i].to_owned(),
+                rest[scheme_end + i..].to_owned(),
+            ),
+            None => (rest.to_owned(), String::new()),
+        }
+    };
+    let with_git_suffix = |repo: &str| {
+        if repo.ends_with(".git") {
+            repo.to_owned()
+        } else {
+            format!("{repo}.git")
+        }
+    };
+    let canonical = if let Some(rest) = ["github.com/", "bitbucket.org/"]
         .iter()
-        .any(|p| glob_match(p, without_query) || glob_match(p, source))
+        .find(|p| address.starts_with(**p))
+        .map(|_| address)
+    {
+        let (repo, subdir) = split_subdir(rest);
+        format!("git::https://{}{subdir}", with_git_suffix(&repo))
+    } else if let Some(rest) = address.strip_prefix("git@") {
+        let (repo, subdir) = split_subdir(rest);
+        let repo = repo.replacen(':', "/", 1);
+        format!("git::ssh://git@{}{subdir}", with_git_suffix(&repo))
+    } else if classify(address) == SourceKind::Registry {
+        let host_given = address
+            .split('/')
+            .next()
+            .is_some_and(|first| first.contains('.'));
+        if host_given {
+            address.to_owned()
+        } else {
+            format!("registry.terraform.io/{address}")
+        }
+    } else {
+        address.to_owned()
+    };
+    match query {
+        Some(q) => format!("{canonical}?{q}"),
+        None => canonical,
+    }
+}
+
+/// Whether the policy's `approved_modules` lists this source. Both the
+/// source and each pattern are normalised first, and a pattern matches with
+/// or without the source's `?query` (pinning is checked separately).
+pub fn approved(source: &str, policy: &Policy) -> bool {
+    let source = normalise(source);
+    let without_query = source.split('?').next().unwrap_or(&source);
+    policy.approved_modules().iter().any(|p| {
+        let p = normalise(p);
+        glob_match(&p, without_query) || glob_match(&p, &source)
+    })
 }
 
 pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
@@ -156,6 +218,46 @@ mod tests {
             classify("s3::https://s3.amazonaws.com/bucket/module.zip"),
             SourceKind::Other
         );
+    }
+
+    #[test]
+    fn normalises_the_spellings_of_one_address() {
+        assert_eq!(
+            normalise("github.com/phi-guard/phi-guard//modules/phi-bucket?ref=v0.1.0"),
+            "git::https://github.com/phi-guard/phi-guard.git//modules/phi-bucket?ref=v0.1.0"
+        );
+        assert_eq!(
+            normalise("git@github.com:phi-guard/phi-guard.git//modules/phi-bucket"),
+            "git::ssh://git@github.com/phi-guard/phi-guard.git//modules/phi-bucket"
+        );
+        assert_eq!(
+            normalise("acme/phi-bucket/aws"),
+            "registry.terraform.io/acme/phi-bucket/aws"
+        );
+        assert_eq!(
+            normalise("app.terraform.io/acme/phi-bucket/aws"),
+            "app.terraform.io/acme/phi-bucket/aws"
+        );
+        let git = "git::https://git.example.com/platform/phi.git//modules/x?ref=v1";
+        assert_eq!(normalise(git), git);
+    }
+
+    #[test]
+    fn the_default_policy_approves_the_projects_own_modules_in_any_spelling() {
+        let policy = Policy::baseline();
+        for source in [
+            "git::https://github.com/phi-guard/phi-guard.git//modules/phi-bucket?ref=v0.1.0",
+            "github.com/phi-guard/phi-guard//modules/phi-database?ref=v0.1.0",
+            "git@github.com:phi-guard/phi-guard.git//modules/audit-log-sink?ref=v0.1.0",
+        ] {
+            assert!(approved(source, &policy), "{source}");
+        }
+        for source in [
+            "github.com/someone-else/phi-guard//modules/phi-bucket?ref=v0.1.0",
+            "terraform-aws-modules/s3-bucket/aws",
+        ] {
+            assert!(!approved(source, &policy), "{source}");
+        }
     }
 
     #[test]
