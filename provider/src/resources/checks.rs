@@ -13,11 +13,12 @@ use crate::value::Value;
 /// already refused from its ARN (wrong form, region or account) is not looked
 /// up: the answer could only be "not found". An unknown key gets a warning
 /// at plan; apply calls this again when it is known, before creating
-/// anything.
+/// anything. `action` completes the error when the key cannot be inspected:
+/// "before it {action} with it".
 pub async fn key_api_checks(
     config: &Value,
     attribute: &str,
-    purpose: &str,
+    action: &str,
     ctx: &Configured,
     at_apply: bool,
     violations: &mut Vec<Violation>,
@@ -45,7 +46,7 @@ pub async fn key_api_checks(
                     ),
                     format!(
                         "{e}\n\nThe provider must inspect the key (kms:DescribeKey and \
-                         kms:GetKeyRotationStatus) before it stores {purpose} with it. Check \
+                         kms:GetKeyRotationStatus) before it {action} with it. Check \
                          that the key exists in {} and that these credentials may describe it.",
                         ctx.region
                     ),

@@ -212,7 +212,7 @@ impl AuditLogSink {
         crate::resources::checks::key_api_checks(
             config,
             "kms_key_arn",
-            "PHI audit records",
+            "stores PHI audit records",
             ctx,
             at_apply,
             &mut violations,

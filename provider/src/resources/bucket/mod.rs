@@ -276,7 +276,7 @@ impl Bucket {
         checks::key_api_checks(
             config,
             "kms_key_arn",
-            "PHI",
+            "stores PHI",
             ctx,
             at_apply,
             &mut violations,
