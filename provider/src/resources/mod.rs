@@ -1,6 +1,7 @@
 //! The provider's resources. Each resource lives in its own folder with its
 //! schema, plan, apply and read next to each other.
 
+pub mod apply_gate;
 pub mod audit_log_sink;
 pub mod audit_trail;
 pub mod bucket;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
+use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -18,45 +19,23 @@ use super::observe::{self, Observed};
 use super::{AuditLogSink, desired_from};
 
 pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
-    let ApplyRequest {
+    let gate = apply_gate::gate(
+        request,
+        ctx,
+        "sink",
+        |config| async move { sink.full_checks(&config, ctx, true).await },
+        desired_from,
+    )
+    .await;
+    let Write {
         prior,
         planned,
-        config,
-    } = request;
-    if ctx.cancelled().is_cancelled() {
-        let mut d = Diagnostics::new();
-        d.error(
-            "Interrupted",
-            "Terraform was interrupted before this change started; nothing was changed.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
-    }
-    if planned.is_null() {
-        return destroy(prior, ctx).await;
-    }
-    // Values unknown at plan are known now: check everything again, and the
-    // key's current state, before creating or changing anything.
-    let checks = sink.full_checks(&config, ctx, true).await;
-    if checks.has_errors() {
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: checks,
-        };
-    }
-    let Some(desired) = desired_from(&planned) else {
-        let mut d = checks;
-        d.error(
-            "Configuration still unknown at apply",
-            "Some arguments of this sink were still unknown when it was applied. This should not \
-             happen; please report it with the plan output.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
+        desired,
+        checks,
+    } = match gate {
+        Gate::Destroy { prior } => return destroy(prior, ctx).await,
+        Gate::Stop(response) => return response,
+        Gate::Write(write) => write,
     };
     let tags = planned.get("tags").clone();
     if prior.is_null() {

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
+use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -24,45 +25,23 @@ use super::observe::{self, Observed};
 use super::{Database, desired_from};
 
 pub async fn apply(db: &Database, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
-    let ApplyRequest {
+    let gate = apply_gate::gate(
+        request,
+        ctx,
+        "database",
+        |config| async move { db.full_checks(&config, ctx, true).await },
+        |planned| desired_from(planned, ctx.policy()),
+    )
+    .await;
+    let Write {
         prior,
         planned,
-        config,
-    } = request;
-    if ctx.cancelled().is_cancelled() {
-        let mut d = Diagnostics::new();
-        d.error(
-            "Interrupted",
-            "Terraform was interrupted before this change started; nothing was changed.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
-    }
-    if planned.is_null() {
-        return destroy(prior, ctx).await;
-    }
-    // Values unknown at plan are known now: check everything again, and the
-    // key's current state, before creating or changing anything.
-    let checks = db.full_checks(&config, ctx, true).await;
-    if checks.has_errors() {
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: checks,
-        };
-    }
-    let Some(desired) = desired_from(&planned, ctx.policy()) else {
-        let mut d = checks;
-        d.error(
-            "Configuration still unknown at apply",
-            "Some arguments of this database were still unknown when it was applied. This \
-             should not happen; please report it with the plan output.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
+        desired,
+        checks,
+    } = match gate {
+        Gate::Destroy { prior } => return destroy(prior, ctx).await,
+        Gate::Stop(response) => return response,
+        Gate::Write(write) => write,
     };
     if prior.is_null() {
         create(desired, planned, checks, ctx).await
