@@ -98,9 +98,29 @@ pub fn report(
     }
 }
 
-/// Validation runs before the provider is configured: region and account are
-/// not known, so the checks that compare with them wait for plan.
-pub fn without_context_checks(violations: Vec<Violation>) -> Vec<Violation> {
+/// What every resource's ValidateResourceConfig does after its own static
+/// checks (`d`): the policy's checks through `check`, then the report with
+/// exceptions applied. Validation runs before the provider is configured:
+/// region and account are not known, so `check` sees them empty and the
+/// checks that compare with them wait for plan.
+pub fn at_validate(
+    mut d: Diagnostics,
+    policy: &Policy,
+    resource_type: &str,
+    name: Option<&str>,
+    check: impl FnOnce(&phi_policy::Context) -> Vec<Violation>,
+) -> Diagnostics {
+    let pctx = phi_policy::Context {
+        region: String::new(),
+        account_id: None,
+    };
+    let violations = without_context_checks(check(&pctx));
+    let today = time::OffsetDateTime::now_utc().date();
+    report(violations, policy, resource_type, name, today, &mut d);
+    d
+}
+
+fn without_context_checks(violations: Vec<Violation>) -> Vec<Violation> {
     violations
         .into_iter()
         .filter(|v| v.control.id != ids::KMS_SAME_REGION && v.control.id != ids::KMS_SAME_ACCOUNT)

@@ -506,19 +506,14 @@ impl Resource for Database {
     }
 
     fn validate(&self, config: &Value, policy: &Policy) -> Diagnostics {
-        let mut d = static_checks(config);
-        // Before ConfigureProvider the region and account are not known.
-        let pctx = phi_policy::Context {
-            region: String::new(),
-            account_id: None,
-        };
         let cfg = policy_config(config, policy);
-        let violations = checks::without_context_checks(phi_policy::checks::database::check(
-            &cfg, &pctx, policy,
-        ));
-        let today = time::OffsetDateTime::now_utc().date();
-        report(violations, policy, cfg.identifier.as_deref(), today, &mut d);
-        d
+        checks::at_validate(
+            static_checks(config),
+            policy,
+            TYPE_NAME,
+            cfg.identifier.as_deref(),
+            |pctx| phi_policy::checks::database::check(&cfg, pctx, policy),
+        )
     }
 
     async fn plan(&self, request: PlanRequest, ctx: &Configured) -> PlanResponse {
