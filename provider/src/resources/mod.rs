@@ -7,6 +7,7 @@ pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
 pub mod database;
+pub mod refresh;
 pub mod s3_common;
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
 use crate::resources::apply_gate::{self, Gate, Write};
+use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -335,51 +336,25 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
-    let mut d = Diagnostics::new();
-    let Some(name) = state.get("name").as_str().map(str::to_owned) else {
-        return ReadResponse {
-            new_state: state,
-            diagnostics: d,
-        };
-    };
-    match observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await {
-        Ok(None) => ReadResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
-        Ok(Some(o)) => {
+    refresh::read(
+        state,
+        "name",
+        "the audit sink",
+        |name| async move { observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await },
+        |state, o| {
             let Value::Map(mut entries) = state else {
-                return ReadResponse {
-                    new_state: Value::Null,
-                    diagnostics: d,
-                };
+                return Value::Null;
             };
-            let tags = if o.tags.is_empty() && entries.get("tags").is_none_or(Value::is_null) {
-                Value::Null
-            } else {
-                Value::from_string_map(&o.tags)
-            };
+            let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
             entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
             if let Some(arn) = o.log_group_arn {
                 entries.insert("log_group_arn".to_owned(), Value::string(arn));
             }
-            ReadResponse {
-                new_state: Value::Map(entries),
-                diagnostics: d,
-            }
-        }
-        Err(e) => {
-            d.error(
-                "Could not refresh the audit sink",
-                format!("{e}. The last known state is kept."),
-            );
-            ReadResponse {
-                new_state: state,
-                diagnostics: d,
-            }
-        }
-    }
+            Value::Map(entries)
+        },
+    )
+    .await
 }
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {

@@ -14,6 +14,7 @@ use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
+use crate::resources::refresh;
 use crate::resources::s3_common::{self, StepError};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
@@ -372,49 +373,23 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
-    let mut d = Diagnostics::new();
-    let Some(name) = state.get("name").as_str().map(str::to_owned) else {
-        return ReadResponse {
-            new_state: state,
-            diagnostics: d,
-        };
-    };
     let sink = state.get("audit_log_sink").as_str().map(str::to_owned);
-    match observe::observe(&ctx.clients, &name, sink.as_deref()).await {
-        Ok(None) => ReadResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
-        Ok(Some(o)) => {
+    refresh::read(
+        state,
+        "name",
+        "the PHI bucket",
+        |name| async move { observe::observe(&ctx.clients, &name, sink.as_deref()).await },
+        |state, o| {
             let Value::Map(mut entries) = state else {
-                return ReadResponse {
-                    new_state: Value::Null,
-                    diagnostics: d,
-                };
+                return Value::Null;
             };
-            let tags = if o.tags.is_empty() && entries.get("tags").is_none_or(Value::is_null) {
-                Value::Null
-            } else {
-                Value::from_string_map(&o.tags)
-            };
+            let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
             entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
-            ReadResponse {
-                new_state: Value::Map(entries),
-                diagnostics: d,
-            }
-        }
-        Err(e) => {
-            d.error(
-                "Could not refresh the PHI bucket",
-                format!("{e}. The last known state is kept."),
-            );
-            ReadResponse {
-                new_state: state,
-                diagnostics: d,
-            }
-        }
-    }
+            Value::Map(entries)
+        },
+    )
+    .await
 }
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
 use crate::resources::apply_gate::{self, Gate, Write};
+use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -379,33 +380,14 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
-    let mut d = Diagnostics::new();
-    let Some(identifier) = state.get("identifier").as_str().map(str::to_owned) else {
-        return ReadResponse {
-            new_state: state,
-            diagnostics: d,
-        };
-    };
-    match observe::observe(&ctx.clients, &identifier).await {
-        Ok(None) => ReadResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
-        Ok(Some(o)) => ReadResponse {
-            new_state: refreshed(state, &o),
-            diagnostics: d,
-        },
-        Err(e) => {
-            d.error(
-                "Could not refresh the database",
-                format!("{e}. The last known state is kept."),
-            );
-            ReadResponse {
-                new_state: state,
-                diagnostics: d,
-            }
-        }
-    }
+    refresh::read(
+        state,
+        "identifier",
+        "the database",
+        |identifier| async move { observe::observe(&ctx.clients, &identifier).await },
+        |state, o| refreshed(state, &o),
+    )
+    .await
 }
 
 /// The state with every setting a user may tune replaced by what AWS
@@ -454,11 +436,7 @@ fn refreshed(state: Value, o: &Observed) -> Value {
             Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect()),
         );
     }
-    let tags = if o.tags.is_empty() && e.get("tags").is_none_or(Value::is_null) {
-        Value::Null
-    } else {
-        Value::from_string_map(&o.tags)
-    };
+    let tags = refresh::refreshed_tags(e.get("tags"), &o.tags);
     e.insert("tags".to_owned(), tags);
     set_computed(&mut e, o);
     Value::Map(e)
