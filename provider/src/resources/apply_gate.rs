@@ -1,9 +1,12 @@
-//! The start every resource's apply shares, so the order that keeps PHI safe
-//! is written once: an interrupted run changes nothing, a destroy goes to the
-//! resource's own delete, and a create or update happens only after every
-//! check has passed again with the values known now (plan may have seen some
-//! of them as unknown) and every argument is known.
+//! The start and the end every resource's apply shares, so the rules that
+//! keep PHI safe are written once. At the start: an interrupted run changes
+//! nothing, a destroy goes to the resource's own delete, and a create or
+//! update happens only after every check has passed again with the values
+//! known now (plan may have seen some of them as unknown) and every argument
+//! is known. At the end: every always-on setting AWS does not report as
+//! required is an error, even when every step succeeded.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::diagnostics::Diagnostics;
@@ -96,4 +99,40 @@ where
         desired,
         checks,
     })
+}
+
+/// After a create or update whose steps all succeeded: reports as one error
+/// every always-on setting AWS does not show as `want` says, so a setting
+/// that silently did not take effect is never taken for done. `title` and
+/// `noun` name the resource ("Audit sink", "sink"), `verb` what happened
+/// ("created"), `consequence` what the user must know and do.
+pub fn settings_not_in_effect(
+    d: &mut Diagnostics,
+    title: &str,
+    noun: &str,
+    verb: &str,
+    want: &BTreeMap<String, String>,
+    observed: &BTreeMap<String, String>,
+    consequence: &str,
+) {
+    let off: Vec<String> = want
+        .iter()
+        .filter(|(k, v)| observed.get(*k) != Some(*v))
+        .map(|(k, v)| {
+            format!(
+                "{k}: wanted {v:?}, AWS reports {:?}",
+                observed.get(k).map_or("nothing", String::as_str)
+            )
+        })
+        .collect();
+    if !off.is_empty() {
+        d.error(
+            format!("{title} settings did not take effect"),
+            format!(
+                "After the {noun} was {verb}, AWS reports settings that differ from what was \
+                 applied:\n  {}\n\n{consequence}",
+                off.join("\n  ")
+            ),
+        );
+    }
 }

@@ -18,6 +18,7 @@ use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
 use super::{AuditLogSink, desired_from};
+use crate::resources::s3_common::fail;
 
 pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
     let gate = apply_gate::gate(
@@ -44,16 +45,6 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
     } else {
         update(prior, desired, tags, checks, ctx).await
     }
-}
-
-fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
-    d.error(
-        summary.to_owned(),
-        format!(
-            "Step \"{}\" failed: {}.\n\n{consequence}",
-            err.step, err.error
-        ),
-    );
 }
 
 async fn create(
@@ -197,27 +188,15 @@ async fn finish(
         }
     };
     if outcome.is_ok() {
-        let want = desired.enforced();
-        let off: Vec<String> = want
-            .iter()
-            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: wanted {v:?}, AWS reports {:?}",
-                    observed.enforced.get(k).map_or("nothing", String::as_str)
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            d.error(
-                "Audit sink settings did not take effect",
-                format!(
-                    "After the sink was {verb}, AWS reports settings that differ from what was \
-                     applied:\n  {}\n\n{consequence}",
-                    off.join("\n  ")
-                ),
-            );
-        }
+        apply_gate::settings_not_in_effect(
+            &mut d,
+            "Audit sink",
+            "sink",
+            verb,
+            &desired.enforced(),
+            &observed.enforced,
+            consequence,
+        );
     }
     ApplyResponse {
         new_state: state(&desired, tags, &observed, ctx),

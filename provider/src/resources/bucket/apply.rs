@@ -15,7 +15,7 @@ use crate::provider::Configured;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
 use crate::resources::refresh;
-use crate::resources::s3_common::{self, StepError};
+use crate::resources::s3_common::{self, StepError, fail};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -48,16 +48,6 @@ pub async fn apply(bucket: &Bucket, request: ApplyRequest, ctx: &Configured) -> 
     } else {
         update(prior, desired, planned, checks, ctx).await
     }
-}
-
-fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
-    d.error(
-        summary.to_owned(),
-        format!(
-            "Step \"{}\" failed: {}.\n\n{consequence}",
-            err.step, err.error
-        ),
-    );
 }
 
 /// Brings every always-on setting whose observed value differs from the
@@ -261,27 +251,15 @@ async fn finish(
             }
         };
     if outcome.is_ok() {
-        let want = desired.enforced(s3_common::partition(&ctx.region));
-        let off: Vec<String> = want
-            .iter()
-            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: wanted {v:?}, AWS reports {:?}",
-                    observed.enforced.get(k).map_or("nothing", String::as_str)
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            d.error(
-                "PHI bucket settings did not take effect",
-                format!(
-                    "After the bucket was {verb}, AWS reports settings that differ from what was \
-                     applied:\n  {}\n\n{consequence}",
-                    off.join("\n  ")
-                ),
-            );
-        }
+        apply_gate::settings_not_in_effect(
+            &mut d,
+            "PHI bucket",
+            "bucket",
+            verb,
+            &desired.enforced(s3_common::partition(&ctx.region)),
+            &observed.enforced,
+            consequence,
+        );
     }
     let failed_create = verb == "created" && d.has_errors();
     let mut state = with_enforced(planned, &observed.enforced);

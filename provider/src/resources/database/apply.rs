@@ -268,27 +268,15 @@ async fn finish(
         }
     };
     if outcome.is_ok() {
-        let want = desired.enforced();
-        let off: Vec<String> = want
-            .iter()
-            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: wanted {v:?}, AWS reports {:?}",
-                    observed.enforced.get(k).map_or("nothing", String::as_str)
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            d.error(
-                "Database settings did not take effect",
-                format!(
-                    "After the database was {verb}, AWS reports settings that differ from what \
-                     was applied:\n  {}\n\n{consequence}",
-                    off.join("\n  ")
-                ),
-            );
-        }
+        apply_gate::settings_not_in_effect(
+            &mut d,
+            "Database",
+            "database",
+            verb,
+            &desired.enforced(),
+            &observed.enforced,
+            consequence,
+        );
     }
     ApplyResponse {
         new_state: state_after_apply(planned, &observed),
