@@ -7,6 +7,7 @@ pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
 pub mod database;
+pub mod plan_common;
 pub mod refresh;
 pub mod s3_common;
 
