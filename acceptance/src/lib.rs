@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod moto;
+pub mod suite;
 pub mod terraform;
 
 use std::path::{Path, PathBuf};

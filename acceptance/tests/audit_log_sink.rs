@@ -2,9 +2,10 @@
 //! moto on loopback; outcomes asserted in Terraform's output and through the
 //! AWS SDK.
 
-use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode, ServerSideEncryption};
-use phi_acceptance::aws::{Clients, bucket_names, clients, create_cmk};
-use phi_acceptance::{Moto, Workdir};
+use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode};
+use phi_acceptance::Workdir;
+use phi_acceptance::aws::{bucket_names, create_cmk};
+use phi_acceptance::suite::{Env, assert_s3_baseline, env, line_of};
 
 const PROVIDER: &str = r#"
 terraform {
@@ -24,19 +25,6 @@ fn sink(name: &str, body: &str) -> String {
     )
 }
 
-struct Env {
-    moto: Moto,
-    aws: Clients,
-    key: String,
-}
-
-async fn env() -> Env {
-    let moto = Moto::start().expect("moto starts");
-    let aws = clients(&moto, "eu-central-1").await;
-    let key = create_cmk(&aws, true).await;
-    Env { moto, aws, key }
-}
-
 /// The body of a compliant sink that uses the test key.
 const COMPLIANT: &str = "  kms_key_arn = var.key\n  retention_days = 2192";
 
@@ -46,14 +34,6 @@ fn applied_sink(e: &Env, name: &str) -> Workdir {
     wd.write("main.tf", &sink(name, COMPLIANT));
     wd.apply(&[("key", e.key.as_str())]).assert_success();
     wd
-}
-
-/// The line of `needle` in `text`, 1-based.
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .expect("needle in config")
-        + 1
 }
 
 #[tokio::test]
@@ -71,17 +51,7 @@ async fn compliant_sink_applies_with_every_setting_confirmed_by_the_sdk() {
     wd.apply(&vars).assert_success();
 
     let s3 = &e.aws.s3;
-    let enc = s3
-        .get_bucket_encryption()
-        .bucket("acme-audit")
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
-    let default = rule.apply_server_side_encryption_by_default().unwrap();
-    assert_eq!(default.sse_algorithm(), &ServerSideEncryption::AwsKms);
-    assert_eq!(default.kms_master_key_id(), Some(e.key.as_str()));
-    assert_eq!(rule.bucket_key_enabled(), Some(true));
+    assert_s3_baseline(s3, "acme-audit", &e.key, "1.2").await;
 
     let lock = s3
         .get_object_lock_configuration()
@@ -96,53 +66,6 @@ async fn compliant_sink_applies_with_every_setting_confirmed_by_the_sdk() {
         .unwrap();
     assert_eq!(retention.mode(), Some(&ObjectLockRetentionMode::Compliance));
     assert!(retention.days().unwrap() >= 2192);
-
-    let pab = s3
-        .get_public_access_block()
-        .bucket("acme-audit")
-        .send()
-        .await
-        .unwrap();
-    let pab = pab.public_access_block_configuration().unwrap();
-    assert_eq!(
-        [
-            pab.block_public_acls(),
-            pab.ignore_public_acls(),
-            pab.block_public_policy(),
-            pab.restrict_public_buckets()
-        ],
-        [Some(true); 4]
-    );
-    let ownership = s3
-        .get_bucket_ownership_controls()
-        .bucket("acme-audit")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        ownership.ownership_controls().unwrap().rules()[0]
-            .object_ownership()
-            .as_str(),
-        "BucketOwnerEnforced"
-    );
-    let policy = s3
-        .get_bucket_policy()
-        .bucket("acme-audit")
-        .send()
-        .await
-        .unwrap();
-    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
-    let statements = policy["Statement"].as_array().unwrap();
-    assert!(
-        statements
-            .iter()
-            .any(|s| s["Effect"] == "Deny"
-                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false")
-    );
-    assert!(
-        statements.iter().any(|s| s["Effect"] == "Deny"
-            && s["Condition"]["NumericLessThan"]["s3:TlsVersion"] == "1.2")
-    );
 
     let groups = e
         .aws

@@ -6,8 +6,9 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
-use phi_acceptance::aws::{Clients, bucket_names, clients, create_cmk};
-use phi_acceptance::{Moto, Workdir};
+use phi_acceptance::Workdir;
+use phi_acceptance::aws::{bucket_names, clients, create_cmk};
+use phi_acceptance::suite::{Env, assert_s3_baseline, env, line_of};
 
 const PROVIDER: &str = r#"
 terraform {
@@ -38,31 +39,11 @@ fn stack(name: &str, body: &str) -> String {
     )
 }
 
-struct Env {
-    moto: Moto,
-    aws: Clients,
-    key: String,
-}
-
-async fn env() -> Env {
-    let moto = Moto::start().expect("moto starts");
-    let aws = clients(&moto, "eu-central-1").await;
-    let key = create_cmk(&aws, true).await;
-    Env { moto, aws, key }
-}
-
 fn applied(e: &Env, name: &str, body: &str) -> Workdir {
     let wd = Workdir::new(&e.moto);
     wd.write("main.tf", &stack(name, body));
     wd.apply(&[("key", e.key.as_str())]).assert_success();
     wd
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .expect("needle in config")
-        + 1
 }
 
 fn bucket_state(wd: &Workdir) -> serde_json::Value {
@@ -78,56 +59,7 @@ fn bucket_state(wd: &Workdir) -> serde_json::Value {
 
 async fn assert_all_always_on_settings(e: &Env, wd: &Workdir, bucket: &str, min_tls: &str) {
     let s3 = &e.aws.s3;
-    let enc = s3
-        .get_bucket_encryption()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
-    let default = rule.apply_server_side_encryption_by_default().unwrap();
-    assert_eq!(default.sse_algorithm(), &ServerSideEncryption::AwsKms);
-    assert_eq!(default.kms_master_key_id(), Some(e.key.as_str()));
-    assert_eq!(rule.bucket_key_enabled(), Some(true));
-
-    let pab = s3
-        .get_public_access_block()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    let pab = pab.public_access_block_configuration().unwrap();
-    assert_eq!(
-        [
-            pab.block_public_acls(),
-            pab.ignore_public_acls(),
-            pab.block_public_policy(),
-            pab.restrict_public_buckets()
-        ],
-        [Some(true); 4]
-    );
-    let ownership = s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        ownership.ownership_controls().unwrap().rules()[0]
-            .object_ownership()
-            .as_str(),
-        "BucketOwnerEnforced"
-    );
-    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
-    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
-    let statements = policy["Statement"].as_array().unwrap();
-    assert!(statements.iter().any(|s| s["Effect"] == "Deny"
-        && s["Principal"] == "*"
-        && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"));
-    assert!(
-        statements.iter().any(|s| s["Effect"] == "Deny"
-            && s["Condition"]["NumericLessThan"]["s3:TlsVersion"] == min_tls)
-    );
+    assert_s3_baseline(s3, bucket, &e.key, min_tls).await;
 
     let lifecycle = s3
         .get_bucket_lifecycle_configuration()

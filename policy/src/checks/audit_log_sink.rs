@@ -56,14 +56,11 @@ fn years(days: i64) -> String {
 /// everything to fix. Fields that are `None` (unknown at plan) are skipped.
 pub fn check(cfg: &AuditLogSinkConfig, ctx: &Context, policy: &Policy) -> Vec<Violation> {
     let mut out = Vec::new();
-    if let Some(arn) = &cfg.kms_key_arn {
-        out.extend(crate::kms::check_key_reference(
-            arn,
-            ctx,
-            policy,
-            &["kms_key_arn".to_owned()],
-        ));
-    }
+    out.extend(super::common::key_arn(
+        cfg.kms_key_arn.as_deref(),
+        ctx,
+        policy,
+    ));
     if let Some(days) = cfg.retention_days {
         let min = policy.audit_retention_min_days();
         let max = policy.audit_retention_max_days();
@@ -105,16 +102,8 @@ pub fn check(cfg: &AuditLogSinkConfig, ctx: &Context, policy: &Policy) -> Vec<Vi
             ),
         ));
     }
-    if let Some(tags) = &cfg.tags {
-        out.extend(super::tags::check_required_tags(
-            tags,
-            policy,
-            &["tags".to_owned()],
-        ));
-    }
-    if !ctx.region.is_empty() {
-        out.extend(super::region::check_region(&ctx.region, policy, &[]));
-    }
+    out.extend(super::common::tags(cfg.tags.as_ref(), policy));
+    out.extend(super::common::region(ctx, policy));
     out
 }
 

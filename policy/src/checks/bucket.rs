@@ -47,14 +47,11 @@ pub struct BucketConfig {
 /// are skipped; the provider checks them again at apply.
 pub fn check(cfg: &BucketConfig, ctx: &Context, policy: &Policy) -> Vec<Violation> {
     let mut out = Vec::new();
-    if let Some(arn) = &cfg.kms_key_arn {
-        out.extend(crate::kms::check_key_reference(
-            arn,
-            ctx,
-            policy,
-            &["kms_key_arn".to_owned()],
-        ));
-    }
+    out.extend(super::common::key_arn(
+        cfg.kms_key_arn.as_deref(),
+        ctx,
+        policy,
+    ));
     if let Some(alg) = &cfg.encryption_algorithm
         && !ENCRYPTION_ALGORITHMS.contains(&alg.as_str())
     {
@@ -82,19 +79,11 @@ pub fn check(cfg: &BucketConfig, ctx: &Context, policy: &Policy) -> Vec<Violatio
     if let Some(days) = cfg.noncurrent_version_retention_days {
         out.extend(check_noncurrent_retention(days, policy));
     }
-    if let Some(tags) = &cfg.tags {
-        out.extend(super::tags::check_required_tags(
-            tags,
-            policy,
-            &["tags".to_owned()],
-        ));
-    }
+    out.extend(super::common::tags(cfg.tags.as_ref(), policy));
     if let Some(replication) = &cfg.replication {
         out.extend(check_replication(replication, ctx, policy));
     }
-    if !ctx.region.is_empty() {
-        out.extend(super::region::check_region(&ctx.region, policy, &[]));
-    }
+    out.extend(super::common::region(ctx, policy));
     out
 }
 

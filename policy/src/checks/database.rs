@@ -31,14 +31,11 @@ pub struct DatabaseConfig {
 pub fn check(cfg: &DatabaseConfig, ctx: &Context, policy: &Policy) -> Vec<Violation> {
     let mut out = Vec::new();
     let db = policy.database();
-    if let Some(arn) = &cfg.kms_key_arn {
-        out.extend(crate::kms::check_key_reference(
-            arn,
-            ctx,
-            policy,
-            &["kms_key_arn".to_owned()],
-        ));
-    }
+    out.extend(super::common::key_arn(
+        cfg.kms_key_arn.as_deref(),
+        ctx,
+        policy,
+    ));
     if cfg.publicly_accessible == Some(true) {
         out.push(Violation::new(
             ids::RDS_NOT_PUBLIC,
@@ -113,16 +110,8 @@ pub fn check(cfg: &DatabaseConfig, ctx: &Context, policy: &Policy) -> Vec<Violat
             "multi_az is false, but the policy requires a Multi-AZ standby for PHI databases.",
         ));
     }
-    if let Some(tags) = &cfg.tags {
-        out.extend(super::tags::check_required_tags(
-            tags,
-            policy,
-            &["tags".to_owned()],
-        ));
-    }
-    if !ctx.region.is_empty() {
-        out.extend(super::region::check_region(&ctx.region, policy, &[]));
-    }
+    out.extend(super::common::tags(cfg.tags.as_ref(), policy));
+    out.extend(super::common::region(ctx, policy));
     out
 }
 

@@ -5,6 +5,7 @@
 
 pub mod audit_log_sink;
 pub mod bucket;
+mod common;
 pub mod database;
 pub mod region;
 pub mod tags;

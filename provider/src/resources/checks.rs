@@ -13,11 +13,12 @@ use crate::value::Value;
 /// already refused from its ARN (wrong form, region or account) is not looked
 /// up: the answer could only be "not found". An unknown key gets a warning
 /// at plan; apply calls this again when it is known, before creating
-/// anything.
+/// anything. `action` completes the error when the key cannot be inspected:
+/// "before it {action} with it".
 pub async fn key_api_checks(
     config: &Value,
     attribute: &str,
-    purpose: &str,
+    action: &str,
     ctx: &Configured,
     at_apply: bool,
     violations: &mut Vec<Violation>,
@@ -45,7 +46,7 @@ pub async fn key_api_checks(
                     ),
                     format!(
                         "{e}\n\nThe provider must inspect the key (kms:DescribeKey and \
-                         kms:GetKeyRotationStatus) before it stores {purpose} with it. Check \
+                         kms:GetKeyRotationStatus) before it {action} with it. Check \
                          that the key exists in {} and that these credentials may describe it.",
                         ctx.region
                     ),
@@ -97,9 +98,29 @@ pub fn report(
     }
 }
 
-/// Validation runs before the provider is configured: region and account are
-/// not known, so the checks that compare with them wait for plan.
-pub fn without_context_checks(violations: Vec<Violation>) -> Vec<Violation> {
+/// What every resource's ValidateResourceConfig does after its own static
+/// checks (`d`): the policy's checks through `check`, then the report with
+/// exceptions applied. Validation runs before the provider is configured:
+/// region and account are not known, so `check` sees them empty and the
+/// checks that compare with them wait for plan.
+pub fn at_validate(
+    mut d: Diagnostics,
+    policy: &Policy,
+    resource_type: &str,
+    name: Option<&str>,
+    check: impl FnOnce(&phi_policy::Context) -> Vec<Violation>,
+) -> Diagnostics {
+    let pctx = phi_policy::Context {
+        region: String::new(),
+        account_id: None,
+    };
+    let violations = without_context_checks(check(&pctx));
+    let today = time::OffsetDateTime::now_utc().date();
+    report(violations, policy, resource_type, name, today, &mut d);
+    d
+}
+
+fn without_context_checks(violations: Vec<Violation>) -> Vec<Violation> {
     violations
         .into_iter()
         .filter(|v| v.control.id != ids::KMS_SAME_REGION && v.control.id != ids::KMS_SAME_ACCOUNT)

@@ -1,11 +1,14 @@
 //! The provider's resources. Each resource lives in its own folder with its
 //! schema, plan, apply and read next to each other.
 
+pub mod apply_gate;
 pub mod audit_log_sink;
 pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
 pub mod database;
+pub mod plan_common;
+pub mod refresh;
 pub mod s3_common;
 
 use std::sync::Arc;

@@ -18,6 +18,7 @@ use aws_sdk_s3::types::{
 };
 
 use crate::aws::{AwsError, Clients};
+use crate::diagnostics::Diagnostics;
 
 /// A step that failed, with what it was for.
 #[derive(Debug)]
@@ -34,6 +35,18 @@ impl std::fmt::Display for StepError {
 
 pub fn step(name: &'static str) -> impl FnOnce(AwsError) -> StepError {
     move |error| StepError { step: name, error }
+}
+
+/// Reports a failed step as an error: which step, what AWS said, and what
+/// that means for the bucket (`consequence`).
+pub fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
+    d.error(
+        summary.to_owned(),
+        format!(
+            "Step \"{}\" failed: {}.\n\n{consequence}",
+            err.step, err.error
+        ),
+    );
 }
 
 /// Turns an SDK builder error (a required field missing) into a step error.

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
+use crate::resources::apply_gate::{self, Gate, Write};
+use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -16,47 +18,26 @@ use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
 use super::{AuditLogSink, desired_from};
+use crate::resources::s3_common::fail;
 
 pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
-    let ApplyRequest {
+    let gate = apply_gate::gate(
+        request,
+        ctx,
+        "sink",
+        |config| async move { sink.full_checks(&config, ctx, true).await },
+        desired_from,
+    )
+    .await;
+    let Write {
         prior,
         planned,
-        config,
-    } = request;
-    if ctx.cancelled().is_cancelled() {
-        let mut d = Diagnostics::new();
-        d.error(
-            "Interrupted",
-            "Terraform was interrupted before this change started; nothing was changed.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
-    }
-    if planned.is_null() {
-        return destroy(prior, ctx).await;
-    }
-    // Values unknown at plan are known now: check everything again, and the
-    // key's current state, before creating or changing anything.
-    let checks = sink.full_checks(&config, ctx, true).await;
-    if checks.has_errors() {
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: checks,
-        };
-    }
-    let Some(desired) = desired_from(&planned) else {
-        let mut d = checks;
-        d.error(
-            "Configuration still unknown at apply",
-            "Some arguments of this sink were still unknown when it was applied. This should not \
-             happen; please report it with the plan output.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
+        desired,
+        checks,
+    } = match gate {
+        Gate::Destroy { prior } => return destroy(prior, ctx).await,
+        Gate::Stop(response) => return response,
+        Gate::Write(write) => write,
     };
     let tags = planned.get("tags").clone();
     if prior.is_null() {
@@ -64,16 +45,6 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
     } else {
         update(prior, desired, tags, checks, ctx).await
     }
-}
-
-fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
-    d.error(
-        summary.to_owned(),
-        format!(
-            "Step \"{}\" failed: {}.\n\n{consequence}",
-            err.step, err.error
-        ),
-    );
 }
 
 async fn create(
@@ -217,27 +188,15 @@ async fn finish(
         }
     };
     if outcome.is_ok() {
-        let want = desired.enforced();
-        let off: Vec<String> = want
-            .iter()
-            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: wanted {v:?}, AWS reports {:?}",
-                    observed.enforced.get(k).map_or("nothing", String::as_str)
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            d.error(
-                "Audit sink settings did not take effect",
-                format!(
-                    "After the sink was {verb}, AWS reports settings that differ from what was \
-                     applied:\n  {}\n\n{consequence}",
-                    off.join("\n  ")
-                ),
-            );
-        }
+        apply_gate::settings_not_in_effect(
+            &mut d,
+            "Audit sink",
+            "sink",
+            verb,
+            &desired.enforced(),
+            &observed.enforced,
+            consequence,
+        );
     }
     ApplyResponse {
         new_state: state(&desired, tags, &observed, ctx),
@@ -356,51 +315,25 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
-    let mut d = Diagnostics::new();
-    let Some(name) = state.get("name").as_str().map(str::to_owned) else {
-        return ReadResponse {
-            new_state: state,
-            diagnostics: d,
-        };
-    };
-    match observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await {
-        Ok(None) => ReadResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
-        Ok(Some(o)) => {
+    refresh::read(
+        state,
+        "name",
+        "the audit sink",
+        |name| async move { observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await },
+        |state, o| {
             let Value::Map(mut entries) = state else {
-                return ReadResponse {
-                    new_state: Value::Null,
-                    diagnostics: d,
-                };
+                return Value::Null;
             };
-            let tags = if o.tags.is_empty() && entries.get("tags").is_none_or(Value::is_null) {
-                Value::Null
-            } else {
-                Value::from_string_map(&o.tags)
-            };
+            let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
             entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
             if let Some(arn) = o.log_group_arn {
                 entries.insert("log_group_arn".to_owned(), Value::string(arn));
             }
-            ReadResponse {
-                new_state: Value::Map(entries),
-                diagnostics: d,
-            }
-        }
-        Err(e) => {
-            d.error(
-                "Could not refresh the audit sink",
-                format!("{e}. The last known state is kept."),
-            );
-            ReadResponse {
-                new_state: state,
-                diagnostics: d,
-            }
-        }
-    }
+            Value::Map(entries)
+        },
+    )
+    .await
 }
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {

@@ -212,7 +212,7 @@ impl AuditLogSink {
         crate::resources::checks::key_api_checks(
             config,
             "kms_key_arn",
-            "PHI audit records",
+            "stores PHI audit records",
             ctx,
             at_apply,
             &mut violations,
@@ -235,20 +235,14 @@ impl Resource for AuditLogSink {
     }
 
     fn validate(&self, config: &Value, policy: &Policy) -> Diagnostics {
-        let mut d = static_checks(config);
-        // Before ConfigureProvider the region and account are not known, so
-        // the checks that compare with them wait for plan.
-        let pctx = phi_policy::Context {
-            region: String::new(),
-            account_id: None,
-        };
         let cfg = policy_config(config);
-        let violations = crate::resources::checks::without_context_checks(
-            phi_policy::checks::audit_log_sink::check(&cfg, &pctx, policy),
-        );
-        let today = time::OffsetDateTime::now_utc().date();
-        report(violations, policy, cfg.name.as_deref(), today, &mut d);
-        d
+        crate::resources::checks::at_validate(
+            static_checks(config),
+            policy,
+            TYPE_NAME,
+            cfg.name.as_deref(),
+            |pctx| phi_policy::checks::audit_log_sink::check(&cfg, pctx, policy),
+        )
     }
 
     async fn plan(&self, request: PlanRequest, ctx: &Configured) -> PlanResponse {

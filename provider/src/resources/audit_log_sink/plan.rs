@@ -3,6 +3,7 @@
 
 use crate::diagnostics::{Diagnostics, attr};
 use crate::provider::Configured;
+use crate::resources::plan_common;
 use crate::resources::{PlanRequest, PlanResponse};
 use crate::value::Value;
 
@@ -19,29 +20,25 @@ pub async fn plan(sink: &AuditLogSink, request: PlanRequest, ctx: &Configured) -
     }
     let diagnostics = sink.full_checks(&config, ctx, false).await;
     let Value::Map(mut planned) = proposed else {
-        let mut d = diagnostics;
-        d.error(
-            "Unexpected proposed state",
-            "Terraform proposed a state that is not an object; please report this.",
-        );
-        return PlanResponse {
-            diagnostics: d,
-            ..Default::default()
-        };
+        return plan_common::not_an_object(diagnostics);
     };
     // For optional arguments with a default, Terraform proposes the prior
     // value when the configuration omits them; the default must win, or an
     // imported GOVERNANCE lock would silently stay.
-    for (name, default) in [
-        ("object_lock_mode", desired::DEFAULT_LOCK_MODE),
-        ("minimum_tls_version", desired::DEFAULT_MIN_TLS),
-    ] {
-        let value = match config.get(name) {
-            Value::Null => Value::string(default),
-            configured => configured.clone(),
-        };
-        planned.insert(name.to_owned(), value);
-    }
+    plan_common::defaults_win(
+        &mut planned,
+        &config,
+        [
+            (
+                "object_lock_mode",
+                Value::string(desired::DEFAULT_LOCK_MODE),
+            ),
+            (
+                "minimum_tls_version",
+                Value::string(desired::DEFAULT_MIN_TLS),
+            ),
+        ],
+    );
     let name = planned.get("name").cloned().unwrap_or(Value::Null);
     let same_sink = prior.get("name") == &name && !prior.is_null();
     let mut requires_replace = Vec::new();

@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
+use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
-use crate::resources::s3_common::{self, StepError};
+use crate::resources::refresh;
+use crate::resources::s3_common::{self, StepError, fail};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -23,61 +25,29 @@ use super::plan::{protected, protection_error};
 use super::{Bucket, desired_from};
 
 pub async fn apply(bucket: &Bucket, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
-    let ApplyRequest {
+    let gate = apply_gate::gate(
+        request,
+        ctx,
+        "bucket",
+        |config| async move { bucket.full_checks(&config, ctx, true).await },
+        desired_from,
+    )
+    .await;
+    let Write {
         prior,
         planned,
-        config,
-    } = request;
-    if ctx.cancelled().is_cancelled() {
-        let mut d = Diagnostics::new();
-        d.error(
-            "Interrupted",
-            "Terraform was interrupted before this change started; nothing was changed.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
-    }
-    if planned.is_null() {
-        return destroy(prior, ctx).await;
-    }
-    // Values unknown at plan are known now: check everything again, and the
-    // key's current state, before creating or changing anything.
-    let checks = bucket.full_checks(&config, ctx, true).await;
-    if checks.has_errors() {
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: checks,
-        };
-    }
-    let Some(desired) = desired_from(&planned) else {
-        let mut d = checks;
-        d.error(
-            "Configuration still unknown at apply",
-            "Some arguments of this bucket were still unknown when it was applied. This should \
-             not happen; please report it with the plan output.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
+        desired,
+        checks,
+    } = match gate {
+        Gate::Destroy { prior } => return destroy(prior, ctx).await,
+        Gate::Stop(response) => return response,
+        Gate::Write(write) => write,
     };
     if prior.is_null() {
         create(desired, planned, checks, ctx).await
     } else {
         update(prior, desired, planned, checks, ctx).await
     }
-}
-
-fn fail(d: &mut Diagnostics, summary: &str, err: &StepError, consequence: &str) {
-    d.error(
-        summary.to_owned(),
-        format!(
-            "Step \"{}\" failed: {}.\n\n{consequence}",
-            err.step, err.error
-        ),
-    );
 }
 
 /// Brings every always-on setting whose observed value differs from the
@@ -281,27 +251,15 @@ async fn finish(
             }
         };
     if outcome.is_ok() {
-        let want = desired.enforced(s3_common::partition(&ctx.region));
-        let off: Vec<String> = want
-            .iter()
-            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: wanted {v:?}, AWS reports {:?}",
-                    observed.enforced.get(k).map_or("nothing", String::as_str)
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            d.error(
-                "PHI bucket settings did not take effect",
-                format!(
-                    "After the bucket was {verb}, AWS reports settings that differ from what was \
-                     applied:\n  {}\n\n{consequence}",
-                    off.join("\n  ")
-                ),
-            );
-        }
+        apply_gate::settings_not_in_effect(
+            &mut d,
+            "PHI bucket",
+            "bucket",
+            verb,
+            &desired.enforced(s3_common::partition(&ctx.region)),
+            &observed.enforced,
+            consequence,
+        );
     }
     let failed_create = verb == "created" && d.has_errors();
     let mut state = with_enforced(planned, &observed.enforced);
@@ -393,49 +351,23 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
-    let mut d = Diagnostics::new();
-    let Some(name) = state.get("name").as_str().map(str::to_owned) else {
-        return ReadResponse {
-            new_state: state,
-            diagnostics: d,
-        };
-    };
     let sink = state.get("audit_log_sink").as_str().map(str::to_owned);
-    match observe::observe(&ctx.clients, &name, sink.as_deref()).await {
-        Ok(None) => ReadResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
-        Ok(Some(o)) => {
+    refresh::read(
+        state,
+        "name",
+        "the PHI bucket",
+        |name| async move { observe::observe(&ctx.clients, &name, sink.as_deref()).await },
+        |state, o| {
             let Value::Map(mut entries) = state else {
-                return ReadResponse {
-                    new_state: Value::Null,
-                    diagnostics: d,
-                };
+                return Value::Null;
             };
-            let tags = if o.tags.is_empty() && entries.get("tags").is_none_or(Value::is_null) {
-                Value::Null
-            } else {
-                Value::from_string_map(&o.tags)
-            };
+            let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
             entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
-            ReadResponse {
-                new_state: Value::Map(entries),
-                diagnostics: d,
-            }
-        }
-        Err(e) => {
-            d.error(
-                "Could not refresh the PHI bucket",
-                format!("{e}. The last known state is kept."),
-            );
-            ReadResponse {
-                new_state: state,
-                diagnostics: d,
-            }
-        }
-    }
+            Value::Map(entries)
+        },
+    )
+    .await
 }
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {

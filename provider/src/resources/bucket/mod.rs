@@ -276,7 +276,7 @@ impl Bucket {
         checks::key_api_checks(
             config,
             "kms_key_arn",
-            "PHI",
+            "stores PHI",
             ctx,
             at_apply,
             &mut violations,
@@ -376,16 +376,14 @@ impl Resource for Bucket {
     }
 
     fn validate(&self, config: &Value, policy: &Policy) -> Diagnostics {
-        let mut d = static_checks(config);
-        let pctx = phi_policy::Context {
-            region: String::new(),
-            account_id: None,
-        };
         let cfg = policy_config(config);
-        let violations = checks::without_context_checks(checks_bucket::check(&cfg, &pctx, policy));
-        let today = time::OffsetDateTime::now_utc().date();
-        report(violations, policy, cfg.name.as_deref(), today, &mut d);
-        d
+        checks::at_validate(
+            static_checks(config),
+            policy,
+            TYPE_NAME,
+            cfg.name.as_deref(),
+            |pctx| checks_bucket::check(&cfg, pctx, policy),
+        )
     }
 
     async fn plan(&self, request: PlanRequest, ctx: &Configured) -> PlanResponse {

@@ -6,8 +6,8 @@ use phi_policy::ids;
 
 use crate::diagnostics::{Diagnostics, attr};
 use crate::provider::Configured;
-use crate::resources::s3_common;
 use crate::resources::{PlanRequest, PlanResponse};
+use crate::resources::{plan_common, s3_common};
 use crate::value::Value;
 
 use super::{Bucket, desired, desired_from};
@@ -57,14 +57,7 @@ pub async fn plan(bucket: &Bucket, request: PlanRequest, ctx: &Configured) -> Pl
     }
     let mut diagnostics = bucket.full_checks(&config, ctx, false).await;
     let Value::Map(mut planned) = proposed else {
-        diagnostics.error(
-            "Unexpected proposed state",
-            "Terraform proposed a state that is not an object; please report this.",
-        );
-        return PlanResponse {
-            diagnostics,
-            ..Default::default()
-        };
+        return plan_common::not_an_object(diagnostics);
     };
     // For optional arguments with a default, Terraform proposes the prior
     // value when the configuration omits them; the default must win, or an
@@ -84,13 +77,7 @@ pub async fn plan(bucket: &Bucket, request: PlanRequest, ctx: &Configured) -> Pl
         ),
         ("deletion_protection", Value::Bool(true)),
     ];
-    for (name, default) in defaults {
-        let value = match config.get(name) {
-            Value::Null => default,
-            configured => configured.clone(),
-        };
-        planned.insert(name.to_owned(), value);
-    }
+    plan_common::defaults_win(&mut planned, &config, defaults);
     let name = planned.get("name").cloned().unwrap_or(Value::Null);
     let same_bucket = !prior.is_null() && prior.get("name") == &name;
     let mut requires_replace = Vec::new();

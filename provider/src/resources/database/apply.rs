@@ -15,6 +15,8 @@ use tokio::time::Instant;
 
 use crate::diagnostics::Diagnostics;
 use crate::provider::Configured;
+use crate::resources::apply_gate::{self, Gate, Write};
+use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -24,45 +26,23 @@ use super::observe::{self, Observed};
 use super::{Database, desired_from};
 
 pub async fn apply(db: &Database, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
-    let ApplyRequest {
+    let gate = apply_gate::gate(
+        request,
+        ctx,
+        "database",
+        |config| async move { db.full_checks(&config, ctx, true).await },
+        |planned| desired_from(planned, ctx.policy()),
+    )
+    .await;
+    let Write {
         prior,
         planned,
-        config,
-    } = request;
-    if ctx.cancelled().is_cancelled() {
-        let mut d = Diagnostics::new();
-        d.error(
-            "Interrupted",
-            "Terraform was interrupted before this change started; nothing was changed.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
-    }
-    if planned.is_null() {
-        return destroy(prior, ctx).await;
-    }
-    // Values unknown at plan are known now: check everything again, and the
-    // key's current state, before creating or changing anything.
-    let checks = db.full_checks(&config, ctx, true).await;
-    if checks.has_errors() {
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: checks,
-        };
-    }
-    let Some(desired) = desired_from(&planned, ctx.policy()) else {
-        let mut d = checks;
-        d.error(
-            "Configuration still unknown at apply",
-            "Some arguments of this database were still unknown when it was applied. This \
-             should not happen; please report it with the plan output.",
-        );
-        return ApplyResponse {
-            new_state: prior,
-            diagnostics: d,
-        };
+        desired,
+        checks,
+    } = match gate {
+        Gate::Destroy { prior } => return destroy(prior, ctx).await,
+        Gate::Stop(response) => return response,
+        Gate::Write(write) => write,
     };
     if prior.is_null() {
         create(desired, planned, checks, ctx).await
@@ -288,27 +268,15 @@ async fn finish(
         }
     };
     if outcome.is_ok() {
-        let want = desired.enforced();
-        let off: Vec<String> = want
-            .iter()
-            .filter(|(k, v)| observed.enforced.get(*k) != Some(*v))
-            .map(|(k, v)| {
-                format!(
-                    "{k}: wanted {v:?}, AWS reports {:?}",
-                    observed.enforced.get(k).map_or("nothing", String::as_str)
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            d.error(
-                "Database settings did not take effect",
-                format!(
-                    "After the database was {verb}, AWS reports settings that differ from what \
-                     was applied:\n  {}\n\n{consequence}",
-                    off.join("\n  ")
-                ),
-            );
-        }
+        apply_gate::settings_not_in_effect(
+            &mut d,
+            "Database",
+            "database",
+            verb,
+            &desired.enforced(),
+            &observed.enforced,
+            consequence,
+        );
     }
     ApplyResponse {
         new_state: state_after_apply(planned, &observed),
@@ -400,33 +368,14 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
-    let mut d = Diagnostics::new();
-    let Some(identifier) = state.get("identifier").as_str().map(str::to_owned) else {
-        return ReadResponse {
-            new_state: state,
-            diagnostics: d,
-        };
-    };
-    match observe::observe(&ctx.clients, &identifier).await {
-        Ok(None) => ReadResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        },
-        Ok(Some(o)) => ReadResponse {
-            new_state: refreshed(state, &o),
-            diagnostics: d,
-        },
-        Err(e) => {
-            d.error(
-                "Could not refresh the database",
-                format!("{e}. The last known state is kept."),
-            );
-            ReadResponse {
-                new_state: state,
-                diagnostics: d,
-            }
-        }
-    }
+    refresh::read(
+        state,
+        "identifier",
+        "the database",
+        |identifier| async move { observe::observe(&ctx.clients, &identifier).await },
+        |state, o| refreshed(state, &o),
+    )
+    .await
 }
 
 /// The state with every setting a user may tune replaced by what AWS
@@ -475,11 +424,7 @@ fn refreshed(state: Value, o: &Observed) -> Value {
             Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect()),
         );
     }
-    let tags = if o.tags.is_empty() && e.get("tags").is_none_or(Value::is_null) {
-        Value::Null
-    } else {
-        Value::from_string_map(&o.tags)
-    };
+    let tags = refresh::refreshed_tags(e.get("tags"), &o.tags);
     e.insert("tags".to_owned(), tags);
     set_computed(&mut e, o);
     Value::Map(e)

@@ -21,10 +21,11 @@ use std::collections::BTreeMap;
 
 use phi_policy::checks::database::DatabaseConfig;
 use phi_policy::engines::Engine;
-use phi_policy::{Policy, Violation, ids};
+use phi_policy::{Policy, Violation};
 
 use crate::diagnostics::{Diagnostics, attr};
 use crate::provider::Configured;
+use crate::resources::checks;
 use crate::resources::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,
 };
@@ -402,8 +403,6 @@ fn static_checks(config: &Value) -> Diagnostics {
     d
 }
 
-/// Reports violations, waiving those a current exception covers and saying
-/// which exceptions have expired.
 fn report(
     violations: Vec<Violation>,
     policy: &Policy,
@@ -411,28 +410,7 @@ fn report(
     today: time::Date,
     d: &mut Diagnostics,
 ) {
-    let outcome =
-        phi_policy::exceptions::apply_exceptions(policy, TYPE_NAME, name, violations, today);
-    for v in &outcome.errors {
-        d.violation(v);
-    }
-    for (v, e) in &outcome.waived {
-        d.waived(v, e);
-    }
-    for e in &outcome.expired {
-        d.warning(
-            format!(
-                "{}: exception for {} has expired",
-                ids::EXCEPTION_VALID,
-                e.control
-            ),
-            format!(
-                "The policy's exception for {} (scope {}, owner {}) expired on {}. It no longer \
-                 waives anything; renew it with a new expiry date or fix the configuration.",
-                e.control, e.scope, e.owner, e.expires
-            ),
-        );
-    }
+    checks::report(violations, policy, TYPE_NAME, name, today, d);
 }
 
 impl Database {
@@ -444,41 +422,16 @@ impl Database {
         let pctx = ctx.policy_context().await;
         let cfg = policy_config(config, policy);
         let mut violations = phi_policy::checks::database::check(&cfg, &pctx, policy);
-        let key_path = vec!["kms_key_arn".to_owned()];
-        match config.get("kms_key_arn") {
-            Value::String(arn) if !violations.iter().any(|v| v.path == key_path) => {
-                if at_apply {
-                    ctx.keys.forget(arn);
-                }
-                match ctx.keys.facts(arn).await {
-                    Ok(facts) => violations.extend(phi_policy::kms::check_key_facts(
-                        &facts, &pctx, policy, &key_path,
-                    )),
-                    Err(e) => d.error_at(
-                        &attr("kms_key_arn"),
-                        format!(
-                            "{}: could not verify the KMS key",
-                            ids::KMS_CUSTOMER_MANAGED
-                        ),
-                        format!(
-                            "{e}\n\nThe provider must inspect the key (kms:DescribeKey and \
-                             kms:GetKeyRotationStatus) before it encrypts a PHI database with \
-                             it. Check that the key exists in {} and that these credentials may \
-                             describe it.",
-                            ctx.region
-                        ),
-                    ),
-                }
-            }
-            Value::Unknown => d.warning_at(
-                &attr("kms_key_arn"),
-                "KMS key will be verified at apply",
-                "The key ARN is not known yet (it depends on a resource created in this run). \
-                 The provider checks it at the start of apply, before creating anything, and \
-                 refuses to continue if it is not compliant.",
-            ),
-            _ => {}
-        }
+        checks::key_api_checks(
+            config,
+            "kms_key_arn",
+            "encrypts a PHI database",
+            ctx,
+            at_apply,
+            &mut violations,
+            &mut d,
+        )
+        .await;
         if let Some(sink) = config.get("audit_log_sink").as_str() {
             check_sink(sink, ctx, at_apply, &mut d).await;
         }
@@ -553,22 +506,14 @@ impl Resource for Database {
     }
 
     fn validate(&self, config: &Value, policy: &Policy) -> Diagnostics {
-        let mut d = static_checks(config);
-        // Before ConfigureProvider the region and account are not known.
-        let pctx = phi_policy::Context {
-            region: String::new(),
-            account_id: None,
-        };
         let cfg = policy_config(config, policy);
-        let violations: Vec<Violation> = phi_policy::checks::database::check(&cfg, &pctx, policy)
-            .into_iter()
-            .filter(|v| {
-                v.control.id != ids::KMS_SAME_REGION && v.control.id != ids::KMS_SAME_ACCOUNT
-            })
-            .collect();
-        let today = time::OffsetDateTime::now_utc().date();
-        report(violations, policy, cfg.identifier.as_deref(), today, &mut d);
-        d
+        checks::at_validate(
+            static_checks(config),
+            policy,
+            TYPE_NAME,
+            cfg.identifier.as_deref(),
+            |pctx| phi_policy::checks::database::check(&cfg, pctx, policy),
+        )
     }
 
     async fn plan(&self, request: PlanRequest, ctx: &Configured) -> PlanResponse {

@@ -5,6 +5,7 @@ use phi_policy::engines::Engine;
 
 use crate::diagnostics::{Diagnostics, attr};
 use crate::provider::Configured;
+use crate::resources::plan_common;
 use crate::resources::{PlanRequest, PlanResponse};
 use crate::value::Value;
 
@@ -25,25 +26,12 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
     }
     let mut diagnostics = db.full_checks(&config, ctx, false).await;
     let Value::Map(mut planned) = proposed else {
-        diagnostics.error(
-            "Unexpected proposed state",
-            "Terraform proposed a state that is not an object; please report this.",
-        );
-        return PlanResponse {
-            diagnostics,
-            ..Default::default()
-        };
+        return plan_common::not_an_object(diagnostics);
     };
     // Terraform proposes the prior value for an omitted optional argument;
     // the default must win, or deletion protection turned off once would
     // silently stay off after the argument is removed.
-    for (name, default) in defaults(ctx.policy()) {
-        let value = match config.get(name) {
-            Value::Null => default,
-            configured => configured.clone(),
-        };
-        planned.insert(name.to_owned(), value);
-    }
+    plan_common::defaults_win(&mut planned, &config, defaults(ctx.policy()));
     let exists = !prior.is_null();
     let mut requires_replace = Vec::new();
     if exists {

@@ -1,0 +1,89 @@
+//! Set-up and checks the per-resource suites share: a moto endpoint with SDK
+//! clients and a compliant key, the line of a snippet in a configuration,
+//! and the secure S3 baseline that every bucket the provider makes carries
+//! (the audit sink's archive and every `phi_bucket`).
+
+use aws_sdk_s3::types::ServerSideEncryption;
+
+use crate::aws::{Clients, clients, create_cmk};
+use crate::moto::Moto;
+
+/// A moto endpoint, SDK clients for it in eu-central-1 and a rotating
+/// customer-managed key there.
+pub struct Env {
+    pub moto: Moto,
+    pub aws: Clients,
+    pub key: String,
+}
+
+pub async fn env() -> Env {
+    let moto = Moto::start().expect("moto starts");
+    let aws = clients(&moto, "eu-central-1").await;
+    let key = create_cmk(&aws, true).await;
+    Env { moto, aws, key }
+}
+
+/// The line of `needle` in `text`, 1-based.
+pub fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in config")
+        + 1
+}
+
+/// Asserts, through the SDK, the baseline of `bucket`: SSE-KMS with `key`
+/// and the bucket key, all four public access blocks, ACLs disabled, and a
+/// bucket policy that denies requests without TLS to anyone and below
+/// `min_tls`.
+pub async fn assert_s3_baseline(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, min_tls: &str) {
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    let default = rule.apply_server_side_encryption_by_default().unwrap();
+    assert_eq!(default.sse_algorithm(), &ServerSideEncryption::AwsKms);
+    assert_eq!(default.kms_master_key_id(), Some(key));
+    assert_eq!(rule.bucket_key_enabled(), Some(true));
+
+    let pab = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(
+        [
+            pab.block_public_acls(),
+            pab.ignore_public_acls(),
+            pab.block_public_policy(),
+            pab.restrict_public_buckets()
+        ],
+        [Some(true); 4]
+    );
+    let ownership = s3
+        .get_bucket_ownership_controls()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ownership.ownership_controls().unwrap().rules()[0]
+            .object_ownership()
+            .as_str(),
+        "BucketOwnerEnforced"
+    );
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert!(statements.iter().any(|s| s["Effect"] == "Deny"
+        && s["Principal"] == "*"
+        && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"));
+    assert!(
+        statements.iter().any(|s| s["Effect"] == "Deny"
+            && s["Condition"]["NumericLessThan"]["s3:TlsVersion"] == min_tls)
+    );
+}
