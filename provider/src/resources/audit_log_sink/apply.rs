@@ -321,8 +321,9 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
         "the audit sink",
         |name| async move { observe::observe(&ctx.clients, &name, desired::PROTECTION_ON).await },
         |state, o| {
+            // Never drop a resource from state over its shape: keep it.
             let Value::Map(mut entries) = state else {
-                return Value::Null;
+                return state;
             };
             let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);

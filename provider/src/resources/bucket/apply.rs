@@ -358,8 +358,9 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
         "the PHI bucket",
         |name| async move { observe::observe(&ctx.clients, &name, sink.as_deref()).await },
         |state, o| {
+            // Never drop a resource from state over its shape: keep it.
             let Value::Map(mut entries) = state else {
-                return Value::Null;
+                return state;
             };
             let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
