@@ -528,7 +528,7 @@ impl PhiProvider {
         tracing::info!(region, policy = %policy.origin, "configuring the phi provider");
         let clients = Clients::new(&region, profile.as_deref()).await;
         let keys = KeyInspector::new(clients.kms.clone());
-        *self.configured.write().await = Some(Arc::new(Configured {
+        let configured = Arc::new(Configured {
             region,
             clients,
             keys,
@@ -536,7 +536,16 @@ impl PhiProvider {
             terraform_version: request.terraform_version,
             account: OnceCell::new(),
             cancel: self.stop.clone(),
-        }));
+        });
+        // Every plan needs the account (same-account key checks); asking STS
+        // now, while Terraform is still walking the graph, takes one round
+        // trip off the first resource's plan. Callers share the same cell,
+        // so this never adds a call.
+        let warm = configured.clone();
+        tokio::spawn(async move {
+            warm.account_id().await;
+        });
+        *self.configured.write().await = Some(configured);
         Ok(())
     }
 }
