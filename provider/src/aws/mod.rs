@@ -34,7 +34,9 @@ impl Clients {
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
         }
+        let started = std::time::Instant::now();
         let sdk = loader.load().await;
+        tracing::debug!(elapsed = ?started.elapsed(), "AWS configuration loaded");
         // A custom endpoint (an emulator, a VPC endpoint by IP) cannot serve
         // virtual-hosted bucket names; path-style works everywhere.
         let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
@@ -42,7 +44,7 @@ impl Clients {
         let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(custom_endpoint)
             .build();
-        Clients {
+        let clients = Clients {
             region: region.to_owned(),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             kms: aws_sdk_kms::Client::new(&sdk),
@@ -50,7 +52,9 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&sdk),
             rds: aws_sdk_rds::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
-        }
+        };
+        tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
+        clients
     }
 }
 
