@@ -81,6 +81,22 @@ pub async fn create_cmk(clients: &Clients, rotation: bool) -> String {
     arn
 }
 
+/// Disables a key by its ARN: the "key turned off" case every resource's
+/// KMS checks must refuse.
+pub async fn disable_key(clients: &Clients, key_arn: &str) {
+    let key_id = key_arn
+        .rsplit('/')
+        .next()
+        .expect("a key ARN ends in its id");
+    clients
+        .kms
+        .disable_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .expect("kms:DisableKey on the endpoint");
+}
+
 /// Names of every bucket in the emulator, to prove what was (not) created.
 pub async fn bucket_names(clients: &Clients) -> Vec<String> {
     clients

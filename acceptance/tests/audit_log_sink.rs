@@ -194,8 +194,7 @@ async fn every_violation_of_one_sink_is_reported_at_once_on_its_line() {
 async fn key_checks_that_need_kms_run_at_plan() {
     let e = env().await;
     let disabled = create_cmk(&e.aws, true).await;
-    let key_id = disabled.rsplit('/').next().unwrap();
-    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    phi_acceptance::aws::disable_key(&e.aws, &disabled).await;
     let no_rotation = create_cmk(&e.aws, false).await;
     for (key, control) in [(&disabled, "PHI-KMS-003"), (&no_rotation, "PHI-KMS-004")] {
         let wd = Workdir::new(&e.moto);
@@ -453,8 +452,7 @@ async fn import_adopts_a_sink_and_the_next_plan_lists_what_must_change() {
 async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() {
     let e = env().await;
     let disabled = create_cmk(&e.aws, true).await;
-    let key_id = disabled.rsplit('/').next().unwrap();
-    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    phi_acceptance::aws::disable_key(&e.aws, &disabled).await;
     // terraform_data's output is unknown until apply, like the ARN of a key
     // created in the same run.
     let config = format!(

@@ -526,8 +526,7 @@ async fn object_access_is_recorded_by_the_sinks_trail_into_the_sink() {
 async fn a_key_unknown_at_plan_is_checked_at_apply_before_the_bucket_is_created() {
     let e = env().await;
     let disabled = create_cmk(&e.aws, true).await;
-    let key_id = disabled.rsplit('/').next().unwrap();
-    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    phi_acceptance::aws::disable_key(&e.aws, &disabled).await;
     // terraform_data's output is unknown until apply, like the ARN of a key
     // created in the same run.
     let config = format!(
@@ -564,8 +563,7 @@ async fn a_key_disabled_after_apply_is_refused_in_the_next_plan() {
     );
     let vars = [("key", e.key.as_str())];
     wd.apply(&vars).assert_success();
-    let key_id = bucket_key.rsplit('/').next().unwrap();
-    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    phi_acceptance::aws::disable_key(&e.aws, &bucket_key).await;
     wd.plan(&vars)
         .assert_failure()
         .assert_contains("Error: PHI-KMS-003");

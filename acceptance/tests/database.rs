@@ -651,8 +651,7 @@ async fn a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_
 async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() {
     let e = env().await;
     let disabled = create_cmk(&e.aws, true).await;
-    let key_id = disabled.rsplit('/').next().unwrap();
-    e.aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+    phi_acceptance::aws::disable_key(&e.aws, &disabled).await;
     // terraform_data's output is unknown until apply, like the ARN of a key
     // created in the same run.
     let body = database("acme-later", "").replace(
