@@ -207,7 +207,13 @@ fn check_resource(
         region,
         account_id: None,
     };
-    for v in (kind.check)(&attrs, &ctx, policy) {
+    // The region itself is the regions rule's finding, on the provider block
+    // or the resource's own `region`: reporting it here again would repeat it
+    // on every resource that inherits an unapproved provider region.
+    let violations = (kind.check)(&attrs, &ctx, policy)
+        .into_iter()
+        .filter(|v| v.control.id != phi_policy::ids::REGION_APPROVED);
+    for v in violations {
         let attr = v.path.first().and_then(|p| block.attr(p));
         let at = attr.map_or(block.at, |a| {
             object_key_at(file, &a.expr, &v.path[1..]).unwrap_or(a.at)
