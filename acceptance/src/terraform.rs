@@ -203,6 +203,14 @@ impl Workdir {
         ))
     }
 
+    /// `terraform import ADDRESS ID`: adopts an existing AWS object.
+    pub fn import(&self, address: &str, id: &str, vars: &[(&str, &str)]) -> TfRun {
+        let vars = var_args(vars);
+        let mut args = Self::with_vars(&["import", "-no-color", "-input=false"], &vars);
+        args.extend([address, id]);
+        self.terraform(&args)
+    }
+
     pub fn destroy(&self, vars: &[(&str, &str)]) -> TfRun {
         let vars = var_args(vars);
         self.terraform(&Self::with_vars(

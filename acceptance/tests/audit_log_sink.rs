@@ -406,15 +406,8 @@ async fn import_adopts_a_sink_and_the_next_plan_lists_what_must_change() {
         ),
     );
     let vars = [("key", e.key.as_str())];
-    wd.terraform(&[
-        "import",
-        "-no-color",
-        "-input=false",
-        &format!("-var=key={}", e.key),
-        "phi_audit_log_sink.main",
-        "legacy-audit",
-    ])
-    .assert_success();
+    wd.import("phi_audit_log_sink.main", "legacy-audit", &vars)
+        .assert_success();
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("~ update in-place")

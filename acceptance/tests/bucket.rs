@@ -318,15 +318,8 @@ async fn import_adopts_a_bucket_and_the_next_plan_lists_what_must_change() {
         &format!("-var=key={}", e.key),
     ])
     .assert_success();
-    wd.terraform(&[
-        "import",
-        "-no-color",
-        "-input=false",
-        &format!("-var=key={}", e.key),
-        "phi_bucket.records",
-        "legacy-records",
-    ])
-    .assert_success();
+    wd.import("phi_bucket.records", "legacy-records", &vars)
+        .assert_success();
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("~ update in-place")

@@ -287,11 +287,8 @@ async fn import_adopts_a_database_and_the_next_plan_lists_what_must_change() {
         &format!("{PROVIDER}{}", database("acme-legacy", "")),
     );
     let vars = [("key", e.key.as_str())];
-    let mut args = vec!["import", "-no-color", "-input=false"];
-    let var = format!("-var=key={}", e.key);
-    args.push(&var);
-    args.extend(["phi_database.ehr", "acme-legacy"]);
-    wd.terraform(&args).assert_success();
+    wd.import("phi_database.ehr", "acme-legacy", &vars)
+        .assert_success();
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("must be replaced")
