@@ -3,6 +3,7 @@
 //! insecure configurations at plan time.
 
 pub mod aws;
+pub mod configured;
 pub mod diagnostics;
 pub mod plugin;
 pub mod policy_source;

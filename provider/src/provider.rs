@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use phi_policy::{Context as PolicyContext, Policy};
-use tokio::sync::{OnceCell, RwLock};
+use phi_policy::Policy;
+use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::aws::{Clients, kms::KeyInspector};
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
 use crate::policy_source::LoadedPolicy;
 use crate::proto::tfplugin6 as pb;
@@ -18,61 +19,6 @@ use crate::proto::tfplugin6::provider_server::Provider;
 use crate::resources::{self, ApplyRequest, PlanRequest, Resource};
 use crate::schema::{AttrType, Attribute, Mode, Schema};
 use crate::value::{self, Value};
-
-/// What ConfigureProvider establishes, shared by every later call.
-pub struct Configured {
-    pub region: String,
-    pub clients: Clients,
-    pub keys: KeyInspector,
-    pub policy: Arc<LoadedPolicy>,
-    pub terraform_version: String,
-    account: OnceCell<Option<String>>,
-    cancel: CancellationToken,
-}
-
-impl Configured {
-    pub fn policy(&self) -> &Policy {
-        &self.policy.policy
-    }
-
-    /// The caller's account, looked up once; `None` when STS cannot tell us,
-    /// in which case same-account checks are reported as not verifiable
-    /// rather than guessed.
-    pub async fn account_id(&self) -> Option<String> {
-        self.account
-            .get_or_init(|| async {
-                match self.clients.sts.get_caller_identity().send().await {
-                    Ok(out) => out.account,
-                    Err(e) => {
-                        tracing::warn!(
-                            "{}",
-                            crate::aws::AwsError::from_sdk("sts:GetCallerIdentity", e)
-                        );
-                        None
-                    }
-                }
-            })
-            .await
-            .clone()
-    }
-
-    pub async fn policy_context(&self) -> PolicyContext {
-        PolicyContext {
-            region: self.region.clone(),
-            account_id: self.account_id().await,
-        }
-    }
-
-    /// Cancelled when Terraform calls StopProvider.
-    pub fn cancelled(&self) -> &CancellationToken {
-        &self.cancel
-    }
-
-    /// Today's date, for exception expiry.
-    pub fn today(&self) -> time::Date {
-        time::OffsetDateTime::now_utc().date()
-    }
-}
 
 pub struct PhiProvider {
     resources: HashMap<&'static str, Arc<dyn Resource>>,
@@ -528,15 +474,14 @@ impl PhiProvider {
         tracing::info!(region, policy = %policy.origin, "configuring the phi provider");
         let clients = Clients::new(&region, profile.as_deref()).await;
         let keys = KeyInspector::new(clients.kms.clone());
-        let configured = Arc::new(Configured {
+        let configured = Arc::new(Configured::new(
             region,
             clients,
             keys,
             policy,
-            terraform_version: request.terraform_version,
-            account: OnceCell::new(),
-            cancel: self.stop.clone(),
-        });
+            request.terraform_version,
+            self.stop.clone(),
+        ));
         // Every plan needs the account (same-account key checks); asking STS
         // now, while Terraform is still walking the graph, takes one round
         // trip off the first resource's plan. Callers share the same cell,

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
-use crate::provider::Configured;
 use crate::resources::{ApplyRequest, ApplyResponse};
 use crate::value::Value;
 

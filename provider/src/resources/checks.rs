@@ -4,8 +4,8 @@
 
 use phi_policy::{Policy, Violation, ids};
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::value::Value;
 
 /// Runs the KMS API checks for the key in attribute `attribute` of `config`,

@@ -13,8 +13,8 @@ pub mod s3_common;
 
 use std::sync::Arc;
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, Path};
-use crate::provider::Configured;
 use crate::schema::Schema;
 use crate::value::Value;
 

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
-use crate::provider::Configured;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};

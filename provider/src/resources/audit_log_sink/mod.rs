@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use phi_policy::checks::audit_log_sink::AuditLogSinkConfig;
 use phi_policy::{Policy, Violation, ids};
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::resources::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,
 };

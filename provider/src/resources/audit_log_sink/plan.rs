@@ -1,8 +1,8 @@
 //! PlanResourceChange for the sink: every check, then the planned state with
 //! defaults and the compliant `enforced` map.
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::resources::plan_common;
 use crate::resources::{PlanRequest, PlanResponse};
 use crate::value::Value;

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use phi_policy::checks::bucket::{self as checks_bucket, BucketConfig};
 use phi_policy::{Policy, Violation, ids};
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::resources::checks;
 use crate::resources::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,

@@ -4,8 +4,8 @@
 
 use phi_policy::ids;
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::resources::{PlanRequest, PlanResponse};
 use crate::resources::{plan_common, s3_common};
 use crate::value::Value;

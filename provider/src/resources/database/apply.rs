@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::time::Instant;
 
+use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
-use crate::provider::Configured;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};

@@ -23,8 +23,8 @@ use phi_policy::checks::database::DatabaseConfig;
 use phi_policy::engines::Engine;
 use phi_policy::{Policy, Violation};
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::resources::checks;
 use crate::resources::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,

@@ -3,8 +3,8 @@
 
 use phi_policy::engines::Engine;
 
+use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
-use crate::provider::Configured;
 use crate::resources::plan_common;
 use crate::resources::{PlanRequest, PlanResponse};
 use crate::value::Value;
