@@ -20,6 +20,12 @@ pub struct Finding {
     /// Set when an inline suppression waives the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Box<crate::suppress::Waiver>>,
+    /// What the baseline and SARIF's `partialFingerprints` key it by:
+    /// control, repository-relative file, resource address and attribute,
+    /// so it survives line moves and message rewording ([`crate::baseline`]).
+    /// 0 until computed. A number, not text, to keep findings small.
+    #[serde(skip)]
+    pub fingerprint: u64,
 }
 
 impl Finding {
@@ -44,7 +50,13 @@ impl Finding {
             message: message.into(),
             modules: Vec::new(),
             suppressed: None,
+            fingerprint: 0,
         }
+    }
+
+    /// The fingerprint as baselines and SARIF write it (16 hex digits).
+    pub fn fingerprint_text(&self) -> String {
+        format!("{:016x}", self.fingerprint)
     }
 
     /// Records the module instance the finding was seen in.
@@ -68,25 +80,39 @@ impl Finding {
 }
 
 /// Sorts by file, line, column, control and merges the same finding seen in
-/// several module instances into one listing all of them.
+/// several module instances into one listing all of them. Linear in the
+/// number of instances (after the sort): a set remembers the instances
+/// already listed, rather than scanning the list for each one.
 pub fn merge(mut findings: Vec<Finding>) -> Vec<Finding> {
     findings.sort_by(|a, b| a.key().cmp(&b.key()).then(a.modules.cmp(&b.modules)));
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut listed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Whether the finding being merged was seen in a root module: then it
+    // does not depend on a caller, and lists no instance.
+    let mut root_seen = false;
     for f in findings {
         match out.last_mut() {
             Some(last) if last.key() == f.key() => {
-                let root_seen = last.modules.is_empty() || f.modules.is_empty();
+                if root_seen {
+                    continue;
+                }
+                if f.modules.is_empty() {
+                    root_seen = true;
+                    last.modules.clear();
+                    continue;
+                }
                 for m in f.modules {
-                    if !last.modules.contains(&m) {
+                    if listed.insert(m.clone()) {
                         last.modules.push(m);
                     }
                 }
-                // Seen in a root module too: it does not depend on a caller.
-                if root_seen {
-                    last.modules.clear();
-                }
             }
-            _ => out.push(f),
+            _ => {
+                listed.clear();
+                listed.extend(f.modules.iter().cloned());
+                root_seen = f.modules.is_empty();
+                out.push(f);
+            }
         }
     }
     out

@@ -215,6 +215,7 @@ impl<'p> Instance<'p> {
                 locals: BTreeMap::new(),
                 path_module: ".".to_owned(),
                 path_root: ".".to_owned(),
+                budget: Default::default(),
             },
             providers: BTreeMap::new(),
             in_approved_module: false,
@@ -225,7 +226,7 @@ impl<'p> Instance<'p> {
         Some(instance)
     }
 
-    /// Locals to a fixpoint, then this module's own provider blocks.
+    /// Locals in dependency order, then this module's own provider blocks.
     fn finish(&mut self, inherited: BTreeMap<String, ProviderConf>) {
         let locals: Vec<&Attr> = self
             .module
@@ -233,21 +234,7 @@ impl<'p> Instance<'p> {
             .filter(|(_, b)| b.ident == "locals")
             .flat_map(|(_, b)| b.attrs.iter())
             .collect();
-        // Each round can resolve at least one more local in a chain, so
-        // len + 1 rounds reach the fixpoint; cycles stay unknown.
-        for _ in 0..=locals.len() {
-            let mut changed = false;
-            for a in &locals {
-                let v = self.scope.eval(&a.expr);
-                if self.scope.locals.get(&a.name) != Some(&v) {
-                    self.scope.locals.insert(a.name.clone(), v);
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
+        crate::locals::evaluate(&mut self.scope, &locals);
         self.providers = inherited;
         for (file, b) in self.module.blocks().filter(|(_, b)| b.ident == "provider") {
             let Some(ty) = b.label(0) else { continue };
@@ -318,6 +305,7 @@ impl<'p> Instance<'p> {
                 locals: BTreeMap::new(),
                 path_module: dir.display().to_string(),
                 path_root: self.scope.path_root.clone(),
+                budget: self.scope.budget.clone(),
             },
             providers: BTreeMap::new(),
             in_approved_module: self.in_approved_module || approved(&source),

@@ -105,6 +105,14 @@ fn labelled(
         }
         return;
     }
+    // Terraform accepts an array of objects at every label level, not only
+    // around the body: `"resource": [{"aws_s3_bucket": [{"b": {...}}]}]`.
+    if let Value::Array(items) = value {
+        for item in items {
+            labelled(loc, block_type, item, labels.clone(), depth, offset, out);
+        }
+        return;
+    }
     if let Value::Object(map) = value {
         for (label, inner) in map {
             let at = loc.find(label, offset);
@@ -181,6 +189,13 @@ pub fn expression(v: &Value) -> Expression {
 fn template(s: &str) -> Expression {
     if !s.contains("${") && !s.contains("%{") {
         return Expression::from(s);
+    }
+    if crate::source::too_deep(s) {
+        // Not parsed (see `source::MAX_NESTING`); a name nothing binds
+        // evaluates to unknown, so the value is "could not verify".
+        return Expression::Variable(
+            hcl_edit::Ident::new("evaluation_budget_exceeded_template_nested_too_deeply").into(),
+        );
     }
     let mut quoted = String::with_capacity(s.len() + 2);
     quoted.push('"');

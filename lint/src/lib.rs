@@ -21,6 +21,11 @@ pub mod source;
 pub mod suppress;
 pub mod walk;
 
+pub mod baseline;
+pub mod budget;
+pub mod input;
+pub mod locals;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +44,8 @@ pub struct Options {
     pub ignore_suppressions: bool,
     /// The day suppression expiry dates are compared with.
     pub today: time::Date,
+    /// `--exclude` globs: paths the walk skips (and lists).
+    pub exclude: walk::Excludes,
 }
 
 impl Default for Options {
@@ -47,6 +54,7 @@ impl Default for Options {
             inputs: RootInputs::default(),
             ignore_suppressions: false,
             today: time::OffsetDateTime::now_utc().date(),
+            exclude: walk::Excludes::default(),
         }
     }
 }
@@ -59,7 +67,46 @@ pub fn lint_paths(paths: &[PathBuf], policy: &Policy) -> Vec<Finding> {
 /// Lints every Terraform file under `paths`. The result holds suppressed
 /// findings too (with `suppressed` set), sorted by file, line, column.
 pub fn lint(paths: &[PathBuf], policy: &Policy, options: &Options) -> Vec<Finding> {
-    let mut project = Project::load(paths);
+    lint_report(paths, policy, options).findings
+}
+
+/// What one run found, and what it was told to skip.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// As [`lint`] returns them, each with its baseline fingerprint.
+    pub findings: Vec<Finding>,
+    /// Paths `--exclude` skipped, for the summary.
+    pub excluded: Vec<PathBuf>,
+    /// Fingerprint -> where it points (for `--write-baseline`).
+    pub places: std::collections::HashMap<u64, baseline::Place>,
+}
+
+/// Stack of each thread that parses or evaluates: the parser and the
+/// evaluator recurse once per nesting level, bounded by
+/// `source::MAX_NESTING` and the evaluator's depth limit, which fits here
+/// whatever the main thread's stack is (the memory is reserved, not used).
+const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// The pool every run uses, with known stacks (rayon's default is the
+/// platform's, 2 MiB).
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(STACK_BYTES)
+            .thread_name(|i| format!("phi-lint-{i}"))
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start phi-lint's threads: {e}"))
+    })
+}
+
+/// [`lint`], with the paths excluded and each finding's fingerprint.
+pub fn lint_report(paths: &[PathBuf], policy: &Policy, options: &Options) -> Report {
+    pool().install(|| lint_on_pool(paths, policy, options))
+}
+
+fn lint_on_pool(paths: &[PathBuf], policy: &Policy, options: &Options) -> Report {
+    let mut project = Project::load_excluding(paths, &options.exclude);
     instance::load_called_modules(&mut project);
     let roots = instance::roots(&project);
     let project = &project;
@@ -69,7 +116,22 @@ pub fn lint(paths: &[PathBuf], policy: &Policy, options: &Options) -> Vec<Findin
             let mut out = Vec::new();
             if let Some(root) = Instance::root(project, dir, &options.inputs) {
                 let mut stack = vec![dir.clone()];
-                visit(project, &root, policy, &mut stack, &mut out);
+                let mut instances = 1;
+                visit(project, &root, policy, &mut stack, &mut instances, &mut out);
+                if let Some(why) = root.scope.budget.exhausted()
+                    && let Some(first) = root.module.config.first()
+                {
+                    out.push(Finding::new(
+                        ids::LINT_UNVERIFIABLE,
+                        &first.source.path,
+                        (1, 1),
+                        format!(
+                            "could not verify the module in {} and the modules it calls: {why}; \
+                             values computed after that are unknown",
+                            dir.display()
+                        ),
+                    ));
+                }
             }
             out
         })
@@ -81,7 +143,12 @@ pub fn lint(paths: &[PathBuf], policy: &Policy, options: &Options) -> Vec<Findin
         findings.extend(about);
         findings.sort_by(|a, b| a.key().cmp(&b.key()));
     }
-    findings
+    let places = baseline::fingerprint_all(project, &mut findings);
+    Report {
+        findings,
+        excluded: project.excluded.clone(),
+        places,
+    }
 }
 
 /// Runs the rules on one instance, then on every module it calls.
@@ -90,6 +157,7 @@ fn visit(
     instance: &Instance,
     policy: &Policy,
     stack: &mut Vec<PathBuf>,
+    instances: &mut usize,
     out: &mut Vec<Finding>,
 ) {
     out.extend(rules::run(instance, policy));
@@ -129,6 +197,23 @@ fn visit(
         if stack.contains(&child.module.dir) {
             continue; // A cycle: Terraform refuses it at init.
         }
+        if *instances >= budget::MAX_INSTANCES {
+            // Fan-out (3 calls per module, 12 levels) is exponential; past
+            // the budget the rest of the tree is not verified, and says so.
+            out.push(Finding::new(
+                ids::LINT_UNVERIFIABLE,
+                &file.path,
+                call.at,
+                format!(
+                    "module \"{name}\": could not verify: {}: more than {} module \
+                     instances under one root module; not followed",
+                    budget::EXCEEDED,
+                    budget::MAX_INSTANCES
+                ),
+            ));
+            continue;
+        }
+        *instances += 1;
         if stack.len() >= MAX_DEPTH {
             out.push(Finding::new(
                 ids::LINT_UNVERIFIABLE,
@@ -139,7 +224,7 @@ fn visit(
             continue;
         }
         stack.push(child.module.dir.clone());
-        visit(project, &child, policy, stack, out);
+        visit(project, &child, policy, stack, instances, out);
         stack.pop();
     }
 }

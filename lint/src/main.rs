@@ -1,14 +1,19 @@
-//! `phi-lint [PATH...]`: exit 0 when clean, 1 with findings, 2 when it could
-//! not run (bad usage, unreadable policy or variable file).
+//! `phi-lint [OPTIONS] [PATH...]`: exit 0 when clean, 1 with findings that
+//! fail the run, 2 when it could not run (bad usage, unreadable policy,
+//! variable or baseline file).
+//!
+//! Every option is global: it may come before or after a subcommand
+//! (`phi-lint --policy p.hcl rules` and `phi-lint rules --policy p.hcl`).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use phi_policy::Policy;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use phi_lint::Finding;
+use phi_policy::{Policy, ids};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -19,28 +24,63 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     version,
     about = "Checks Terraform against the phi-guard controls and the organisation policy"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Files or directories to check (default: the current directory).
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    options: Global,
+}
+
+/// Options accepted before or after any subcommand.
+#[derive(Args)]
+struct Global {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     format: Format,
     /// Policy file (default: $PHI_POLICY_FILE, else the built-in baseline).
-    #[arg(long, env = "PHI_POLICY_FILE")]
+    #[arg(long, env = "PHI_POLICY_FILE", global = true)]
     policy: Option<PathBuf>,
     /// A variables file for every root module, like `terraform -var-file`;
     /// repeatable, later files win. TF_VAR_* are read from the environment.
-    #[arg(long = "var-file", value_name = "FILE")]
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
     var_files: Vec<PathBuf>,
     /// Ignore every inline `phi-lint:ignore` suppression (audits).
-    #[arg(long)]
+    #[arg(long, global = true)]
     no_inline_suppressions: bool,
     /// Colour in text output.
-    #[arg(long, value_enum, default_value_t = Colour::Auto)]
+    #[arg(long, value_enum, default_value_t = Colour::Auto, global = true)]
     color: Colour,
+    /// Skip files and directories matching GLOB (a name anywhere, or a path
+    /// relative to the linted directory when it holds `/`); repeatable.
+    /// Every skipped path is listed in the report.
+    #[arg(long, value_name = "GLOB", global = true)]
+    exclude: Vec<String>,
+    /// Only findings not recorded in this baseline fail the run; entries no
+    /// longer found are reported as stale.
+    #[arg(long, value_name = "FILE", global = true)]
+    baseline: Option<PathBuf>,
+    /// Record today's findings in FILE (a baseline) and exit 0.
+    #[arg(long, value_name = "FILE", global = true)]
+    write_baseline: Option<PathBuf>,
+    /// Lowest severity that fails the run (findings below it are reported).
+    #[arg(long, value_enum, default_value_t = Level::Low, global = true)]
+    fail_on: Level,
+    /// Whether PHI-LNT-001 ("could not verify") fails the run.
+    #[arg(long, value_enum, default_value_t = Unverifiable::Error, global = true)]
+    unverifiable: Unverifiable,
+    /// Report only these controls (ids or prefixes: PHI-S3, PHI-KMS-001);
+    /// repeatable or comma-separated. PHI-LNT-001/002 are always reported.
+    #[arg(long, value_name = "ID", value_delimiter = ',', global = true)]
+    select: Vec<String>,
+    /// Do not report these controls (ids or prefixes); repeatable or
+    /// comma-separated. PHI-LNT-001/002 cannot be ignored.
+    #[arg(long, value_name = "ID", value_delimiter = ',', global = true)]
+    ignore: Vec<String>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE", global = true)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +107,20 @@ enum Colour {
     Never,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum Level {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Unverifiable {
+    Warn,
+    Error,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -79,10 +133,15 @@ fn main() -> ExitCode {
             };
         }
     };
-    match cli.command {
+    match &cli.command {
         Some(Command::Rules) => {
+            use std::io::Write;
+            // A closed pipe (`phi-lint rules | head`) ends the listing.
+            let mut out = std::io::stdout().lock();
             for c in phi_policy::controls() {
-                println!("{}  {:<8}  {}", c.id, c.severity, c.title);
+                if writeln!(out, "{}  {:<8}  {}", c.id, c.severity, c.title).is_err() {
+                    break;
+                }
             }
             ExitCode::SUCCESS
         }
@@ -96,72 +155,166 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        None => check(&cli),
+        None => match check(&cli) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("phi-lint: {message}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
-fn check(cli: &Cli) -> ExitCode {
-    let policy = match &cli.policy {
-        Some(path) => match Policy::load(path) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("phi-lint: invalid policy:\n{e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => Policy::baseline(),
+/// Whether a control id matches an id or prefix given on the command line.
+fn matches_any(control: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| {
+        let p = p.trim().to_ascii_uppercase();
+        !p.is_empty() && control.starts_with(p.trim_end_matches('-'))
+    })
+}
+
+/// The linter's own verdicts ("could not verify", "cannot read/parse"):
+/// never filtered away, so a selection cannot turn them into a pass.
+fn is_verification(control: &str) -> bool {
+    control == ids::LINT_UNVERIFIABLE || control == ids::LINT_PARSE_ERROR
+}
+
+fn level_of(severity: &str) -> Level {
+    match severity {
+        "critical" => Level::Critical,
+        "high" => Level::High,
+        "medium" => Level::Medium,
+        _ => Level::Low,
+    }
+}
+
+/// Whether an active finding fails the run under the options.
+fn fails(f: &Finding, o: &Global) -> bool {
+    if f.control == ids::LINT_PARSE_ERROR {
+        return true;
+    }
+    if f.control == ids::LINT_UNVERIFIABLE {
+        return o.unverifiable == Unverifiable::Error;
+    }
+    level_of(f.severity) >= o.fail_on
+}
+
+fn load_policy(path: Option<&Path>) -> Result<Policy, String> {
+    let Some(path) = path else {
+        return Ok(Policy::baseline());
     };
+    // A FIFO or device as the policy would block or never end.
+    phi_lint::input::check_regular(path)
+        .map_err(|e| format!("invalid policy: {}: {e}", path.display()))?;
+    Policy::load(path).map_err(|e| format!("invalid policy:\n{e}"))
+}
+
+fn check(cli: &Cli) -> Result<ExitCode, String> {
+    let o = &cli.options;
+    let policy = load_policy(o.policy.as_deref())?;
     let paths = if cli.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         cli.paths.clone()
     };
     for p in &paths {
-        if !p.exists() {
-            eprintln!("phi-lint: {}: no such file or directory", p.display());
-            return ExitCode::from(2);
+        if std::fs::symlink_metadata(p).is_err() {
+            return Err(format!("{}: no such file or directory", p.display()));
         }
     }
+    let exclude =
+        phi_lint::walk::Excludes::new(&o.exclude).map_err(|e| format!("--exclude: {e}"))?;
     let mut options = phi_lint::Options {
-        ignore_suppressions: cli.no_inline_suppressions,
+        ignore_suppressions: o.no_inline_suppressions,
+        exclude,
         ..phi_lint::Options::default()
     };
-    for path in &cli.var_files {
+    for path in &o.var_files {
         match phi_lint::project::parse(path) {
             Ok(parsed) => options.inputs.var_files.push(Arc::new(parsed)),
             Err(f) => {
-                eprintln!(
-                    "phi-lint: --var-file {}: {}:{}:{}: {}",
+                return Err(format!(
+                    "--var-file {}: {}:{}:{}: {}",
                     path.display(),
                     f.file,
                     f.line,
                     f.column,
                     f.message
-                );
-                return ExitCode::from(2);
+                ));
             }
         }
     }
+    let baseline = match &o.baseline {
+        Some(path) => Some(
+            phi_lint::baseline::load(path)
+                .map_err(|e| format!("--baseline {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     options.inputs.env = std::env::vars()
         .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|n| (n.to_owned(), v)))
         .collect::<BTreeMap<_, _>>();
-    let findings = phi_lint::lint(&paths, &policy, &options);
-    let colour = match cli.color {
+    let report = phi_lint::lint_report(&paths, &policy, &options);
+    let mut findings = report.findings;
+    findings.retain(|f| {
+        is_verification(f.control)
+            || ((o.select.is_empty() || matches_any(f.control, &o.select))
+                && !matches_any(f.control, &o.ignore))
+    });
+    let mut summary = phi_lint::report::Summary {
+        excluded: report.excluded,
+        stale: Vec::new(),
+    };
+    if let Some(path) = &o.write_baseline {
+        let recorded = phi_lint::baseline::record(&findings, &report.places);
+        let text = serde_json::to_string_pretty(&recorded).unwrap_or_default() + "\n";
+        std::fs::write(path, text)
+            .map_err(|e| format!("--write-baseline {}: {e}", path.display()))?;
+        eprintln!(
+            "phi-lint: recorded {} findings in {}",
+            recorded.findings.len(),
+            path.display()
+        );
+    }
+    if let (Some(b), Some(path)) = (&baseline, &o.baseline) {
+        summary.stale = phi_lint::baseline::apply(&mut findings, b, path);
+    }
+    let colour = match o.color {
         Colour::Always => true,
         Colour::Never => false,
-        Colour::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Colour::Auto => {
+            o.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
     };
-    let out = match cli.format {
-        Format::Text => phi_lint::report::text::render(&findings, colour),
-        Format::Json => phi_lint::report::json(&findings) + "\n",
+    let out = match o.format {
+        Format::Text => phi_lint::report::text::render_with(&findings, colour, &summary),
+        Format::Json => phi_lint::report::json_with(&findings, &summary) + "\n",
         Format::Sarif => phi_lint::report::sarif::sarif(&findings) + "\n",
         Format::Junit => phi_lint::report::junit::junit(&findings),
         Format::Github => phi_lint::report::github::github(&findings),
     };
-    print!("{out}");
-    if findings.iter().any(|f| f.suppressed.is_none()) {
+    match &o.output {
+        Some(path) => {
+            std::fs::write(path, out).map_err(|e| format!("--output {}: {e}", path.display()))?
+        }
+        None => {
+            use std::io::Write;
+            // A closed pipe is not a reason to panic (exit 101).
+            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        }
+    }
+    if o.write_baseline.is_some() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let failing = findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .any(|f| fails(f, o));
+    Ok(if failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }

@@ -51,6 +51,8 @@ pub struct Project {
     /// Directories named on the command line or found by the walk (modules
     /// loaded only because a module call points at them are not listed).
     pub linted: Vec<PathBuf>,
+    /// Paths `--exclude` skipped, for the report's summary.
+    pub excluded: Vec<PathBuf>,
 }
 
 /// Reads and parses one file.
@@ -89,7 +91,13 @@ fn auto_vars_rank(name: &str) -> (u8, String) {
 
 impl Project {
     pub fn load(paths: &[PathBuf]) -> Project {
-        let files = walk::terraform_files(paths);
+        Project::load_excluding(paths, &walk::Excludes::default())
+    }
+
+    /// Loads `paths` except what `excludes` matches.
+    pub fn load_excluding(paths: &[PathBuf], excludes: &walk::Excludes) -> Project {
+        let walked = walk::walk(paths, excludes);
+        let files = walked.files;
         let parsed: Vec<(PathBuf, Result<Parsed, Finding>)> = files
             .into_par_iter()
             .map(|p| {
@@ -97,7 +105,11 @@ impl Project {
                 (p, r)
             })
             .collect();
-        let mut project = Project::default();
+        let mut project = Project {
+            parse_findings: walked.problems,
+            excluded: walked.excluded,
+            ..Project::default()
+        };
         for (path, result) in parsed {
             let dir = dir_of(&path);
             match result {
@@ -144,7 +156,9 @@ impl Project {
         let mut paths: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file() && walk::is_config(p))
+            // Not only regular files: the loader refuses a FIFO or device
+            // named `*.tf` with a finding instead of dropping it.
+            .filter(|p| !p.is_dir() && walk::is_config(p))
             .collect();
         paths.sort();
         let mut module = ModuleDir {

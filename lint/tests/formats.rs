@@ -58,6 +58,18 @@ fn colour_only_when_asked_or_on_a_terminal() {
     );
 }
 
+/// What a fixture path looks like relative to the source root: the
+/// repository's top when it is a git checkout (as in CI), else the fixtures
+/// directory the tests run in.
+fn from_root(path: &str) -> String {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if repo.join(".git").exists() {
+        format!("lint/tests/fixtures/{path}")
+    } else {
+        path.to_owned()
+    }
+}
+
 fn repo_tools() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/lint")
 }
@@ -170,8 +182,77 @@ fn absolute_paths_under_the_working_directory_become_relative_uris() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "violations/main.tf"
+        from_root("violations/main.tf").as_str()
     );
+}
+
+#[test]
+fn sarif_uris_are_relative_to_the_repository_root_when_run_from_a_subdirectory() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+    let sub = repo.path().join("infra/prod");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("main.tf"),
+        "provider \"aws\" {\n\tregion = \"ap-southeast-1\"\n}\n",
+    )
+    .unwrap();
+    let out = command()
+        .current_dir(&sub)
+        .args(["--format", "sarif", "."])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &doc["runs"][0];
+    let result = &run["results"][0];
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "infra/prod/main.tf");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(root.starts_with("file://") && root.ends_with('/'), "{root}");
+    // The region spans the value to the end of its line.
+    assert_eq!(location["region"]["startLine"], 2);
+    assert_eq!(location["region"]["endLine"], 2);
+    assert_eq!(location["region"]["startColumn"], 11);
+    assert_eq!(location["region"]["endColumn"], 27);
+    let fingerprint = result["partialFingerprints"]["phiLintFingerprint/v1"]
+        .as_str()
+        .unwrap();
+    assert_eq!(fingerprint.len(), 16, "{fingerprint}");
+    let rule = &run["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];
+    assert!(
+        rule["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/docs/controls/PHI-REG-001.md"),
+        "{rule}"
+    );
+    assert!(run["tool"]["driver"]["informationUri"].is_string());
+}
+
+#[test]
+fn the_caret_sits_under_the_value_on_a_tab_indented_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "provider \"aws\" {\n\tregion = \"ap-southeast-1\"\n}\n",
+    )
+    .unwrap();
+    let out = command()
+        .current_dir(dir.path())
+        .args(["--format", "text", "."])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let source = lines
+        .iter()
+        .position(|l| l.contains("2 | \tregion"))
+        .unwrap();
+    // Same prefix, then the line's tab kept, then spaces up to the value.
+    assert_eq!(lines[source + 1], "    | \t         ^", "{text}");
 }
 
 #[test]
@@ -193,9 +274,14 @@ fn github_annotations_point_at_file_line_and_column() {
     let (_, out) = run_in_fixtures(&["--format", "github", "violations"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 5);
-    assert!(lines[0].starts_with(
-        "::error file=violations/main.tf,line=2,col=12,title=PHI-REG-001 Resources only in approved regions::"
-    ), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with(&format!(
+            "::error file={},line=2,col=12,title=PHI-REG-001 Resources only in approved regions::",
+            from_root("violations/main.tf")
+        )),
+        "{}",
+        lines[0]
+    );
 }
 
 #[test]
@@ -221,7 +307,10 @@ fn github_annotations_use_repository_relative_paths() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("::error file=violations/main.tf,line=2,col=12,"),
+        text.starts_with(&format!(
+            "::error file={},line=2,col=12,",
+            from_root("violations/main.tf")
+        )),
         "{text}"
     );
 }

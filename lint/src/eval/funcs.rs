@@ -5,6 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::{Value, error};
+use crate::budget::MAX_VALUE_UNITS;
+
+/// The longest string a function may build (the value budget in bytes).
+const MAX_STRING_BYTES: usize = MAX_VALUE_UNITS as usize * 32;
 
 pub fn call(name: &str, args: Vec<Value>) -> Value {
     // coalesce skips nulls and empty strings; it is known once a known
@@ -30,6 +34,12 @@ pub fn call(name: &str, args: Vec<Value>) -> Value {
 }
 
 type R = Result<Value, String>;
+
+/// Unknown, not an error: `try()` must not turn a budget into a fallback.
+/// The evaluator marks the budget exhausted when it sees it.
+fn over_budget(why: String) -> Value {
+    Value::unknown(format!("{}: {why}", crate::budget::EXCEEDED))
+}
 
 fn s(v: &Value) -> Result<String, String> {
     v.as_string()
@@ -110,10 +120,29 @@ fn known(name: &str, args: &[Value]) -> Option<R> {
             if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
                 return Err("regular-expression replace is not evaluated".to_owned());
             }
+            // Check the size before building it: `replace` multiplies.
+            let hits = if from.is_empty() {
+                a.chars().count() + 1
+            } else {
+                a.matches(from.as_str()).count()
+            };
+            if a.len().saturating_add(hits.saturating_mul(to.len())) > MAX_STRING_BYTES {
+                return Ok(over_budget(format!(
+                    "replace() would build more than {MAX_STRING_BYTES} bytes"
+                )));
+            }
             Ok(Value::String(a.replace(&from, &to)))
         })(),
         "split" => (|| {
             let (sep, a) = (s(arg(args, 0)?)?, s(arg(args, 1)?)?);
+            if a.split(sep.as_str())
+                .nth(MAX_VALUE_UNITS as usize)
+                .is_some()
+            {
+                return Ok(over_budget(format!(
+                    "split() into more than {MAX_VALUE_UNITS} parts"
+                )));
+            }
             Ok(Value::List(
                 a.split(sep.as_str())
                     .map(|p| Value::String(p.to_owned()))
@@ -123,7 +152,7 @@ fn known(name: &str, args: &[Value]) -> Option<R> {
         "join" => (|| {
             let sep = s(arg(args, 0)?)?;
             let mut parts = Vec::new();
-            for l in &args[1..] {
+            for l in args.get(1..).unwrap_or_default() {
                 for item in list(l)? {
                     parts.push(s(&item)?);
                 }
@@ -132,12 +161,21 @@ fn known(name: &str, args: &[Value]) -> Option<R> {
         })(),
         "substr" => (|| {
             let a: Vec<char> = s(arg(args, 0)?)?.chars().collect();
+            // Terraform clamps: a length past the end (even i64::MAX) means
+            // "to the end", an offset past either end is clamped to it.
+            // `as i64` saturates, and the sums saturate, so nothing wraps.
             let (off, len) = (n(arg(args, 1)?)? as i64, n(arg(args, 2)?)? as i64);
-            let start = if off < 0 { a.len() as i64 + off } else { off }.clamp(0, a.len() as i64);
-            let end = if len < 0 {
-                a.len() as i64
+            let total = a.len() as i64;
+            let start = if off < 0 {
+                total.saturating_add(off)
             } else {
-                (start + len).min(a.len() as i64)
+                off
+            }
+            .clamp(0, total);
+            let end = if len < 0 {
+                total
+            } else {
+                start.saturating_add(len).min(total)
             };
             Ok(Value::String(
                 a[start as usize..end as usize].iter().collect(),
@@ -241,16 +279,20 @@ fn known(name: &str, args: &[Value]) -> Option<R> {
     })
 }
 
+/// Keeps the first of equal values. Hashing a canonical text keeps it
+/// linear (a pairwise scan is quadratic on a 100,000-element list).
 fn dedup(l: &mut Vec<Value>) {
-    let mut seen: Vec<Value> = Vec::new();
-    l.retain(|v| {
-        if seen.contains(v) {
-            false
-        } else {
-            seen.push(v.clone());
-            true
-        }
-    });
+    let mut seen = std::collections::HashSet::new();
+    l.retain(|v| seen.insert(canonical(v)));
+}
+
+/// A text equal for equal values (numbers by value, so `1` and `1.0` meet).
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Number(n) if *n == 0.0 => "n0".to_owned(),
+        Value::Number(n) => format!("n{n:?}"),
+        other => format!("{other:?}"),
+    }
 }
 
 fn flatten(l: Vec<Value>, out: &mut Vec<Value>) {
@@ -323,6 +365,29 @@ mod tests {
         assert_eq!(
             call("replace", vec![str("a.b"), str("."), str("-")]),
             str("a-b")
+        );
+        // Terraform treats a huge length as "to the end": no overflow.
+        assert_eq!(
+            call(
+                "substr",
+                vec![
+                    str("abc"),
+                    Value::Number(1.0),
+                    Value::Number(9.223372036854776e18)
+                ]
+            ),
+            str("bc")
+        );
+        assert_eq!(
+            call(
+                "substr",
+                vec![str("abc"), Value::Number(-9.3e18), Value::Number(-1.0)]
+            ),
+            str("abc")
+        );
+        assert!(
+            !call("join", vec![]).is_known(),
+            "no panic without arguments"
         );
     }
 

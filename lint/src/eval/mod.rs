@@ -8,11 +8,14 @@ mod funcs;
 mod value;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Element, Template};
 
 pub use value::{Value, number_text};
+
+use crate::budget::{Budget, MAX_VALUE_DEPTH, MAX_VALUE_UNITS};
 
 /// Nesting limit, so a hostile file cannot overflow the stack.
 const MAX_DEPTH: usize = 128;
@@ -25,6 +28,35 @@ pub struct Scope {
     /// `path.module`, `path.root`, `path.cwd`.
     pub path_module: String,
     pub path_root: String,
+    /// Shared by a root module and every instance under it (see
+    /// [`crate::budget`]).
+    pub budget: Arc<Budget>,
+}
+
+/// Builds a list or object element by element, measuring each element as
+/// it arrives, so a hostile expression is stopped before it allocates the
+/// whole of an oversized value.
+#[derive(Default)]
+struct Sized {
+    units: u64,
+    depth: usize,
+}
+
+impl Sized {
+    fn add(&mut self, budget: &Budget, v: &Value) -> Result<(), Value> {
+        let (units, depth) = budget.measure(v)?;
+        self.units += units + 1;
+        self.depth = self.depth.max(depth + 1);
+        if self.units > MAX_VALUE_UNITS {
+            return Err(budget.exceed(format!("a value larger than {MAX_VALUE_UNITS} units")));
+        }
+        if self.depth > MAX_VALUE_DEPTH {
+            return Err(budget.exceed(format!(
+                "a value nested more than {MAX_VALUE_DEPTH} levels deep"
+            )));
+        }
+        Ok(())
+    }
 }
 
 struct Frame<'a> {
@@ -81,6 +113,9 @@ pub fn describe(expr: &Expression) -> String {
 
 impl Frame<'_> {
     fn eval(&mut self, expr: &Expression) -> Value {
+        if !self.scope.budget.charge(1) {
+            return self.scope.budget.out_of_steps();
+        }
         if self.depth >= MAX_DEPTH {
             return Value::unknown("an expression nested too deeply");
         }
@@ -99,8 +134,20 @@ impl Frame<'_> {
                 .as_f64()
                 .map_or_else(|| Value::unknown("a number"), Value::Number),
             Expression::String(s) => Value::String(s.value().to_string()),
-            Expression::Array(a) => Value::List(a.iter().map(|e| self.eval(e)).collect()),
+            Expression::Array(a) => {
+                let mut sized = Sized::default();
+                let mut items = Vec::new();
+                for e in a.iter() {
+                    let v = self.eval(e);
+                    if let Err(unknown) = sized.add(&self.scope.budget, &v) {
+                        return unknown;
+                    }
+                    items.push(v);
+                }
+                Value::List(items)
+            }
             Expression::Object(o) => {
+                let mut sized = Sized::default();
                 let mut map = BTreeMap::new();
                 for (k, v) in o.iter() {
                     let key = match k {
@@ -116,6 +163,9 @@ impl Frame<'_> {
                         },
                     };
                     let value = self.eval(v.expr());
+                    if let Err(unknown) = sized.add(&self.scope.budget, &value) {
+                        return unknown;
+                    }
                     map.insert(key, value);
                 }
                 Value::Map(map)
@@ -165,7 +215,15 @@ impl Frame<'_> {
                         None => Value::unknown("error: can() needs an argument"),
                     },
                     _ => {
-                        let mut args: Vec<Value> = f.args.iter().map(|a| self.eval(a)).collect();
+                        let mut sized = Sized::default();
+                        let mut args: Vec<Value> = Vec::new();
+                        for a in f.args.iter() {
+                            let v = self.eval(a);
+                            if let Err(unknown) = sized.add(&self.scope.budget, &v) {
+                                return unknown;
+                            }
+                            args.push(v);
+                        }
                         if f.args.expand_final() {
                             match args.pop() {
                                 Some(Value::List(rest)) => args.extend(rest),
@@ -173,7 +231,7 @@ impl Frame<'_> {
                                 _ => return Value::unknown("error: `...` needs a list"),
                             }
                         }
-                        funcs::call(name, args)
+                        self.scope.budget.admit(funcs::call(name, args))
                     }
                 }
             }
@@ -318,8 +376,14 @@ impl Frame<'_> {
                 },
                 Element::Directive(_) => return Value::unknown("a template directive"),
             }
+            if out.len() as u64 > MAX_VALUE_UNITS * 32 {
+                return self.scope.budget.exceed(format!(
+                    "a string longer than {} bytes",
+                    MAX_VALUE_UNITS * 32
+                ));
+            }
         }
-        Value::String(out)
+        self.scope.budget.admit(Value::String(out))
     }
 
     fn for_expr(&mut self, f: &hcl_edit::expr::ForExpr) -> Value {
@@ -340,6 +404,7 @@ impl Frame<'_> {
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
         let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mark = self.bindings.len();
+        let mut sized = Sized::default();
         for (k, v) in items {
             self.bindings.truncate(mark);
             if let Some(kv) = &key_var {
@@ -361,6 +426,10 @@ impl Frame<'_> {
                 }
             }
             let value = self.eval(&f.value_expr);
+            if let Err(unknown) = sized.add(&self.scope.budget, &value) {
+                self.bindings.truncate(mark);
+                return unknown;
+            }
             match &f.key_expr {
                 None => list.push(value),
                 Some(ke) => {

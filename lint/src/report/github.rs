@@ -1,5 +1,6 @@
 //! GitHub Actions workflow commands: one annotation per active finding,
-//! shown on the pull request diff.
+//! shown on the pull request diff. Paths are relative to the repository
+//! root (GitHub resolves them there), wherever phi-lint runs.
 
 use crate::finding::Finding;
 
@@ -24,7 +25,7 @@ pub fn github(findings: &[Finding]) -> String {
         let title = phi_policy::control(f.control).map_or("", |c| c.title);
         out.push_str(&format!(
             "::{level} file={},line={},col={},title={}::{}\n",
-            escape_property(&super::relative_path(&f.file)),
+            escape_property(&super::root_relative(&f.file)),
             f.line,
             f.column,
             escape_property(&format!("{} {title}", f.control)),
@@ -41,9 +42,13 @@ mod tests {
     #[test]
     fn annotations_escape_their_fields() {
         let f = Finding::new("PHI-REG-001", "a,b.tf", (3, 4), "50% bad\nregion");
+        let file = escape_property(&super::super::root_relative("a,b.tf"));
+        assert!(file.ends_with("a%2Cb.tf"), "{file}");
         assert_eq!(
             github(&[f]),
-            "::error file=a%2Cb.tf,line=3,col=4,title=PHI-REG-001 Resources only in approved regions::50%25 bad%0Aregion\n"
+            format!(
+                "::error file={file},line=3,col=4,title=PHI-REG-001 Resources only in approved regions::50%25 bad%0Aregion\n"
+            )
         );
     }
 }

@@ -34,6 +34,22 @@ pub fn text(findings: &[Finding]) -> String {
 }
 
 pub fn render(findings: &[Finding], colour: bool) -> String {
+    render_with(findings, colour, &super::Summary::default())
+}
+
+/// The caret's indent: the line's own characters before the column, tabs
+/// kept as tabs (so the caret lines up however wide a terminal draws a tab),
+/// everything else as a space.
+fn caret_indent(line: &str, column: u32) -> String {
+    line.chars()
+        .take(column.saturating_sub(1) as usize)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect()
+}
+
+/// [`render`], with the summary's excluded paths and stale baseline entries
+/// listed after the findings.
+pub fn render_with(findings: &[Finding], colour: bool, summary: &super::Summary) -> String {
     let style = Style { on: colour };
     let mut sources: HashMap<&str, Option<String>> = HashMap::new();
     let mut out = String::new();
@@ -69,22 +85,58 @@ pub fn render(findings: &[Finding], colour: bool) -> String {
             out.push_str(&format!(
                 "  {} {}{}\n",
                 style.paint("34", &format!("{pad} |")),
-                " ".repeat(f.column.saturating_sub(1) as usize),
+                caret_indent(line, f.column),
                 style.paint(severity_colour(f.severity), "^")
             ));
         }
         out.push('\n');
     }
-    let waived = findings.len() - active.len();
-    let mut summary = match active.len() {
+    for p in &summary.excluded {
+        out.push_str(&format!("excluded by --exclude: {}\n", p.display()));
+    }
+    for e in &summary.stale {
+        out.push_str(&format!(
+            "stale baseline entry (no longer found; remove it): {} {} {} {}\n",
+            e.control, e.file, e.address, e.attribute
+        ));
+    }
+    let baselined = findings
+        .iter()
+        .filter(|f| crate::baseline::is_baselined(f))
+        .count();
+    let waived = findings.len() - active.len() - baselined;
+    let mut line = match active.len() {
         0 => "No findings".to_owned(),
         1 => "1 finding".to_owned(),
         n => format!("{n} findings"),
     };
     if waived > 0 {
-        summary.push_str(&format!(" ({waived} suppressed inline)"));
+        line.push_str(&format!(" ({waived} suppressed inline)"));
     }
-    out.push_str(&summary);
+    if baselined > 0 {
+        line.push_str(&format!(" ({baselined} in the baseline)"));
+    }
+    if !summary.excluded.is_empty() {
+        line.push_str(&format!(" ({} paths excluded)", summary.excluded.len()));
+    }
+    if !summary.stale.is_empty() {
+        line.push_str(&format!(
+            " ({} stale baseline entries)",
+            summary.stale.len()
+        ));
+    }
+    out.push_str(&line);
     out.push_str(".\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caret_keeps_the_lines_tabs() {
+        assert_eq!(caret_indent("\t\tregion = \"x\"", 12), "\t\t         ");
+        assert_eq!(caret_indent("  a = 1", 3), "  ");
+    }
 }
