@@ -7,8 +7,9 @@
 //!
 //! One [`Budget`] is shared by a root module and every module instance under
 //! it (the counters are atomics only so the scope stays `Send`; each tree is
-//! evaluated on one thread). The limits are far above real code: the whole of
-//! `shared/corpus` uses under 1% of them (see the `corpus` test).
+//! evaluated on one thread). The limits are far above what real configurations
+//! need: the whole of `shared/corpus` runs without reaching one (the `corpus`
+//! test checks it).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

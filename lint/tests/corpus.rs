@@ -97,6 +97,10 @@ fn every_corpus_file_is_processed_and_parse_verdicts_agree_with_terraform() {
     for f in &findings {
         assert!(f.line >= 1 && f.column >= 1, "{f:?}");
         assert!(Path::new(&f.file).exists(), "{f:?}");
+        assert!(
+            !f.message.contains(phi_lint::budget::EXCEEDED),
+            "real code within the evaluation budgets: {f:?}"
+        );
     }
     let ours = rejected_by_phi_lint(&findings);
     let theirs = rejected_by_terraform(&[&corpus]);
