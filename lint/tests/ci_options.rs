@@ -34,6 +34,19 @@ fn global_options_work_before_and_after_a_subcommand() {
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("PHI-REG-001"));
     }
+    // The two examples: a policy before `rules`, and after it.
+    let policy = fixture("modules/phi-policy.hcl");
+    let p = policy.to_str().unwrap();
+    for args in [["--policy", p, "rules"], ["rules", "--policy", p]] {
+        let out = command().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("PHI-LNT-001"));
+    }
     let out = command()
         .args(["explain", "phi-reg-001", "--format", "text"])
         .output()

@@ -372,3 +372,18 @@ fn module_fan_out_stops_at_the_instance_budget() {
     let run = bounded(dir.path(), &["--format", "json", "m0"], &[]);
     assert_budget_exceeded(&run);
 }
+
+#[test]
+fn repeated_copies_of_a_big_value_are_charged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = String::from("locals {\n  e0 = [\"a\"]\n");
+    for i in 1..=17 {
+        src.push_str(&format!("  e{i} = concat(local.e{0}, local.e{0})\n", i - 1));
+    }
+    for i in 0..10_000 {
+        src.push_str(&format!("  c{i} = local.e17 == local.e17\n"));
+    }
+    src.push_str("}\n");
+    write(dir.path(), "main.tf", &src);
+    assert_budget_exceeded(&json_run(dir.path()));
+}

@@ -266,9 +266,18 @@ impl Frame<'_> {
 
     fn variable(&self, name: &str) -> Value {
         if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == name) {
-            return v.clone();
+            return self.charged_clone(v);
         }
         Value::unknown(name.to_owned())
+    }
+
+    /// A copy of a bound value or local, its size charged to the budget:
+    /// `local.big == local.big` repeated must not copy for free.
+    fn charged_clone(&self, v: &Value) -> Value {
+        match self.scope.budget.measure(v) {
+            Ok(_) => v.clone(),
+            Err(unknown) => unknown,
+        }
     }
 
     fn traversal(
@@ -326,7 +335,7 @@ impl Frame<'_> {
                                 None => break,
                             }
                         }
-                        current.clone()
+                        self.charged_clone(current)
                     }
                     (false, "path", Some(attr @ ("module" | "root" | "cwd"))) => {
                         rest = &rest[1..];
