@@ -25,17 +25,45 @@ fn label_depth(block_type: &str) -> usize {
 
 struct Locator<'a> {
     file: &'a SourceFile,
+    /// Every string literal of the file (raw, between its quotes) and the
+    /// offsets of its opening quote, ascending: finding a key is a lookup
+    /// and a binary search, not a scan of the text (a scan per key made a
+    /// 1 MB file with 30,000 keys take minutes).
+    strings: std::collections::HashMap<&'a str, Vec<usize>>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(file: &'a SourceFile) -> Self {
+        let text = file.text.as_str();
+        let bytes = text.as_bytes();
+        let mut strings: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'"' {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            if let Some(raw) = text.get(start + 1..i.min(bytes.len())) {
+                strings.entry(raw).or_default().push(start);
+            }
+            i += 1;
+        }
+        Locator { file, strings }
+    }
+
     /// Byte offset of `"key"` at or after `from` (or `from` itself).
     fn find(&self, key: &str, from: usize) -> usize {
-        let needle = format!("\"{key}\"");
-        self.file
-            .text
-            .get(from..)
-            .and_then(|t| t.find(&needle))
-            .map_or(from, |i| from + i)
+        self.strings
+            .get(key)
+            .and_then(|offsets| offsets.get(offsets.partition_point(|o| *o < from)))
+            .copied()
+            .unwrap_or(from)
     }
 }
 
@@ -56,7 +84,7 @@ pub fn root(file: &SourceFile) -> Result<Block, Finding> {
             "a Terraform JSON file must be an object",
         ));
     };
-    let loc = Locator { file };
+    let loc = Locator::new(file);
     let value = Value::Object(top);
     if file.path.ends_with(".tfvars.json") {
         // A variables file: every key is a value.

@@ -387,3 +387,24 @@ fn repeated_copies_of_a_big_value_are_charged() {
     write(dir.path(), "main.tf", &src);
     assert_budget_exceeded(&json_run(dir.path()));
 }
+
+#[test]
+fn a_json_file_with_thirty_thousand_keys_is_located_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars: Vec<String> = (0..30_000)
+        .map(|i| format!("\"v{i:06}\": {{\"default\": \"x\"}}"))
+        .collect();
+    write(
+        dir.path(),
+        "main.tf.json",
+        &format!(
+            "{{\"variable\": {{{}}},\n \"provider\": {{\"aws\": {{\"region\": \"ap-southeast-1\"}}}}}}",
+            vars.join(",\n")
+        ),
+    );
+    let run = json_run(dir.path());
+    assert_eq!(run.code, 1);
+    let f = &run.json()["findings"][0];
+    assert_eq!(f["control"], "PHI-REG-001");
+    assert_eq!(f["line"], 30_001, "still located exactly: {f}");
+}
