@@ -51,6 +51,29 @@ pub struct SourceFile {
     pub path: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Characters before every CHAR_MARK-th byte (at char boundaries), so
+    /// a column on a very long line (minified JSON) costs a short count, not
+    /// a count from the line's start for every key.
+    char_marks: Vec<(usize, usize)>,
+}
+
+/// Bytes between two entries of `char_marks`.
+const CHAR_MARK: usize = 4096;
+
+/// `char_marks` of a text: (byte offset, characters before it).
+fn char_marks(text: &str) -> Vec<(usize, usize)> {
+    let mut marks = vec![(0, 0)];
+    let (mut at, mut chars) = (0, 0);
+    while at + CHAR_MARK < text.len() {
+        let mut next = at + CHAR_MARK;
+        while !text.is_char_boundary(next) {
+            next += 1;
+        }
+        chars += text[at..next].chars().count();
+        at = next;
+        marks.push((at, chars));
+    }
+    marks
 }
 
 impl SourceFile {
@@ -60,6 +83,7 @@ impl SourceFile {
             .collect();
         SourceFile {
             path: path.to_owned(),
+            char_marks: char_marks(&text),
             text,
             line_starts,
         }
@@ -143,11 +167,25 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|s| *s <= offset);
         let start = self.line_starts[line - 1];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(1, |s| s.chars().count() + 1);
-        (line, column)
+        if !self.text.is_char_boundary(offset) {
+            let column = self
+                .text
+                .get(start..offset)
+                .map_or(1, |s| s.chars().count() + 1);
+            return (line, column);
+        }
+        (
+            line,
+            self.chars_before(offset) - self.chars_before(start) + 1,
+        )
+    }
+
+    /// Characters before a byte offset (a char boundary), from the nearest
+    /// mark.
+    fn chars_before(&self, offset: usize) -> usize {
+        let i = self.char_marks.partition_point(|(at, _)| *at <= offset) - 1;
+        let (at, chars) = self.char_marks[i];
+        chars + self.text[at..offset].chars().count()
     }
 
     pub fn span_position(&self, span: Option<Range<usize>>) -> Pos {
@@ -301,6 +339,11 @@ mod tests {
         assert_eq!(f.position(6), (2, 1));
         assert_eq!(f.position(11), (2, 5));
         assert_eq!(f.line_text(2), "bé = \"x\"");
+        // Across marks on one long line, with multi-byte characters.
+        let long = format!("{}x", "é".repeat(5000));
+        let f = SourceFile::new("x.tf", long.clone());
+        assert_eq!(f.position(long.len() - 1), (1, 5001));
+        assert_eq!(f.position(2 * 2500), (1, 2501));
     }
 
     #[test]
