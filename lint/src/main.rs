@@ -295,6 +295,19 @@ fn check(cli: &Cli) -> Result<ExitCode, String> {
         Format::Junit => phi_lint::report::junit::junit(&findings),
         Format::Github => phi_lint::report::github::github(&findings),
     };
+    if !matches!(o.format, Format::Text | Format::Json) {
+        // Formats with no summary: the CI log still shows what was skipped
+        // and what the baseline no longer needs.
+        for p in &summary.excluded {
+            eprintln!("phi-lint: excluded by --exclude: {}", p.display());
+        }
+        for e in &summary.stale {
+            eprintln!(
+                "phi-lint: stale baseline entry (no longer found; remove it): {} {} {} {}",
+                e.control, e.file, e.address, e.attribute
+            );
+        }
+    }
     match &o.output {
         Some(path) => {
             std::fs::write(path, out).map_err(|e| format!("--output {}: {e}", path.display()))?

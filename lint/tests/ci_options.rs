@@ -163,6 +163,14 @@ fn exclude_skips_and_lists_every_excluded_path() {
         "{text}"
     );
     assert!(text.contains("No findings (2 paths excluded)."), "{text}");
+    // Formats without a summary list them on standard error.
+    let out = command()
+        .current_dir(d)
+        .args(["--format", "sarif", "--exclude", "legacy", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("excluded by --exclude: legacy"), "{stderr}");
     let (_, json) = lint_json(&["--exclude", "legacy", d.to_str().unwrap()], &[]);
     let excluded = json["excluded"].as_array().unwrap();
     assert_eq!(excluded.len(), 1);
