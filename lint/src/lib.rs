@@ -10,6 +10,7 @@
 //! and never a violation.
 
 pub mod eval;
+pub mod expand;
 pub mod finding;
 pub mod instance;
 pub mod ir;
@@ -121,26 +122,51 @@ fn visit(
             );
             continue;
         }
-        let Some(child) = instance.child(project, call, |s| {
-            rules::module_sources::approved(s, policy)
-        }) else {
-            continue;
+        let expanded = match expand::instances(call, &instance.scope) {
+            Ok(list) => list,
+            Err(u) => {
+                out.push(
+                    Finding::new(
+                        ids::LINT_UNVERIFIABLE,
+                        &file.path,
+                        u.attr.at,
+                        format!(
+                            "module \"{name}\": its instances could not be verified from the \
+                             source: `{} = {}`: {}",
+                            u.attr.name,
+                            u.attr.source_text(&file.text),
+                            expand::unexpandable_reason(&u)
+                        ),
+                    )
+                    .in_module(&instance.address),
+                );
+                continue;
+            }
         };
-        if stack.contains(&child.module.dir) {
-            continue; // A cycle: Terraform refuses it at init.
+        for each in &expanded {
+            let Some(child) = instance.child_instance(project, call, each, |s| {
+                rules::module_sources::approved(s, policy)
+            }) else {
+                continue;
+            };
+            if stack.contains(&child.module.dir) {
+                continue; // A cycle: Terraform refuses it at init.
+            }
+            if stack.len() >= MAX_DEPTH {
+                out.push(Finding::new(
+                    ids::LINT_UNVERIFIABLE,
+                    &file.path,
+                    call.at,
+                    format!(
+                        "module \"{name}\": nested deeper than {MAX_DEPTH} modules; not followed"
+                    ),
+                ));
+                continue;
+            }
+            stack.push(child.module.dir.clone());
+            visit(project, &child, policy, stack, out);
+            stack.pop();
         }
-        if stack.len() >= MAX_DEPTH {
-            out.push(Finding::new(
-                ids::LINT_UNVERIFIABLE,
-                &file.path,
-                call.at,
-                format!("module \"{name}\": nested deeper than {MAX_DEPTH} modules; not followed"),
-            ));
-            continue;
-        }
-        stack.push(child.module.dir.clone());
-        visit(project, &child, policy, stack, out);
-        stack.pop();
     }
 }
 

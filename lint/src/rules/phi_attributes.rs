@@ -183,13 +183,51 @@ fn check_resource(
     block: &Block,
     kind: &PhiResource,
 ) -> Vec<Finding> {
-    let address = format!("{}.{}", kind.resource_type, block.label(1).unwrap_or("?"));
+    let mut address = format!("{}.{}", kind.resource_type, block.label(1).unwrap_or("?"));
+    if !instance.address.is_empty() {
+        address = format!("{}.{address}", instance.address);
+    }
+    match crate::expand::instances(block, &instance.scope) {
+        Ok(list) => list
+            .iter()
+            .flat_map(|each| check_instance(instance, policy, file, block, kind, &address, each))
+            .collect(),
+        Err(u) => vec![Finding::new(
+            phi_policy::ids::LINT_UNVERIFIABLE,
+            &file.path,
+            u.attr.at,
+            format!(
+                "{address}: its instances could not be verified from the source: `{} = {}`: {}",
+                u.attr.name,
+                u.attr.source_text(&file.text),
+                crate::expand::unexpandable_reason(&u)
+            ),
+        )],
+    }
+}
+
+/// One instance of a `phi_*` resource (the whole resource without
+/// `count`/`for_each`), named as Terraform names it.
+fn check_instance(
+    instance: &Instance,
+    policy: &Policy,
+    file: &crate::source::SourceFile,
+    block: &Block,
+    kind: &PhiResource,
+    address: &str,
+    each: &crate::expand::BlockInstance,
+) -> Vec<Finding> {
+    let address = format!("{address}{}", each.suffix);
+    let address = address.as_str();
     let mut out = Vec::new();
     let mut values = BTreeMap::new();
     for attr in &block.attrs {
-        let value = instance.scope.eval(&attr.expr);
+        if attr.name == "for_each" || attr.name == "count" {
+            continue;
+        }
+        let value = instance.scope.eval_with(&attr.expr, &each.bindings);
         if kind.checked.contains(&attr.name.as_str()) && !value.is_known() {
-            out.push(unverifiable(file, &address, attr, &value));
+            out.push(unverifiable(file, address, attr, &value));
         }
         values.insert(attr.name.clone(), value);
     }
@@ -218,11 +256,15 @@ fn check_resource(
         let at = attr.map_or(block.at, |a| {
             object_key_at(file, &a.expr, &v.path[1..]).unwrap_or(a.at)
         });
+        let origin = attr
+            .and_then(|a| instance.origin_of(&a.expr, block))
+            .map(|o| format!(" (value from {o})"))
+            .unwrap_or_default();
         out.push(Finding::new(
             v.control.id,
             &file.path,
             at,
-            format!("{address}: {}", v.message),
+            format!("{address}: {}{origin}", v.message),
         ));
     }
     out
