@@ -66,6 +66,9 @@ pub struct Instance<'p> {
     /// Where a variable's value was set, when a message should say so:
     /// `prod.tfvars:28`, `TF_VAR_retention`, `module argument at main.tf:12`.
     pub origins: BTreeMap<String, String>,
+    /// The day policy exceptions are compared with (today, or the day a
+    /// test fixes).
+    pub today: time::Date,
 }
 
 /// Where a local module call points, if it is local.
@@ -247,6 +250,7 @@ impl<'p> Instance<'p> {
             root_dir: dir.to_owned(),
             manifest_key: String::new(),
             origins,
+            today: time::OffsetDateTime::now_utc().date(),
         };
         instance.finish(BTreeMap::new());
         Some(instance)
@@ -373,6 +377,7 @@ impl<'p> Instance<'p> {
             root_dir: self.root_dir.clone(),
             manifest_key,
             origins,
+            today: self.today,
         };
         child.finish(self.passed_providers(call));
         Some(child)

@@ -68,7 +68,8 @@ pub fn lint(paths: &[PathBuf], policy: &Policy, options: &Options) -> Vec<Findin
         .par_iter()
         .flat_map_iter(|dir| {
             let mut out = Vec::new();
-            if let Some(root) = Instance::root(project, dir, &options.inputs) {
+            if let Some(mut root) = Instance::root(project, dir, &options.inputs) {
+                root.today = options.today;
                 let mut stack = vec![dir.clone()];
                 visit(project, &root, policy, &mut stack, &mut out);
             }

@@ -159,7 +159,7 @@ fn check(cli: &Cli) -> ExitCode {
         Format::Github => phi_lint::report::github::github(&findings),
     };
     print!("{out}");
-    if findings.iter().any(|f| f.suppressed.is_none()) {
+    if findings.iter().any(|f| f.fails()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

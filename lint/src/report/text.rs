@@ -76,13 +76,19 @@ pub fn render(findings: &[Finding], colour: bool) -> String {
         out.push('\n');
     }
     let waived = findings.len() - active.len();
-    let mut summary = match active.len() {
+    let excepted = active.iter().filter(|f| f.waived.is_some()).count();
+    let mut summary = match active.len() - excepted {
         0 => "No findings".to_owned(),
         1 => "1 finding".to_owned(),
         n => format!("{n} findings"),
     };
     if waived > 0 {
         summary.push_str(&format!(" ({waived} suppressed inline)"));
+    }
+    if excepted > 0 {
+        summary.push_str(&format!(
+            "; {excepted} waived by policy exceptions (warnings)"
+        ));
     }
     out.push_str(&summary);
     out.push_str(".\n");

@@ -23,6 +23,9 @@ use crate::ir::Block;
 /// One `phi_*` resource type the linter checks.
 pub struct PhiResource {
     pub resource_type: &'static str,
+    /// The argument holding the AWS name policy exceptions match on (the
+    /// provider matches the same one).
+    pub name_attr: &'static str,
     /// Arguments the checks read: an unknown value in one of them is a
     /// PHI-LNT-001 finding (the check itself skips it).
     pub checked: &'static [&'static str],
@@ -32,6 +35,7 @@ pub struct PhiResource {
 pub static RESOURCES: &[PhiResource] = &[
     PhiResource {
         resource_type: "phi_audit_log_sink",
+        name_attr: "name",
         checked: &["kms_key_arn", "retention_days", "object_lock_mode", "tags"],
         check: |a, ctx, policy| {
             let cfg = AuditLogSinkConfig {
@@ -49,6 +53,7 @@ pub static RESOURCES: &[PhiResource] = &[
     // Multi-AZ requirement) comply by construction.
     PhiResource {
         resource_type: "phi_bucket",
+        name_attr: "name",
         checked: &[
             "kms_key_arn",
             "encryption_algorithm",
@@ -72,6 +77,7 @@ pub static RESOURCES: &[PhiResource] = &[
     },
     PhiResource {
         resource_type: "phi_database",
+        name_attr: "identifier",
         checked: &[
             "kms_key_arn",
             "engine",
@@ -248,10 +254,21 @@ fn check_instance(
     // The region itself is the regions rule's finding, on the provider block
     // or the resource's own `region`: reporting it here again would repeat it
     // on every resource that inherits an unapproved provider region.
-    let violations = (kind.check)(&attrs, &ctx, policy)
+    let violations: Vec<_> = (kind.check)(&attrs, &ctx, policy)
         .into_iter()
-        .filter(|v| v.control.id != phi_policy::ids::REGION_APPROVED);
-    for v in violations {
+        .filter(|v| v.control.id != phi_policy::ids::REGION_APPROVED)
+        .collect();
+    // Exceptions are applied by the provider's own function, on the same
+    // AWS name, so a waiver means the same thing in CI and at plan.
+    let name = attrs.string(kind.name_attr);
+    let outcome = phi_policy::apply_exceptions(
+        policy,
+        kind.resource_type,
+        name.as_deref(),
+        violations,
+        instance.today,
+    );
+    let finding = |v: &phi_policy::Violation| {
         let attr = v.path.first().and_then(|p| block.attr(p));
         let at = attr.map_or(block.at, |a| {
             object_key_at(file, &a.expr, &v.path[1..]).unwrap_or(a.at)
@@ -260,12 +277,33 @@ fn check_instance(
             .and_then(|a| instance.origin_of(&a.expr, block))
             .map(|o| format!(" (value from {o})"))
             .unwrap_or_default();
-        out.push(Finding::new(
+        Finding::new(
             v.control.id,
             &file.path,
             at,
             format!("{address}: {}{origin}", v.message),
-        ));
+        )
+    };
+    for v in &outcome.errors {
+        let f = finding(v);
+        // An expired exception that would have covered this violation is
+        // reported beside it.
+        for e in outcome.expired.iter().filter(|e| e.control == v.control.id) {
+            out.push(Finding::new(
+                phi_policy::ids::EXCEPTION_VALID,
+                &f.file,
+                (f.line as usize, f.column as usize),
+                format!(
+                    "{address}: the policy's exception for {} (scope {}, owner {}) expired on {}; \
+                     it no longer waives anything: renew it or fix the configuration",
+                    e.control, e.scope, e.owner, e.expires
+                ),
+            ));
+        }
+        out.push(f);
+    }
+    for (v, e) in &outcome.waived {
+        out.push(finding(v).waived_by(e));
     }
     out
 }
