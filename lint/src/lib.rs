@@ -20,6 +20,7 @@ pub mod finding;
 pub mod instance;
 pub mod ir;
 pub mod json;
+pub mod policy_show;
 pub mod project;
 pub mod report;
 pub mod rules;

@@ -28,8 +28,10 @@ struct Cli {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Policy file (default: $PHI_POLICY_FILE, else the built-in baseline).
-    #[arg(long, env = "PHI_POLICY_FILE")]
+    /// Policy file (default: $PHI_POLICY_FILE, else
+    /// /etc/phi-guard/phi-policy.hcl, else the built-in baseline: the
+    /// provider's order).
+    #[arg(long)]
     policy: Option<PathBuf>,
     /// A variables file for every root module, like `terraform -var-file`;
     /// repeatable, later files win. TF_VAR_* are read from the environment.
@@ -49,6 +51,44 @@ enum Command {
     Rules,
     /// Print one control's page.
     Explain { id: String },
+    /// The organisation policy in force.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Print the effective policy: where it was read from, regions with
+    /// profiles expanded, every bound, exceptions with their state.
+    Show {
+        /// Policy file (default: as for checking).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+}
+
+/// The policy by the provider's own rules (`phi_policy::source`), with its
+/// warnings on stderr; the error is printed and is exit code 2.
+fn load_policy(
+    flag: Option<&std::path::Path>,
+) -> Result<phi_policy::source::LoadedPolicy, ExitCode> {
+    match phi_policy::source::resolve_from_environment(flag) {
+        Ok(loaded) => {
+            for w in loaded.policy.warnings() {
+                eprintln!(
+                    "phi-lint: warning: {}:{}:{}: {}",
+                    loaded.origin, w.line, w.column, w.message
+                );
+            }
+            Ok(loaded)
+        }
+        Err(e) => {
+            eprintln!("phi-lint: invalid policy:\n{e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,20 +136,24 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::Policy {
+            action: PolicyAction::Show { policy },
+        }) => match load_policy(policy.as_deref()) {
+            Ok(loaded) => {
+                let today = time::OffsetDateTime::now_utc().date();
+                print!("{}", phi_lint::policy_show::render(&loaded, today));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
         None => check(&cli),
     }
 }
 
 fn check(cli: &Cli) -> ExitCode {
-    let policy = match &cli.policy {
-        Some(path) => match Policy::load(path) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("phi-lint: invalid policy:\n{e}");
-                return ExitCode::from(2);
-            }
-        },
-        None => Policy::baseline(),
+    let policy: Policy = match load_policy(cli.policy.as_deref()) {
+        Ok(loaded) => loaded.policy,
+        Err(code) => return code,
     };
     let paths = if cli.paths.is_empty() {
         vec![PathBuf::from(".")]

@@ -12,6 +12,7 @@ pub mod engines;
 pub mod exceptions;
 pub mod kms;
 pub mod regions;
+pub mod source;
 pub mod violation;
 
 pub use catalogue::{Control, Enforcement, Severity, control, controls, ids};
