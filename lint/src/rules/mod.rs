@@ -7,6 +7,7 @@ pub mod phi_attributes;
 pub mod provider_pinning;
 pub mod raw_resources;
 pub mod regions;
+pub mod version_constraint;
 
 use phi_policy::{Policy, ids};
 
