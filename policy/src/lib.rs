@@ -4,6 +4,7 @@
 //! say one thing at plan time and another in CI. Everything here is a pure
 //! function of its inputs: no AWS, no I/O beyond reading a policy file.
 
+pub mod arguments;
 pub mod catalogue;
 pub mod checks;
 pub mod docs;

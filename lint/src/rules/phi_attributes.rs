@@ -193,23 +193,82 @@ fn check_resource(
     if !instance.address.is_empty() {
         address = format!("{}.{address}", instance.address);
     }
+    let mut out = arguments(file, block, &address);
     match crate::expand::instances(block, &instance.scope) {
-        Ok(list) => list
-            .iter()
-            .flat_map(|each| check_instance(instance, policy, file, block, kind, &address, each))
-            .collect(),
-        Err(u) => vec![Finding::new(
-            phi_policy::ids::LINT_UNVERIFIABLE,
-            &file.path,
-            u.attr.at,
-            format!(
-                "{address}: its instances could not be verified from the source: `{} = {}`: {}",
-                u.attr.name,
-                u.attr.source_text(&file.text),
-                crate::expand::unexpandable_reason(&u)
-            ),
-        )],
+        Ok(list) => {
+            out.extend(list.iter().flat_map(|each| {
+                check_instance(instance, policy, file, block, kind, &address, each)
+            }));
+            out
+        }
+        Err(u) => {
+            out.push(Finding::new(
+                phi_policy::ids::LINT_UNVERIFIABLE,
+                &file.path,
+                u.attr.at,
+                format!(
+                    "{address}: its instances could not be verified from the source: `{} = {}`: {}",
+                    u.attr.name,
+                    u.attr.source_text(&file.text),
+                    crate::expand::unexpandable_reason(&u)
+                ),
+            ));
+            out
+        }
     }
+}
+
+/// PHI-LNT-008: required arguments missing (or set to a literal `null`) and
+/// arguments the resource does not have, from the table the provider's
+/// schemas are tested against; a near miss gets a "did you mean".
+fn arguments(file: &crate::source::SourceFile, block: &Block, address: &str) -> Vec<Finding> {
+    let Some(table) = block.label(0).and_then(phi_policy::arguments::arguments) else {
+        return Vec::new();
+    };
+    let all = table.all();
+    let mut out = Vec::new();
+    let unknown: Vec<&crate::ir::Attr> = block
+        .attrs
+        .iter()
+        .filter(|a| !all.contains(&a.name.as_str()))
+        .collect();
+    for a in &unknown {
+        let hint = phi_policy::document::nearest(&a.name, &all)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        out.push(Finding::new(
+            phi_policy::ids::LINT_ARGUMENTS,
+            &file.path,
+            a.at,
+            format!(
+                "{address}: `{}` is not an argument of {}{hint}; Terraform refuses it",
+                a.name, table.resource_type
+            ),
+        ));
+    }
+    for name in table.required {
+        let missing = match block.attr(name) {
+            None => true,
+            Some(a) => matches!(a.expr, hcl_edit::expr::Expression::Null(_)),
+        };
+        if missing {
+            let hint = unknown
+                .iter()
+                .find(|a| phi_policy::document::nearest(&a.name, &[name]).is_some())
+                .map(|a| format!(" (did you mean `{name}` instead of `{}`?)", a.name))
+                .unwrap_or_default();
+            out.push(Finding::new(
+                phi_policy::ids::LINT_ARGUMENTS,
+                &file.path,
+                block.at,
+                format!(
+                    "{address}: the required argument `{name}` is missing{hint}; `terraform \
+                     validate` and the plan refuse the resource without it"
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// One instance of a `phi_*` resource (the whole resource without
