@@ -104,3 +104,30 @@ async fn an_exception_waives_with_a_warning_and_expires() {
         .assert_contains("Error: PHI-LOG-001")
         .assert_contains("PHI-EXC-001: exception for PHI-LOG-001 has expired");
 }
+
+/// The same function as phi-lint's (`phi_policy::source::resolve`): a
+/// variable set but empty, and an exception beyond the policy's horizon,
+/// stop the plan with the message phi-lint prints.
+#[tokio::test]
+async fn an_empty_variable_and_an_exception_beyond_the_cap_stop_the_run() {
+    let (moto, key) = setup().await;
+    let mut wd = Workdir::new(&moto);
+    wd.write("main.tf", CONFIG);
+    wd.env("PHI_POLICY_FILE", "");
+    wd.plan(&[("key", &key)])
+        .assert_failure()
+        .assert_contains("Invalid phi-guard policy")
+        .assert_contains("PHI_POLICY_FILE is set but empty");
+
+    let policy = wd.path().join("phi-policy.hcl");
+    std::fs::write(
+        &policy,
+        "exception_max_days = 365\n\nexception \"PHI-LOG-001\" {\n  scope   = \"phi_audit_log_sink.acme-dev-*\"\n  owner   = \"security@acme.example\"\n  reason  = \"sandbox\"\n  expires = \"2099-12-31\"\n}\n",
+    )
+    .unwrap();
+    wd.env("PHI_POLICY_FILE", policy.to_str().unwrap());
+    wd.plan(&[("key", &key)])
+        .assert_failure()
+        .assert_contains("expires on 2099-12-31")
+        .assert_contains("exception_max_days = 365");
+}

@@ -26,6 +26,31 @@ pub struct Finding {
     /// 0 until computed. A number, not text, to keep findings small.
     #[serde(skip)]
     pub fingerprint: u64,
+    /// Set when an `exception` of the policy waives the finding, as the
+    /// provider waives it at plan: it stays listed, as a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Box<ExceptionWaiver>>,
+}
+
+/// The policy exception that waives a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionWaiver {
+    pub scope: String,
+    pub owner: String,
+    pub reason: String,
+    /// Valid through this day, `YYYY-MM-DD`.
+    pub expires: String,
+}
+
+impl From<&phi_policy::Exception> for ExceptionWaiver {
+    fn from(e: &phi_policy::Exception) -> Self {
+        ExceptionWaiver {
+            scope: e.scope.clone(),
+            owner: e.owner.clone(),
+            reason: e.reason.clone(),
+            expires: e.expires.to_string(),
+        }
+    }
 }
 
 impl Finding {
@@ -51,12 +76,31 @@ impl Finding {
             modules: Vec::new(),
             suppressed: None,
             fingerprint: 0,
+            waived: None,
         }
     }
 
     /// The fingerprint as baselines and SARIF write it (16 hex digits).
     pub fn fingerprint_text(&self) -> String {
         format!("{:016x}", self.fingerprint)
+    }
+
+    /// Marks the finding waived by a policy exception: a warning that names
+    /// the exception, as the provider's plan warning does.
+    pub fn waived_by(mut self, e: &phi_policy::Exception) -> Self {
+        self.severity = "warning";
+        self.message = format!(
+            "{} (waived by the policy's exception: scope {}, owner {}, reason: {}, valid through {})",
+            self.message, e.scope, e.owner, e.reason, e.expires
+        );
+        self.waived = Some(Box::new(ExceptionWaiver::from(e)));
+        self
+    }
+
+    /// Whether the finding fails the run: not suppressed inline and not
+    /// waived by a policy exception.
+    pub fn fails(&self) -> bool {
+        self.suppressed.is_none() && self.waived.is_none()
     }
 
     /// Records the module instance the finding was seen in.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::eval::{Scope, Value, describe};
+use crate::eval::{Scope, Value, describe, types};
 use crate::ir::{Attr, Block, Pos};
 use crate::project::{ModuleDir, Project};
 use crate::source::SourceFile;
@@ -63,6 +63,12 @@ pub struct Instance<'p> {
     pub root_dir: PathBuf,
     /// Key in `.terraform/modules/modules.json` (`a.b`), `""` for a root.
     pub manifest_key: String,
+    /// Where a variable's value was set, when a message should say so:
+    /// `prod.tfvars:28`, `TF_VAR_retention`, `module argument at main.tf:12`.
+    pub origins: BTreeMap<String, String>,
+    /// The day policy exceptions are compared with (today, or the day a
+    /// test fixes).
+    pub today: time::Date,
 }
 
 /// Where a local module call points, if it is local.
@@ -165,6 +171,19 @@ fn declared(module: &ModuleDir) -> BTreeMap<String, (Option<Value>, Option<Strin
     out
 }
 
+/// Fills in the `optional()` defaults of each variable's type constraint,
+/// as Terraform does before the module reads the value.
+fn apply_type_defaults(module: &ModuleDir, vars: &mut BTreeMap<String, Value>) {
+    for (_, b) in module.blocks().filter(|(_, b)| b.ident == "variable") {
+        let (Some(name), Some(ty)) = (b.label(0), b.attr("type")) else {
+            continue;
+        };
+        if let Some(v) = vars.remove(name) {
+            vars.insert(name.to_owned(), types::apply_defaults(v, &ty.expr));
+        }
+    }
+}
+
 /// A `TF_VAR_` value: raw for primitive types, an HCL expression otherwise.
 fn env_value(raw: &str, ty: Option<&str>) -> Value {
     match ty {
@@ -176,9 +195,15 @@ fn env_value(raw: &str, ty: Option<&str>) -> Value {
     }
 }
 
-fn assign_file(vars: &mut BTreeMap<String, Value>, file: &crate::project::Parsed) {
+fn assign_file(
+    vars: &mut BTreeMap<String, Value>,
+    origins: &mut BTreeMap<String, String>,
+    file: &crate::project::Parsed,
+) {
+    let name = crate::project::file_name(&file.source.path);
     for a in &file.root.attrs {
         vars.insert(a.name.clone(), Scope::empty().eval(&a.expr));
+        origins.insert(a.name.clone(), format!("{name}:{}", a.at.0));
     }
 }
 
@@ -193,20 +218,24 @@ impl<'p> Instance<'p> {
                 vars.insert(name.clone(), d.clone());
             }
         }
+        let mut origins = BTreeMap::new();
         for (name, raw) in &inputs.env {
             if let Some((_, ty)) = decl.get(name) {
                 vars.insert(name.clone(), env_value(raw, ty.as_deref()));
+                origins.insert(name.clone(), format!("TF_VAR_{name}"));
             }
         }
         let mut given = BTreeMap::new();
         for f in &module.auto_vars {
-            assign_file(&mut given, f);
+            assign_file(&mut given, &mut origins, f);
         }
         for f in &inputs.var_files {
-            assign_file(&mut given, f);
+            assign_file(&mut given, &mut origins, f);
         }
         // Values for undeclared variables are ignored, as Terraform warns.
         vars.extend(given.into_iter().filter(|(k, _)| decl.contains_key(k)));
+        origins.retain(|k, _| decl.contains_key(k));
+        apply_type_defaults(module, &mut vars);
         let mut instance = Instance {
             module,
             address: String::new(),
@@ -221,6 +250,8 @@ impl<'p> Instance<'p> {
             in_approved_module: false,
             root_dir: dir.to_owned(),
             manifest_key: String::new(),
+            origins,
+            today: time::OffsetDateTime::now_utc().date(),
         };
         instance.finish(BTreeMap::new());
         Some(instance)
@@ -263,6 +294,23 @@ impl<'p> Instance<'p> {
         call: &Block,
         approved: impl Fn(&str) -> bool,
     ) -> Option<Instance<'p>> {
+        self.child_instance(
+            project,
+            call,
+            &crate::expand::BlockInstance::default(),
+            approved,
+        )
+    }
+
+    /// One instance of a module call (its `count`/`for_each` bindings and
+    /// address suffix), as [`Instance::child`].
+    pub fn child_instance(
+        &self,
+        project: &'p Project,
+        call: &Block,
+        each: &crate::expand::BlockInstance,
+        approved: impl Fn(&str) -> bool,
+    ) -> Option<Instance<'p>> {
         let name = call.label(0)?;
         let source = literal_source(call)?;
         let manifest_key = if self.manifest_key.is_empty() {
@@ -281,21 +329,26 @@ impl<'p> Instance<'p> {
                 vars.insert(var, d);
             }
         }
+        let mut origins = BTreeMap::new();
         for a in call
             .attrs
             .iter()
             .filter(|a| !META_ARGUMENTS.contains(&a.name.as_str()))
         {
-            let v = self.scope.eval(&a.expr);
+            let v = self.scope.eval_with(&a.expr, &each.bindings);
             // A null argument means "use the default".
             if v != Value::Null {
                 vars.insert(a.name.clone(), v);
+                if let Some(origin) = self.origin_of(&a.expr, call) {
+                    origins.insert(a.name.clone(), origin);
+                }
             }
         }
+        apply_type_defaults(module, &mut vars);
         let address = if self.address.is_empty() {
-            format!("module.{name}")
+            format!("module.{name}{}", each.suffix)
         } else {
-            format!("{}.module.{name}", self.address)
+            format!("{}.module.{name}{}", self.address, each.suffix)
         };
         let mut child = Instance {
             module,
@@ -311,9 +364,39 @@ impl<'p> Instance<'p> {
             in_approved_module: self.in_approved_module || approved(&source),
             root_dir: self.root_dir.clone(),
             manifest_key,
+            origins,
+            today: self.today,
         };
         child.finish(self.passed_providers(call));
         Some(child)
+    }
+
+    /// Where the value of `expr` in `block` came from, when a variable set
+    /// outside the code (tfvars, `TF_VAR_*`) feeds it directly or through the
+    /// block's `for_each`/`count` (the instance key is in the address).
+    pub fn origin_of(&self, expr: &hcl_edit::expr::Expression, block: &Block) -> Option<String> {
+        let refs = crate::eval::refs::referenced(expr);
+        let mut vars: Vec<String> = refs
+            .iter()
+            .filter(|(root, _)| root == "var")
+            .map(|(_, name)| name.clone())
+            .collect();
+        let via_each = refs
+            .iter()
+            .any(|(root, _)| root == "each" || root == "count");
+        if via_each {
+            for meta in ["for_each", "count"] {
+                if let Some(a) = block.attr(meta) {
+                    vars.extend(
+                        crate::eval::refs::referenced(&a.expr)
+                            .into_iter()
+                            .filter(|(root, _)| root == "var")
+                            .map(|(_, name)| name),
+                    );
+                }
+            }
+        }
+        vars.iter().find_map(|v| self.origins.get(v)).cloned()
     }
 
     /// The provider configurations a module call hands its child: the

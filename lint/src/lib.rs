@@ -9,11 +9,18 @@
 //! be known from the source is its own finding (PHI-LNT-001), never a pass
 //! and never a violation.
 
+// A file that cannot be read or parsed is a `Finding` in the `Err` variant;
+// that path is cold (once per broken file), so boxing every finding to keep
+// the `Result` small would cost more than it saves.
+#![allow(clippy::result_large_err)]
+
 pub mod eval;
+pub mod expand;
 pub mod finding;
 pub mod instance;
 pub mod ir;
 pub mod json;
+pub mod policy_show;
 pub mod project;
 pub mod report;
 pub mod rules;
@@ -114,7 +121,8 @@ fn lint_on_pool(paths: &[PathBuf], policy: &Policy, options: &Options) -> Report
         .par_iter()
         .flat_map_iter(|dir| {
             let mut out = Vec::new();
-            if let Some(root) = Instance::root(project, dir, &options.inputs) {
+            if let Some(mut root) = Instance::root(project, dir, &options.inputs) {
+                root.today = options.today;
                 let mut stack = vec![dir.clone()];
                 let mut instances = 1;
                 visit(project, &root, policy, &mut stack, &mut instances, &mut out);
@@ -189,43 +197,68 @@ fn visit(
             );
             continue;
         }
-        let Some(child) = instance.child(project, call, |s| {
-            rules::module_sources::approved(s, policy)
-        }) else {
-            continue;
+        let expanded = match expand::instances(call, &instance.scope) {
+            Ok(list) => list,
+            Err(u) => {
+                out.push(
+                    Finding::new(
+                        ids::LINT_UNVERIFIABLE,
+                        &file.path,
+                        u.attr.at,
+                        format!(
+                            "module \"{name}\": its instances could not be verified from the \
+                             source: `{} = {}`: {}",
+                            u.attr.name,
+                            u.attr.source_text(&file.text),
+                            expand::unexpandable_reason(&u)
+                        ),
+                    )
+                    .in_module(&instance.address),
+                );
+                continue;
+            }
         };
-        if stack.contains(&child.module.dir) {
-            continue; // A cycle: Terraform refuses it at init.
+        for each in &expanded {
+            let Some(child) = instance.child_instance(project, call, each, |s| {
+                rules::module_sources::approved(s, policy)
+            }) else {
+                continue;
+            };
+            if stack.contains(&child.module.dir) {
+                continue; // A cycle: Terraform refuses it at init.
+            }
+            if *instances >= budget::MAX_INSTANCES {
+                // Fan-out (3 calls per module, 12 levels) is exponential; past
+                // the budget the rest of the tree is not verified, and says so.
+                out.push(Finding::new(
+                    ids::LINT_UNVERIFIABLE,
+                    &file.path,
+                    call.at,
+                    format!(
+                        "module \"{name}\": could not verify: {}: more than {} module \
+                         instances under one root module; not followed",
+                        budget::EXCEEDED,
+                        budget::MAX_INSTANCES
+                    ),
+                ));
+                continue;
+            }
+            *instances += 1;
+            if stack.len() >= MAX_DEPTH {
+                out.push(Finding::new(
+                    ids::LINT_UNVERIFIABLE,
+                    &file.path,
+                    call.at,
+                    format!(
+                        "module \"{name}\": nested deeper than {MAX_DEPTH} modules; not followed"
+                    ),
+                ));
+                continue;
+            }
+            stack.push(child.module.dir.clone());
+            visit(project, &child, policy, stack, instances, out);
+            stack.pop();
         }
-        if *instances >= budget::MAX_INSTANCES {
-            // Fan-out (3 calls per module, 12 levels) is exponential; past
-            // the budget the rest of the tree is not verified, and says so.
-            out.push(Finding::new(
-                ids::LINT_UNVERIFIABLE,
-                &file.path,
-                call.at,
-                format!(
-                    "module \"{name}\": could not verify: {}: more than {} module \
-                     instances under one root module; not followed",
-                    budget::EXCEEDED,
-                    budget::MAX_INSTANCES
-                ),
-            ));
-            continue;
-        }
-        *instances += 1;
-        if stack.len() >= MAX_DEPTH {
-            out.push(Finding::new(
-                ids::LINT_UNVERIFIABLE,
-                &file.path,
-                call.at,
-                format!("module \"{name}\": nested deeper than {MAX_DEPTH} modules; not followed"),
-            ));
-            continue;
-        }
-        stack.push(child.module.dir.clone());
-        visit(project, &child, policy, stack, instances, out);
-        stack.pop();
     }
 }
 

@@ -92,9 +92,11 @@ impl SourceFile {
     pub fn load(path: &Path) -> Result<Self, Finding> {
         let name = path.display().to_string();
         match crate::input::read_regular(path) {
+            // Terraform skips a UTF-8 byte-order mark at the start of a file.
             Ok(bytes) => Ok(SourceFile::new(
                 &name,
-                String::from_utf8_lossy(&bytes).into_owned(),
+                String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
+                    .into_owned(),
             )),
             Err(e) => Err(Finding::new(
                 ids::LINT_PARSE_ERROR,
@@ -137,7 +139,19 @@ impl SourceFile {
         for _ in 0..=MAX_PATCHES {
             let text = patched.as_deref().unwrap_or(&self.text);
             let err = match hcl_edit::parser::parse_body(text) {
-                Ok(body) => return Ok((body, renamed)),
+                Ok(body) => {
+                    if let Some(offset) = malformed_number(&body) {
+                        return Err(Finding::new(
+                            ids::LINT_PARSE_ERROR,
+                            &self.path,
+                            self.position(offset),
+                            "syntax error: a number literal cannot be followed by `.` and more \
+                             digits (`10.20.0.0`); Terraform rejects it. Quote it if it is a \
+                             string, e.g. an address block \"10.20.0.0/16\"",
+                        ));
+                    }
+                    return Ok((body, renamed));
+                }
                 Err(e) => e,
             };
             let offset = offset_in(text, err.location().line(), err.location().column());
@@ -205,6 +219,33 @@ impl SourceFile {
             .map_or(self.text.len(), |e| e - 1);
         self.text[start..end.max(start)].trim_end_matches('\r')
     }
+}
+
+/// Where a number literal is followed by a legacy index (`10.20.0.0` parses
+/// in hcl-edit as `10.20` then `.0` `.0`): Terraform's scanner rejects it,
+/// so phi-lint must too (a CIDR written without quotes).
+fn malformed_number(body: &hcl_edit::structure::Body) -> Option<usize> {
+    use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
+    use hcl_edit::visit::{Visit, visit_traversal};
+    struct Finder(Option<usize>);
+    impl Visit for Finder {
+        fn visit_traversal(&mut self, t: &Traversal) {
+            if self.0.is_none()
+                && let Expression::Number(n) = &t.expr
+                && matches!(
+                    t.operators.first().map(|o| o.value()),
+                    Some(TraversalOperator::LegacyIndex(_))
+                )
+            {
+                use hcl_edit::Span;
+                self.0 = Some(n.span().map_or(0, |s| s.start));
+            }
+            visit_traversal(self, t);
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_body(body);
+    finder.0
 }
 
 /// Byte offset of a 1-based line and column (in characters) in `text`.
@@ -376,6 +417,19 @@ mod tests {
             "locals {\n  a = true\n    ? 1\n    : 2\n}\n".to_owned(),
         );
         assert_eq!(f.root().unwrap_err().control, ids::LINT_PARSE_ERROR);
+    }
+
+    #[test]
+    fn an_unquoted_cidr_is_a_syntax_error_as_in_terraform() {
+        let f = SourceFile::new(
+            "x.tf",
+            "resource \"a\" \"b\" {\n  cidr_blocks = [10.20.0.0/16]\n}\n".to_owned(),
+        );
+        let err = f.root().unwrap_err();
+        assert_eq!(err.control, ids::LINT_PARSE_ERROR);
+        assert_eq!((err.line, err.column), (2, 18));
+        let ok = SourceFile::new("x.tf", "x = [1.5, 2]\ny = [1, 2][0]\n".to_owned());
+        assert!(ok.root().is_ok());
     }
 
     #[test]

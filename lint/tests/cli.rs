@@ -236,15 +236,43 @@ fn the_phi_provider_must_be_declared_with_its_source_and_a_pinned_version() {
             .iter()
             .all(|f| f["control"] == "PHI-LNT-007")
     );
-    assert_eq!(found.len(), 4, "{found:?}");
-    assert_eq!((found[0].0.as_str(), found[0].1), ("no-entry", 1));
-    assert!(found[0].2.contains("would look for hashicorp/phi"));
-    assert_eq!((found[1].0.as_str(), found[1].1), ("root-range", 3));
-    assert!(found[1].2.contains("\"~> 0.1\", a range"));
-    assert!(found[2].2.contains("no `version`") || found[3].2.contains("no `version`"));
+    assert_eq!(found.len(), 5, "{found:?}");
+    // The lock file locks 1.2.0; `~> 0.1` does not allow it.
+    assert_eq!((found[0].0.as_str(), found[0].1), ("locked-mismatch", 5));
+    assert!(found[0].2.contains("locks phi provider 1.2.0"), "{found:?}");
+    assert_eq!((found[1].0.as_str(), found[1].1), ("no-entry", 1));
+    assert!(found[1].2.contains("would look for hashicorp/phi"));
+    assert_eq!((found[2].0.as_str(), found[2].1), ("root-range", 3));
+    assert!(
+        found[2]
+            .2
+            .contains("\">= 0.1.0\", which has no upper bound")
+    );
+    assert!(found[3].2.contains("no `version`") || found[4].2.contains("no `version`"));
     assert!(found.iter().any(|f| f.2.contains("source is \"acme/phi\"")));
     // The compliant twin: an exact version in the root, a constraint in a
     // child module (fixtures/aliases/replica).
     let (code, _) = lint(&[fixture("compliant").to_str().unwrap()]);
     assert_eq!(code, 0);
+}
+
+#[test]
+fn a_bounded_constraint_with_a_lock_file_inside_it_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    for constraint in ["~> 0.1", ">= 0.1.0, < 1.0.0", "0.1.3"] {
+        std::fs::write(
+            dir.path().join("main.tf"),
+            format!(
+                "terraform {{\n  required_providers {{\n    phi = {{\n      source  = \"phi-guard/phi\"\n      version = \"{constraint}\"\n    }}\n  }}\n}}\n\nprovider \"phi\" {{\n  region = \"eu-central-1\"\n}}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(".terraform.lock.hcl"),
+            "provider \"registry.terraform.io/phi-guard/phi\" {\n  version     = \"0.1.3\"\n  constraints = \"~> 0.1\"\n}\n",
+        )
+        .unwrap();
+        let (code, json) = lint(&[dir.path().to_str().unwrap()]);
+        assert_eq!(code, 0, "{constraint}: {json}");
+    }
 }

@@ -59,17 +59,25 @@ fn rejected_by_phi_lint(findings: &[phi_lint::Finding]) -> BTreeSet<PathBuf> {
 
 #[test]
 fn parse_verdicts_agree_with_terraform_on_fixtures() {
-    // The negative control (a broken file) and the two hcl-edit gaps.
+    // The negative controls (broken files) and the hcl-edit gaps.
     let broken = repo_root().join("lint/tests/fixtures/broken");
     let gaps = repo_root().join("lint/tests/fixtures/parser-gaps");
+    let cidr = repo_root().join("lint/tests/fixtures/unquoted-cidr");
     let findings = phi_lint::lint_paths(
-        &[broken.clone(), gaps.clone()],
+        &[broken.clone(), gaps.clone(), cidr.clone()],
         &phi_policy::Policy::baseline(),
     );
     let ours = rejected_by_phi_lint(&findings);
-    let theirs = rejected_by_terraform(&[&broken, &gaps]);
+    let theirs = rejected_by_terraform(&[&broken, &gaps, &cidr]);
     assert_eq!(ours, theirs);
-    assert_eq!(ours.len(), 1, "only broken/main.tf: {ours:?}");
+    // broken/main.tf, and unquoted-cidr/main.tf with a CIDR (a number
+    // literal Terraform rejects); parser-gaps/bom.tf, which starts with a
+    // byte-order mark, parses in both.
+    assert_eq!(
+        ours.len(),
+        2,
+        "broken/main.tf and unquoted-cidr/main.tf: {ours:?}"
+    );
     // The gaps parse, and their values evaluate as Terraform's would (the
     // last duplicate key wins: region eu-central-1, no finding).
     assert!(

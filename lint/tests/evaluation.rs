@@ -244,3 +244,98 @@ fn an_empty_provider_region_comes_from_the_environment_and_cannot_be_verified() 
     // The provider: could not verify; the resource: uses its provider's.
     assert_eq!(found, [("PHI-LNT-001".to_owned(), 6)], "{json}");
 }
+
+#[test]
+fn count_for_each_and_optional_defaults_are_expanded_per_instance() {
+    let (code, json) = lint_json(&[fixture("expansion").to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    // One finding per violating instance, at the line Terraform refuses;
+    // the compliant instances (scans, logs[0], db["main"] with its
+    // optional() defaults, sink["long"]) pass.
+    assert_eq!(
+        located(&json, "findings"),
+        [
+            f("PHI-S3-008", "expansion/main.tf", 10, 39),
+            f("PHI-RDS-002", "expansion/main.tf", 27, 27),
+            f("PHI-LOG-001", "expansion/main.tf", 37, 20),
+            f("PHI-LNT-001", "expansion/main.tf", 48, 20),
+            f("PHI-LOG-001", "expansion/sink/main.tf", 8, 20),
+        ]
+    );
+    let m = messages(&json);
+    assert!(m[0].starts_with("phi_bucket.store[\"notes\"]: "), "{m:?}");
+    assert!(
+        m[1].starts_with("phi_database.db[\"open\"]: ")
+            && m[1].ends_with("(value from terraform.tfvars:1)"),
+        "{m:?}"
+    );
+    assert!(m[2].starts_with("phi_audit_log_sink.logs[1]: "), "{m:?}");
+    assert!(
+        m[3].contains("phi_bucket.unknown: its instances could not be verified")
+            && m[3].contains("data.aws_s3_buckets.all.names"),
+        "{m:?}"
+    );
+    assert!(
+        m[4].starts_with("module.sink[\"short\"].phi_audit_log_sink.this: "),
+        "{m:?}"
+    );
+    assert_eq!(
+        json["findings"][4]["modules"],
+        serde_json::json!(["module.sink[\"short\"]"])
+    );
+}
+
+#[test]
+fn an_optional_attribute_left_out_takes_its_default_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "terraform {\n  required_providers {\n    phi = {\n      source  = \"phi-guard/phi\"\n      version = \"0.1.0\"\n    }\n  }\n}\n\nvariable \"db\" {\n  type    = object({ publicly_accessible = optional(bool, false) })\n  default = {}\n}\n\nresource \"phi_database\" \"db\" {\n  identifier          = \"acme-db\"\n  engine              = \"postgres\"\n  engine_version      = \"16.4\"\n  kms_key_arn         = \"arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n  publicly_accessible = var.db.publicly_accessible\n  instance_class      = \"db.t4g.medium\"\n  allocated_storage_gb = 20\n}\n",
+    )
+    .unwrap();
+    let (code, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    assert_eq!((code, located(&json, "findings")), (0, vec![]), "{json}");
+}
+
+#[test]
+fn a_failing_expression_is_described_without_internal_wording() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "locals {\n  days = { short = 90 }\n}\n\nresource \"phi_audit_log_sink\" \"s\" {\n  name           = \"s\"\n  kms_key_arn    = \"arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n  retention_days = local.days.long\n}\n",
+    )
+    .unwrap();
+    let (_, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    let m = messages(&json).join("\n");
+    assert!(m.contains("evaluating it fails"), "{m}");
+    assert!(!m.contains("error:"), "{m}");
+}
+
+#[test]
+fn a_missing_required_argument_is_named_with_the_near_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "terraform {\n  required_providers {\n    phi = {\n      source  = \"phi-guard/phi\"\n      version = \"0.1.0\"\n    }\n  }\n}\n\nresource \"phi_audit_log_sink\" \"s\" {\n  name          = \"acme-audit\"\n  kms_key_arn   = \"arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n  retention_day = 2192\n}\n",
+    )
+    .unwrap();
+    let (code, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        located(&json, "findings")
+            .into_iter()
+            .map(|(c, _, l, col)| (c, l, col))
+            .collect::<Vec<_>>(),
+        [
+            ("PHI-LNT-008".to_owned(), 10, 1),
+            ("PHI-LNT-008".to_owned(), 13, 19),
+        ]
+    );
+    let m = messages(&json);
+    assert!(
+        m[0].contains("the required argument `retention_days` is missing")
+            && m[0].contains("did you mean `retention_days` instead of `retention_day`?"),
+        "{m:?}"
+    );
+    assert!(m[1].contains("`retention_day` is not an argument of phi_audit_log_sink (did you mean `retention_days`?)"), "{m:?}");
+}

@@ -122,6 +122,7 @@ pub mod ids {
     pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
     pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
+    pub const LINT_ARGUMENTS: &str = "PHI-LNT-008";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
@@ -807,9 +808,26 @@ static CONTROLS: &[Control] = &[
         rationale: "Without a `required_providers` entry Terraform looks for `hashicorp/phi`, not \
             the provider that enforces these controls; without a pinned version a new provider \
             release changes what is enforced without review.",
-        remediation: "Declare `phi = { source = \"phi-guard/phi\", version = \"<exact version>\" }` \
-            in `terraform { required_providers { … } }`; child modules may state a constraint \
-            instead of an exact version.",
+        remediation: "Declare `phi = { source = \"phi-guard/phi\", version = \"~> 0.1\" }` \
+            in `terraform { required_providers { … } }`: a root module needs an upper bound \
+            (`~>`, `>=` with `<`, or an exact version) and lets `.terraform.lock.hcl` pin the \
+            exact build, which must satisfy the constraint; child modules may state any \
+            constraint.",
+        resources: ALL,
+        enforcement: Enforcement::Lint,
+    },
+    Control {
+        id: ids::LINT_ARGUMENTS,
+        title: "phi resources set their required arguments, and only known ones",
+        hipaa: &["164.308(a)(1)(ii)(B)"],
+        gdpr: &["Art. 25"],
+        severity: Severity::High,
+        rationale: "A missing required argument (often a misspelt one, `retention_day`) makes \
+            `terraform validate` and the plan fail; a linter that stays silent about it says \
+            \"compliant\" about a configuration the provider never sees. The argument lists come \
+            from one table the provider's schemas are tested against.",
+        remediation: "Set every required argument of the resource, spelt as in its documentation \
+            (`docs/resources/`); remove or rename arguments the resource does not have.",
         resources: ALL,
         enforcement: Enforcement::Lint,
     },
@@ -951,12 +969,13 @@ mod tests {
             ids::LINT_SUPPRESSION_INVALID,
             ids::LINT_SUPPRESSION_UNUSED,
             ids::LINT_PROVIDER_PINNED,
+            ids::LINT_ARGUMENTS,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
         for id in super::database_ids() {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 36 + super::database_ids().len());
+        assert_eq!(controls().len(), 37 + super::database_ids().len());
     }
 }

@@ -37,7 +37,24 @@ pub struct Policy {
     raw_resource_types: Vec<String>,
     exceptions: Vec<Exception>,
     database: crate::engines::DatabasePolicy,
+    /// How far ahead of today an exception may expire, when the policy caps
+    /// it (`exception_max_days`).
+    exception_max_days: Option<i64>,
+    /// Settings that are valid but probably not meant (`approved_modules =
+    /// ["*"]`): both programs print them and carry on.
+    warnings: Vec<Problem>,
 }
+
+/// Every top-level attribute a policy file may set.
+pub const TOP_ATTRIBUTES: &[&str] = &[
+    "required_tags",
+    "approved_modules",
+    "unsuppressible",
+    "raw_resource_types",
+    "exception_max_days",
+];
+/// Every top-level block a policy file may hold.
+pub const TOP_BLOCKS: &[&str] = &["regions", "audit", "kms", "database", "exception"];
 
 /// Resource types that would hold or protect PHI without the controls the
 /// phi resources enforce (globs over the type name).
@@ -122,14 +139,18 @@ impl Policy {
                 .collect(),
             exceptions: Vec::new(),
             database: crate::engines::DatabasePolicy::baseline(),
+            exception_max_days: None,
+            warnings: Vec::new(),
         }
     }
 
-    /// Reads and parses a policy file; errors name the file as given.
+    /// Reads and parses a policy file; errors name the file as given. Only
+    /// a regular file under [`crate::source::MAX_POLICY_BYTES`] is read (a
+    /// FIFO or device would block or never end).
     pub fn load(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
         let path = path.as_ref();
         let file = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+        let src = crate::source::read_policy_text(path).map_err(|source| PolicyError::Io {
             file: file.clone(),
             source,
         })?;
@@ -151,6 +172,7 @@ impl Policy {
             src,
             problems: Vec::new(),
             policy: Policy::baseline(),
+            seen_blocks: Vec::new(),
         };
         reader.body(&body);
         if reader.problems.is_empty() {
@@ -205,6 +227,64 @@ impl Policy {
     pub fn database(&self) -> &crate::engines::DatabasePolicy {
         &self.database
     }
+    pub fn exception_max_days(&self) -> Option<i64> {
+        self.exception_max_days
+    }
+    /// Valid settings that are probably a mistake, with their position.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// Exceptions that expire further ahead of `today` than the policy's
+    /// `exception_max_days` allows, each described for an error message.
+    /// Both programs refuse such a policy (see [`crate::source::resolve`]).
+    pub fn exceptions_beyond_cap(&self, today: time::Date) -> Vec<String> {
+        let Some(max) = self.exception_max_days else {
+            return Vec::new();
+        };
+        let limit = today.checked_add(time::Duration::days(max));
+        self.exceptions
+            .iter()
+            .filter(|e| limit.is_none_or(|l| e.expires > l))
+            .map(|e| {
+                format!(
+                    "the exception for {} (scope {}) expires on {}, more than \
+                     exception_max_days = {max} days after today ({today}); shorten it",
+                    e.control, e.scope, e.expires
+                )
+            })
+            .collect()
+    }
+}
+
+/// The candidate closest to `word` by edit distance, when it is close
+/// enough to be a typo.
+pub fn nearest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    nearest(word, candidates).map_or(String::new(), |c| format!(" (did you mean `{c}`?)"))
 }
 
 /// Walks the parsed body, filling the policy and collecting every problem.
@@ -212,9 +292,19 @@ struct Reader<'a> {
     src: &'a str,
     problems: Vec<Problem>,
     policy: Policy,
+    /// Blocks that may appear once, already read.
+    seen_blocks: Vec<String>,
 }
 
 impl Reader<'_> {
+    fn warning(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let before = self.problems.len();
+        self.problem(span, message);
+        if let Some(p) = self.problems.drain(before..).next() {
+            self.policy.warnings.push(p);
+        }
+    }
+
     fn problem(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
         let offset = span.map_or(0, |s| s.start).min(self.src.len());
         let before = &self.src[..offset];
@@ -245,7 +335,27 @@ impl Reader<'_> {
             }
             "approved_modules" => {
                 if let Some(v) = self.strings(a) {
+                    if v.iter().any(|m| m.trim() == "*") {
+                        self.warning(
+                            a.value.span(),
+                            "approved_modules contains \"*\": every module source is approved, \
+                             so PHI-LNT-004 never fires and raw resources inside any module \
+                             pass; list the organisation's module sources instead",
+                        );
+                    }
                     self.policy.approved_modules = v;
+                }
+            }
+            "exception_max_days" => {
+                if let Some(n) = self.integer(a) {
+                    if n < 1 {
+                        self.problem(
+                            a.value.span(),
+                            "exception_max_days must be at least 1 (days from today)",
+                        );
+                    } else {
+                        self.policy.exception_max_days = Some(n);
+                    }
                 }
             }
             "raw_resource_types" => {
@@ -279,30 +389,54 @@ impl Reader<'_> {
                     self.policy.unsuppressible = v;
                 }
             }
-            other => self.problem(
-                a.key.span(),
-                format!(
-                    "unknown attribute `{other}`; expected required_tags, approved_modules, \
-                     unsuppressible, raw_resource_types, or a regions, audit, kms or exception \
-                     block"
-                ),
-            ),
+            other => {
+                let all: Vec<&str> = TOP_ATTRIBUTES.iter().chain(TOP_BLOCKS).copied().collect();
+                self.problem(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute `{other}`{}; expected one of the attributes {} or \
+                         one of the blocks {}",
+                        did_you_mean(other, &all),
+                        TOP_ATTRIBUTES.join(", "),
+                        TOP_BLOCKS.join(", ")
+                    ),
+                )
+            }
         }
     }
 
     fn top_block(&mut self, b: &Block) {
-        match b.ident.as_str() {
+        let ident = b.ident.as_str();
+        if ident != "exception" && TOP_BLOCKS.contains(&ident) {
+            if self.seen_blocks.iter().any(|s| s == ident) {
+                self.problem(
+                    b.ident.span(),
+                    format!(
+                        "a second `{ident}` block; a policy file takes each block once (only \
+                         `exception` repeats): merge the two"
+                    ),
+                );
+                return;
+            }
+            self.seen_blocks.push(ident.to_owned());
+        }
+        match ident {
             "regions" => self.regions(b),
             "audit" => self.audit(b),
             "kms" => self.kms(b),
             "exception" => self.exception(b),
             "database" => self.database(b),
-            other => self.problem(
-                b.ident.span(),
-                format!(
-                    "unknown block `{other}`; expected regions, audit, kms, database or exception"
-                ),
-            ),
+            other => {
+                let all: Vec<&str> = TOP_BLOCKS.iter().chain(TOP_ATTRIBUTES).copied().collect();
+                self.problem(
+                    b.ident.span(),
+                    format!(
+                        "unknown block `{other}`{}; expected one of the blocks {}",
+                        did_you_mean(other, &all),
+                        TOP_BLOCKS.join(", ")
+                    ),
+                )
+            }
         }
     }
 
@@ -982,5 +1116,39 @@ exception "PHI-LOG-001" {
     fn example_policy_parses() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/phi-policy.hcl");
         Policy::load(Path::new(path)).unwrap();
+    }
+
+    #[test]
+    fn a_second_block_of_the_same_kind_is_an_error() {
+        let p = problems(
+            "regions {\n  profiles = [\"eu-strict\"]\n}\nregions {\n  extra = [\"eu-west-2\"]\n}\n",
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].0, p[0].1), (4, 1));
+        assert!(p[0].2.contains("a second `regions` block"), "{p:?}");
+    }
+
+    #[test]
+    fn unknown_names_list_every_block_and_suggest_the_nearest() {
+        let p = problems("databse {\n}\n");
+        assert!(p[0].2.contains("(did you mean `database`?)"), "{p:?}");
+        assert!(
+            p[0].2.contains("regions, audit, kms, database, exception"),
+            "{p:?}"
+        );
+        let p = problems("required_tag = [\"owner\"]\n");
+        assert!(p[0].2.contains("(did you mean `required_tags`?)"), "{p:?}");
+        assert!(p[0].2.contains("database"), "{p:?}");
+    }
+
+    #[test]
+    fn approving_every_module_is_a_warning_not_an_error() {
+        let p = Policy::parse("approved_modules = [\"*\"]\n", "p").unwrap();
+        assert_eq!(p.warnings().len(), 1);
+        assert!(
+            p.warnings()[0]
+                .message
+                .contains("every module source is approved")
+        );
     }
 }

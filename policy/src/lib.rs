@@ -4,6 +4,7 @@
 //! say one thing at plan time and another in CI. Everything here is a pure
 //! function of its inputs: no AWS, no I/O beyond reading a policy file.
 
+pub mod arguments;
 pub mod catalogue;
 pub mod checks;
 pub mod docs;
@@ -12,6 +13,7 @@ pub mod engines;
 pub mod exceptions;
 pub mod kms;
 pub mod regions;
+pub mod source;
 pub mod violation;
 
 pub use catalogue::{Control, Enforcement, Severity, control, controls, ids};

@@ -6,80 +6,65 @@
 //! order, the provider uses:
 //!
 //! 1. the file named by `PHI_POLICY_FILE` (set by the platform team in CI or
-//!    the runner image);
+//!    the runner image); set but empty is an error;
 //! 2. `/etc/phi-guard/phi-policy.hcl` when present (baked into runner images);
 //! 3. the built-in baseline.
+//!
+//! The choice is `phi_policy::source::resolve`, shared with phi-lint, so
+//! both programs use the same policy on the same machine.
 //!
 //! Whatever the source, a policy can only tighten the baseline; loosening a
 //! control takes a recorded, expiring exception (see `phi_policy::document`).
 //! A policy file that is named but unreadable or invalid is an error, never a
 //! silent fallback to the baseline.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use phi_policy::Policy;
+pub use phi_policy::source::{LoadedPolicy, Origin, POLICY_ENV, SYSTEM_POLICY_PATH};
 
-pub const POLICY_ENV: &str = "PHI_POLICY_FILE";
-pub const SYSTEM_POLICY_PATH: &str = "/etc/phi-guard/phi-policy.hcl";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Env(PathBuf),
-    System(PathBuf),
-    Baseline,
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Origin::Env(p) => write!(f, "{} (from {POLICY_ENV})", p.display()),
-            Origin::System(p) => write!(f, "{}", p.display()),
-            Origin::Baseline => write!(f, "the built-in baseline"),
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct LoadedPolicy {
-    pub policy: Policy,
-    pub origin: Origin,
-}
-
-/// Loads the policy as described in the module docs. The error is user-facing
-/// text naming the file and the problem.
+/// Loads the policy as described in the module docs, by the same function
+/// the linter uses (`phi_policy::source::resolve`, without a `--policy`
+/// flag). The error is user-facing text naming the file and the problem.
 pub fn load(env_value: Option<&str>, system_path: &Path) -> Result<LoadedPolicy, String> {
-    if let Some(path) = env_value.filter(|v| !v.trim().is_empty()) {
-        let path = PathBuf::from(path);
-        return Policy::load(&path)
-            .map(|policy| LoadedPolicy {
-                policy,
-                origin: Origin::Env(path.clone()),
-            })
-            .map_err(|e| format!("{e}"));
-    }
-    if system_path.exists() {
-        return Policy::load(system_path)
-            .map(|policy| LoadedPolicy {
-                policy,
-                origin: Origin::System(system_path.to_path_buf()),
-            })
-            .map_err(|e| format!("{e}"));
-    }
-    Ok(LoadedPolicy {
-        policy: Policy::baseline(),
-        origin: Origin::Baseline,
-    })
+    phi_policy::source::resolve(
+        None,
+        env_value.map(std::ffi::OsStr::new),
+        system_path,
+        time::OffsetDateTime::now_utc().date(),
+    )
 }
 
-/// Loads from the real environment.
+/// Loads from the real environment, and says at info level which policy is
+/// in force (warnings about it at warn level).
 pub fn load_from_environment() -> Result<LoadedPolicy, String> {
-    let env = std::env::var(POLICY_ENV).ok();
-    load(env.as_deref(), Path::new(SYSTEM_POLICY_PATH))
+    let loaded = phi_policy::source::resolve_from_environment(None);
+    match &loaded {
+        Ok(l) => {
+            tracing::info!(policy = %l.origin, "phi-guard policy loaded");
+            for w in l.policy.warnings() {
+                tracing::warn!(
+                    policy = %l.origin,
+                    line = w.line,
+                    column = w.column,
+                    "{}",
+                    w.message
+                );
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "phi-guard policy could not be loaded"),
+    }
+    loaded
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_but_empty_is_an_error_not_the_baseline() {
+        let err = load(Some(""), Path::new("/nonexistent")).unwrap_err();
+        assert!(err.starts_with("PHI_POLICY_FILE is set but empty"), "{err}");
+    }
 
     #[test]
     fn falls_back_to_baseline_only_when_nothing_is_named() {

@@ -5,6 +5,8 @@
 //! it: the rules then report "could not verify", never a guess.
 
 mod funcs;
+pub mod refs;
+pub mod types;
 mod value;
 
 use std::collections::BTreeMap;
@@ -71,9 +73,16 @@ impl Scope {
     }
 
     pub fn eval(&self, expr: &Expression) -> Value {
+        self.eval_with(expr, &[])
+    }
+
+    /// Evaluates with names bound first, as Terraform binds `each` and
+    /// `count` in one instance of a resource or module with `for_each` or
+    /// `count` (see [`crate::expand`]).
+    pub fn eval_with(&self, expr: &Expression, bindings: &[(String, Value)]) -> Value {
         let mut frame = Frame {
             scope: self,
-            bindings: Vec::new(),
+            bindings: bindings.to_vec(),
             depth: 0,
         };
         frame.eval(expr)

@@ -19,7 +19,7 @@ pub fn github(findings: &[Finding]) -> String {
     for f in findings.iter().filter(|f| f.suppressed.is_none()) {
         let level = match f.severity {
             "critical" | "high" => "error",
-            "medium" => "warning",
+            "medium" | "warning" => "warning",
             _ => "notice",
         };
         let title = phi_policy::control(f.control).map_or("", |c| c.title);

@@ -20,7 +20,7 @@ fn xml(s: &str) -> String {
 }
 
 pub fn junit(findings: &[Finding]) -> String {
-    let active: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    let active: Vec<&Finding> = findings.iter().filter(|f| f.fails()).collect();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let tests = active.len().max(1);
     out.push_str(&format!(

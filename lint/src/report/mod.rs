@@ -10,9 +10,10 @@ use crate::finding::Finding;
 
 pub use text::text;
 
-/// `{"version", "findings": [...], "suppressed": [...]}`: active findings
-/// and the ones inline suppressions waive, apart, so a consumer counting
-/// `findings` counts what fails the run.
+/// `{"version", "findings": [...], "suppressed": [...], "waived": [...]}`:
+/// active findings, the ones inline suppressions waive and the ones policy
+/// exceptions waive (each with its `waived` exception), apart, so a consumer
+/// counting `findings` counts what fails the run.
 pub fn json(findings: &[Finding]) -> String {
     json_with(findings, &Summary::default())
 }
@@ -27,12 +28,15 @@ pub struct Summary {
 
 /// [`json`], plus `excluded` and `stale_baseline` when there are any.
 pub fn json_with(findings: &[Finding], summary: &Summary) -> String {
-    let (waived, active): (Vec<&Finding>, Vec<&Finding>) =
+    let (suppressed, rest): (Vec<&Finding>, Vec<&Finding>) =
         findings.iter().partition(|f| f.suppressed.is_some());
+    let (waived, active): (Vec<&Finding>, Vec<&Finding>) =
+        rest.into_iter().partition(|f| f.waived.is_some());
     let mut doc = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "findings": active,
-        "suppressed": waived,
+        "suppressed": suppressed,
+        "waived": waived,
     });
     if !summary.excluded.is_empty() {
         doc["excluded"] = summary

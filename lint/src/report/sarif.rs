@@ -54,7 +54,7 @@ fn security_severity(severity: &str) -> &'static str {
 fn level(severity: &str) -> &'static str {
     match severity {
         "critical" | "high" => "error",
-        "medium" => "warning",
+        "medium" | "warning" => "warning",
         _ => "note",
     }
 }
@@ -151,6 +151,16 @@ pub fn sarif(findings: &[Finding]) -> String {
             });
             if let Some(i) = index {
                 r["ruleIndex"] = json!(i);
+            }
+            if let Some(w) = &f.waived {
+                r["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!(
+                        "policy exception {} (owner {}, reason: {}, valid through {})",
+                        w.scope, w.owner, w.reason, w.expires
+                    ),
+                }]);
             }
             if let Some(w) = &f.suppressed {
                 // A baseline waives from outside the source.

@@ -105,13 +105,19 @@ pub fn render_with(findings: &[Finding], colour: bool, summary: &super::Summary)
         .filter(|f| crate::baseline::is_baselined(f))
         .count();
     let waived = findings.len() - active.len() - baselined;
-    let mut line = match active.len() {
+    let excepted = active.iter().filter(|f| f.waived.is_some()).count();
+    let mut line = match active.len() - excepted {
         0 => "No findings".to_owned(),
         1 => "1 finding".to_owned(),
         n => format!("{n} findings"),
     };
     if waived > 0 {
         line.push_str(&format!(" ({waived} suppressed inline)"));
+    }
+    if excepted > 0 {
+        line.push_str(&format!(
+            "; {excepted} waived by policy exceptions (warnings)"
+        ));
     }
     if baselined > 0 {
         line.push_str(&format!(" ({baselined} in the baseline)"));

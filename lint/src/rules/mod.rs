@@ -7,6 +7,7 @@ pub mod phi_attributes;
 pub mod provider_pinning;
 pub mod raw_resources;
 pub mod regions;
+pub mod version_constraint;
 
 use phi_policy::{Policy, ids};
 
@@ -36,9 +37,20 @@ pub fn unverifiable(file: &SourceFile, what: &str, attr: &Attr, value: &Value) -
         &file.path,
         attr.at,
         format!(
-            "{what}: `{} = {}` could not be verified from the source: it depends on {why}",
+            "{what}: `{} = {}` could not be verified from the source: {}",
             attr.name,
-            attr.source_text(&file.text)
+            attr.source_text(&file.text),
+            reason_text(why)
         ),
     )
+}
+
+/// Why a value is unknown, in words for a message: what it depends on, or,
+/// for an expression that fails to evaluate, what fails (the evaluator's
+/// `error:` marker is internal and never shown).
+pub fn reason_text(why: &str) -> String {
+    match why.strip_prefix("error:") {
+        Some(problem) => format!("evaluating it fails ({})", problem.trim()),
+        None => format!("it depends on {why}"),
+    }
 }

@@ -23,6 +23,9 @@ use crate::ir::Block;
 /// One `phi_*` resource type the linter checks.
 pub struct PhiResource {
     pub resource_type: &'static str,
+    /// The argument holding the AWS name policy exceptions match on (the
+    /// provider matches the same one).
+    pub name_attr: &'static str,
     /// Arguments the checks read: an unknown value in one of them is a
     /// PHI-LNT-001 finding (the check itself skips it).
     pub checked: &'static [&'static str],
@@ -32,6 +35,7 @@ pub struct PhiResource {
 pub static RESOURCES: &[PhiResource] = &[
     PhiResource {
         resource_type: "phi_audit_log_sink",
+        name_attr: "name",
         checked: &["kms_key_arn", "retention_days", "object_lock_mode", "tags"],
         check: |a, ctx, policy| {
             let cfg = AuditLogSinkConfig {
@@ -49,6 +53,7 @@ pub static RESOURCES: &[PhiResource] = &[
     // Multi-AZ requirement) comply by construction.
     PhiResource {
         resource_type: "phi_bucket",
+        name_attr: "name",
         checked: &[
             "kms_key_arn",
             "encryption_algorithm",
@@ -72,6 +77,7 @@ pub static RESOURCES: &[PhiResource] = &[
     },
     PhiResource {
         resource_type: "phi_database",
+        name_attr: "identifier",
         checked: &[
             "kms_key_arn",
             "engine",
@@ -183,13 +189,110 @@ fn check_resource(
     block: &Block,
     kind: &PhiResource,
 ) -> Vec<Finding> {
-    let address = format!("{}.{}", kind.resource_type, block.label(1).unwrap_or("?"));
+    let mut address = format!("{}.{}", kind.resource_type, block.label(1).unwrap_or("?"));
+    if !instance.address.is_empty() {
+        address = format!("{}.{address}", instance.address);
+    }
+    let mut out = arguments(file, block, &address);
+    match crate::expand::instances(block, &instance.scope) {
+        Ok(list) => {
+            out.extend(list.iter().flat_map(|each| {
+                check_instance(instance, policy, file, block, kind, &address, each)
+            }));
+            out
+        }
+        Err(u) => {
+            out.push(Finding::new(
+                phi_policy::ids::LINT_UNVERIFIABLE,
+                &file.path,
+                u.attr.at,
+                format!(
+                    "{address}: its instances could not be verified from the source: `{} = {}`: {}",
+                    u.attr.name,
+                    u.attr.source_text(&file.text),
+                    crate::expand::unexpandable_reason(&u)
+                ),
+            ));
+            out
+        }
+    }
+}
+
+/// PHI-LNT-008: required arguments missing (or set to a literal `null`) and
+/// arguments the resource does not have, from the table the provider's
+/// schemas are tested against; a near miss gets a "did you mean".
+fn arguments(file: &crate::source::SourceFile, block: &Block, address: &str) -> Vec<Finding> {
+    let Some(table) = block.label(0).and_then(phi_policy::arguments::arguments) else {
+        return Vec::new();
+    };
+    let all = table.all();
+    let mut out = Vec::new();
+    let unknown: Vec<&crate::ir::Attr> = block
+        .attrs
+        .iter()
+        .filter(|a| !all.contains(&a.name.as_str()))
+        .collect();
+    for a in &unknown {
+        let hint = phi_policy::document::nearest(&a.name, &all)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        out.push(Finding::new(
+            phi_policy::ids::LINT_ARGUMENTS,
+            &file.path,
+            a.at,
+            format!(
+                "{address}: `{}` is not an argument of {}{hint}; Terraform refuses it",
+                a.name, table.resource_type
+            ),
+        ));
+    }
+    for name in table.required {
+        let missing = match block.attr(name) {
+            None => true,
+            Some(a) => matches!(a.expr, hcl_edit::expr::Expression::Null(_)),
+        };
+        if missing {
+            let hint = unknown
+                .iter()
+                .find(|a| phi_policy::document::nearest(&a.name, &[name]).is_some())
+                .map(|a| format!(" (did you mean `{name}` instead of `{}`?)", a.name))
+                .unwrap_or_default();
+            out.push(Finding::new(
+                phi_policy::ids::LINT_ARGUMENTS,
+                &file.path,
+                block.at,
+                format!(
+                    "{address}: the required argument `{name}` is missing{hint}; `terraform \
+                     validate` and the plan refuse the resource without it"
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// One instance of a `phi_*` resource (the whole resource without
+/// `count`/`for_each`), named as Terraform names it.
+fn check_instance(
+    instance: &Instance,
+    policy: &Policy,
+    file: &crate::source::SourceFile,
+    block: &Block,
+    kind: &PhiResource,
+    address: &str,
+    each: &crate::expand::BlockInstance,
+) -> Vec<Finding> {
+    let address = format!("{address}{}", each.suffix);
+    let address = address.as_str();
     let mut out = Vec::new();
     let mut values = BTreeMap::new();
     for attr in &block.attrs {
-        let value = instance.scope.eval(&attr.expr);
+        if attr.name == "for_each" || attr.name == "count" {
+            continue;
+        }
+        let value = instance.scope.eval_with(&attr.expr, &each.bindings);
         if kind.checked.contains(&attr.name.as_str()) && !value.is_known() {
-            out.push(unverifiable(file, &address, attr, &value));
+            out.push(unverifiable(file, address, attr, &value));
         }
         values.insert(attr.name.clone(), value);
     }
@@ -210,20 +313,56 @@ fn check_resource(
     // The region itself is the regions rule's finding, on the provider block
     // or the resource's own `region`: reporting it here again would repeat it
     // on every resource that inherits an unapproved provider region.
-    let violations = (kind.check)(&attrs, &ctx, policy)
+    let violations: Vec<_> = (kind.check)(&attrs, &ctx, policy)
         .into_iter()
-        .filter(|v| v.control.id != phi_policy::ids::REGION_APPROVED);
-    for v in violations {
+        .filter(|v| v.control.id != phi_policy::ids::REGION_APPROVED)
+        .collect();
+    // Exceptions are applied by the provider's own function, on the same
+    // AWS name, so a waiver means the same thing in CI and at plan.
+    let name = attrs.string(kind.name_attr);
+    let outcome = phi_policy::apply_exceptions(
+        policy,
+        kind.resource_type,
+        name.as_deref(),
+        violations,
+        instance.today,
+    );
+    let finding = |v: &phi_policy::Violation| {
         let attr = v.path.first().and_then(|p| block.attr(p));
         let at = attr.map_or(block.at, |a| {
             object_key_at(file, &a.expr, &v.path[1..]).unwrap_or(a.at)
         });
-        out.push(Finding::new(
+        let origin = attr
+            .and_then(|a| instance.origin_of(&a.expr, block))
+            .map(|o| format!(" (value from {o})"))
+            .unwrap_or_default();
+        Finding::new(
             v.control.id,
             &file.path,
             at,
-            format!("{address}: {}", v.message),
-        ));
+            format!("{address}: {}{origin}", v.message),
+        )
+    };
+    for v in &outcome.errors {
+        let f = finding(v);
+        // An expired exception that would have covered this violation is
+        // reported beside it.
+        for e in outcome.expired.iter().filter(|e| e.control == v.control.id) {
+            out.push(Finding::new(
+                phi_policy::ids::EXCEPTION_VALID,
+                &f.file,
+                (f.line as usize, f.column as usize),
+                format!(
+                    "{address}: the policy's exception for {} (scope {}, owner {}) expired on {}; \
+                     it no longer waives anything: renew it or fix the configuration",
+                    e.control, e.scope, e.owner, e.expires
+                ),
+            ));
+        }
+        out.push(f);
+    }
+    for (v, e) in &outcome.waived {
+        out.push(finding(v).waived_by(e));
     }
     out
 }

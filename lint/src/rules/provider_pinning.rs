@@ -2,7 +2,10 @@
 //! `required_providers` with the phi-guard source and a version: without the
 //! entry Terraform looks for `hashicorp/phi`, and without a pinned version an
 //! upgrade of the provider that enforces the controls happens unreviewed.
-//! Root modules pin an exact version; child modules state a constraint.
+//! Root modules bound the version from above (`~> 0.1`, `>= 0.1.0, < 1.0.0`
+//! or an exact version), as Terraform recommends, and the lock file pins the
+//! exact build: when `.terraform.lock.hcl` is present, its locked version
+//! must satisfy the constraint. Child modules state a constraint.
 
 use phi_policy::{Policy, ids};
 
@@ -10,6 +13,39 @@ use crate::eval::{Scope, Value};
 use crate::finding::Finding;
 use crate::instance::Instance;
 use crate::ir::{Attr, Block};
+use crate::rules::version_constraint::{has_upper_bound, satisfies};
+
+/// The phi provider's address in `.terraform.lock.hcl`.
+const LOCK_ADDRESS: &str = "registry.terraform.io/phi-guard/phi";
+
+/// A finding when the root's `.terraform.lock.hcl` locks a phi provider
+/// version the constraint does not allow (`terraform init` would refuse
+/// it; a CI that skips `-upgrade` would run another provider than reviewed).
+fn lock_mismatch(instance: &Instance, constraint: &str) -> Option<Finding> {
+    let path = instance.root_dir.join(".terraform.lock.hcl");
+    let parsed = crate::project::parse(&path).ok()?;
+    let provider = parsed.root.blocks.iter().find(|b| {
+        b.ident == "provider"
+            && b.label(0)
+                .is_some_and(|l| l.eq_ignore_ascii_case(LOCK_ADDRESS))
+    })?;
+    let attr = provider.attr("version")?;
+    let Value::String(locked) = Scope::empty().eval(&attr.expr) else {
+        return None;
+    };
+    (satisfies(&locked, constraint) == Some(false)).then(|| {
+        Finding::new(
+            ids::LINT_PROVIDER_PINNED,
+            &parsed.source.path,
+            attr.at,
+            format!(
+                "the lock file locks phi provider {locked}, which required_providers.phi.version \
+                 {constraint:?} does not allow: run `terraform init -upgrade` and review the \
+                 change, or fix the constraint"
+            ),
+        )
+    })
+}
 
 /// The phi provider's source address, short and fully qualified.
 pub const APPROVED_SOURCES: &[&str] = &["phi-guard/phi", "registry.terraform.io/phi-guard/phi"];
@@ -65,7 +101,7 @@ pub fn check(instance: &Instance, _policy: &Policy) -> Vec<Finding> {
             first_use.at,
             "this module uses the phi provider but declares no `required_providers` entry for it: \
              Terraform would look for hashicorp/phi. Add `phi = { source = \"phi-guard/phi\", \
-             version = \"<exact version>\" }`",
+             version = \"~> 0.1\" }`",
         )];
     };
     let path = &blocks[i].0.path;
@@ -89,10 +125,19 @@ pub fn check(instance: &Instance, _policy: &Policy) -> Vec<Finding> {
     }
     let root = instance.address.is_empty();
     match version {
-        Some(Value::String(v)) if !root || crate::rules::module_sources::is_exact_version(&v) => {}
-        Some(Value::String(v)) => out.push(finding(format!(
-            "required_providers.phi.version is {v:?}, a range; a root module pins an exact version"
-        ))),
+        Some(Value::String(_)) if !root => {}
+        Some(Value::String(v)) => match has_upper_bound(&v) {
+            Some(true) => out.extend(lock_mismatch(instance, &v)),
+            Some(false) => out.push(finding(format!(
+                "required_providers.phi.version is {v:?}, which has no upper bound: a root module \
+                 bounds it (`~> 0.1`, `>= 0.1.0, < 1.0.0` or an exact version) so that a major \
+                 upgrade of the provider enforcing the controls is reviewed; the lock file pins \
+                 the exact build"
+            ))),
+            None => out.push(finding(format!(
+                "required_providers.phi.version is {v:?}, not a version constraint Terraform accepts"
+            ))),
+        },
         _ => out.push(finding(
             "required_providers.phi has no `version`: pin the provider that enforces the controls"
                 .to_owned(),

@@ -98,3 +98,51 @@ pub fn conform(schema: &Schema, value: Value) -> Value {
             .collect(),
     )
 }
+
+/// The schemas against `phi_policy::arguments`, the table phi-lint reads:
+/// a new or renamed argument must change both, or the linter would report
+/// a valid configuration (or miss a missing argument).
+#[cfg(test)]
+mod arguments_table_tests {
+    use crate::schema::Mode;
+
+    #[test]
+    fn every_schema_matches_the_shared_argument_table() {
+        for r in super::registry() {
+            let table = phi_policy::arguments::arguments(r.type_name())
+                .unwrap_or_else(|| panic!("{} missing from the table", r.type_name()));
+            let names = |f: fn(Mode) -> bool| {
+                let mut v: Vec<&str> = r
+                    .schema()
+                    .attributes
+                    .iter()
+                    .filter(|a| f(a.mode))
+                    .map(|a| a.name)
+                    .collect();
+                v.sort_unstable();
+                v
+            };
+            let sorted = |s: &[&'static str]| {
+                let mut v = s.to_vec();
+                v.sort_unstable();
+                v
+            };
+            assert_eq!(
+                names(|m| m == Mode::Required),
+                sorted(table.required),
+                "{}",
+                r.type_name()
+            );
+            assert_eq!(
+                names(|m| matches!(m, Mode::Optional | Mode::OptionalComputed)),
+                sorted(table.optional),
+                "{}",
+                r.type_name()
+            );
+        }
+        assert_eq!(
+            super::registry().len(),
+            phi_policy::arguments::RESOURCE_ARGUMENTS.len()
+        );
+    }
+}
