@@ -16,9 +16,11 @@ pub mod ir;
 pub mod json;
 pub mod project;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod tfjson;
 pub mod walk;
 
 use std::collections::BTreeMap;

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use phi_policy::Policy;
 
+mod cli;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -49,6 +51,8 @@ enum Command {
     Rules,
     /// Print one control's page.
     Explain { id: String },
+    /// Review a plan for a pull request: `terraform show -json plan.out`.
+    Review(cli::review::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::Review(args)) => cli::review::run(&args),
         None => check(&cli),
     }
 }
