@@ -10,6 +10,7 @@
 //! and never a violation.
 
 pub mod eval;
+pub mod evidence;
 pub mod finding;
 pub mod instance;
 pub mod ir;

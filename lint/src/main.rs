@@ -53,6 +53,8 @@ enum Command {
     Explain { id: String },
     /// Review a plan for a pull request: `terraform show -json plan.out`.
     Review(cli::review::Args),
+    /// Evidence for auditors from a state: `terraform show -json`.
+    Evidence(cli::evidence::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Review(args)) => cli::review::run(&args),
+        Some(Command::Evidence(args)) => cli::evidence::run(&args),
         None => check(&cli),
     }
 }

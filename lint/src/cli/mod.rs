@@ -1,6 +1,7 @@
 //! The subcommands that read Terraform's JSON output (`review`, `evidence`),
 //! each in its own file so the main parser only gains one line per command.
 
+pub mod evidence;
 pub mod review;
 
 use std::path::Path;

@@ -117,11 +117,15 @@ pub fn review(
             .and_then(Value::as_str)
             .and_then(|p| p.rsplit('/').next())
             .unwrap_or("aws");
-        let region = values
+        let inherited = provider_region(provider);
+        let own = values
             .get("region")
             .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| provider_region(provider));
+            .map(str::to_owned);
+        // A region the resource merely inherits is reported once, on the
+        // provider configuration that sets it.
+        let own_region = own.clone().filter(|r| Some(r) != inherited.as_ref());
+        let region = own.or(inherited);
         let settings = shown(ty)
             .iter()
             .filter_map(|s| {
@@ -146,7 +150,7 @@ pub fn review(
             settings,
         };
         if !deleting {
-            findings.extend(check(&raw, values, policy));
+            findings.extend(check(&raw, own_region.as_deref(), values, policy));
         }
         raws.push(raw);
     }
@@ -154,7 +158,12 @@ pub fn review(
 }
 
 /// The findings on one raw resource that stays or is created.
-fn check(raw: &RawResource, values: &Value, policy: &Policy) -> Vec<Finding> {
+fn check(
+    raw: &RawResource,
+    own_region: Option<&str>,
+    values: &Value,
+    policy: &Policy,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let at = |control: &'static str, message: String| Finding::new(control, &raw.address, message);
     if raw.forbidden {
@@ -168,7 +177,7 @@ fn check(raw: &RawResource, values: &Value, policy: &Policy) -> Vec<Finding> {
             ),
         ));
     }
-    if let Some(region) = &raw.region
+    if let Some(region) = own_region
         && let Some(v) =
             phi_policy::checks::region::check_region(region, policy, &["region".to_owned()])
     {
