@@ -15,6 +15,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod eval;
+pub mod evidence;
 pub mod expand;
 pub mod finding;
 pub mod instance;
@@ -23,9 +24,11 @@ pub mod json;
 pub mod policy_show;
 pub mod project;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod tfjson;
 pub mod walk;
 
 pub mod baseline;

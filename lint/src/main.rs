@@ -15,6 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use phi_lint::Finding;
 use phi_policy::{Policy, ids};
 
+mod cli;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -91,6 +93,10 @@ enum Command {
     Rules,
     /// Print one control's page.
     Explain { id: String },
+    /// Review a plan for a pull request: `terraform show -json plan.out`.
+    Review(cli::review::Args),
+    /// Evidence for auditors from a state: `terraform show -json`.
+    Evidence(cli::evidence::Args),
     /// The organisation policy in force.
     Policy {
         #[command(subcommand)]
@@ -113,6 +119,10 @@ enum Format {
     Sarif,
     Junit,
     Github,
+    /// `review` and `evidence` only.
+    Markdown,
+    /// `evidence` only.
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,6 +179,14 @@ fn main() -> ExitCode {
                 eprintln!("phi-lint: no control {id:?}; `phi-lint rules` lists them");
                 ExitCode::from(2)
             }
+        },
+        Some(Command::Review(args)) => match common(&cli.options) {
+            Ok(common) => cli::review::run(args, &common),
+            Err(code) => code,
+        },
+        Some(Command::Evidence(args)) => match common(&cli.options) {
+            Ok(common) => cli::evidence::run(args, &common),
+            Err(code) => code,
         },
         Some(Command::Policy {
             action: PolicyAction::Show,
@@ -227,6 +245,23 @@ fn fails(f: &Finding, o: &Global) -> bool {
     level_of(f.severity) >= o.fail_on
 }
 
+/// The global options as the `review` and `evidence` commands take them.
+fn common(o: &Global) -> Result<cli::Common<'_>, ExitCode> {
+    let policy = load_policy(o.policy.as_deref()).map_err(|message| {
+        eprintln!("phi-lint: {message}");
+        ExitCode::from(2)
+    })?;
+    let format = o
+        .format
+        .to_possible_value()
+        .map_or_else(|| "text".to_owned(), |v| v.get_name().to_owned());
+    Ok(cli::Common {
+        policy,
+        format,
+        output: o.output.as_deref(),
+    })
+}
+
 /// The policy by the provider's own rules (`phi_policy::source`: the flag,
 /// `PHI_POLICY_FILE`, `/etc/phi-guard/phi-policy.hcl`, the baseline; regular
 /// files under a size cap only), with its warnings on stderr.
@@ -242,8 +277,14 @@ fn load_policy(flag: Option<&Path>) -> Result<phi_policy::source::LoadedPolicy, 
     Ok(loaded)
 }
 
+const CHECK_FORMATS: &str = "--format markdown and html are for `review` and `evidence`; \
+     checking writes text, json, sarif, junit or github";
+
 fn check(cli: &Cli) -> Result<ExitCode, String> {
     let o = &cli.options;
+    if matches!(o.format, Format::Markdown | Format::Html) {
+        return Err(CHECK_FORMATS.to_owned());
+    }
     let policy: Policy = load_policy(o.policy.as_deref())?.policy;
     let paths = if cli.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -327,6 +368,7 @@ fn check(cli: &Cli) -> Result<ExitCode, String> {
         Format::Sarif => phi_lint::report::sarif::sarif(&findings) + "\n",
         Format::Junit => phi_lint::report::junit::junit(&findings),
         Format::Github => phi_lint::report::github::github(&findings),
+        Format::Markdown | Format::Html => return Err(CHECK_FORMATS.to_owned()),
     };
     if !matches!(o.format, Format::Text | Format::Json) {
         // Formats with no summary: the CI log still shows what was skipped
@@ -354,10 +396,7 @@ fn check(cli: &Cli) -> Result<ExitCode, String> {
     if o.write_baseline.is_some() {
         return Ok(ExitCode::SUCCESS);
     }
-    let failing = findings
-        .iter()
-        .filter(|f| f.fails())
-        .any(|f| fails(f, o));
+    let failing = findings.iter().filter(|f| f.fails()).any(|f| fails(f, o));
     Ok(if failing {
         ExitCode::from(1)
     } else {

@@ -1,0 +1,192 @@
+//! What a compliant resource reports for each always-on setting, in the
+//! provider's words, computed from the resource's own recorded arguments, so
+//! that an `enforced` entry can be judged from the state alone. The provider
+//! writes these words (`provider/src/resources/*/desired.rs`); the
+//! acceptance suite checks a real compliant stack judges all-pass and a real
+//! drifted one fails exactly where AWS was changed, so the two cannot part
+//! silently.
+
+use phi_policy::Policy;
+use phi_policy::engines::Engine;
+use serde_json::Value;
+
+/// The verdict on one reported setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    Pass,
+    /// Not what compliance requires; the expected words.
+    Fail(String),
+    /// phi-lint has no expectation for this setting; shown as reported.
+    Unjudged,
+}
+
+fn text<'a>(values: &'a Value, attr: &str) -> Option<&'a str> {
+    values.get(attr).and_then(Value::as_str)
+}
+
+fn equal(reported: &str, expected: Option<String>) -> Judgement {
+    match expected {
+        Some(e) if e == reported => Judgement::Pass,
+        Some(e) => Judgement::Fail(e),
+        None => Judgement::Unjudged,
+    }
+}
+
+/// Judges `reported`, the value of `enforced[key]` of a `resource_type`
+/// resource whose recorded arguments are `values`.
+pub fn judge(
+    resource_type: &str,
+    key: &str,
+    reported: &str,
+    values: &Value,
+    policy: &Policy,
+) -> Judgement {
+    let control = crate::tfjson::control_of_key(key);
+    let detail = key[control.len()..].trim();
+    let kms = text(values, "kms_key_arn");
+    let tls = text(values, "minimum_tls_version").unwrap_or("1.2");
+    let constant = |s: &str| Some(s.to_owned());
+    let expected: Option<String> = match (resource_type, control) {
+        ("phi_audit_log_sink" | "phi_bucket", "PHI-S3-002") => constant("all four blocks on"),
+        ("phi_audit_log_sink" | "phi_bucket", "PHI-S3-003") => constant("BucketOwnerEnforced"),
+        ("phi_audit_log_sink" | "phi_bucket", "PHI-S3-004") => {
+            Some(format!("denies non-TLS and TLS below {tls}"))
+        }
+        ("phi_audit_log_sink" | "phi_bucket", "PHI-S3-005") => constant("Enabled"),
+        ("phi_audit_log_sink", "PHI-S3-001") => kms.map(|k| format!("aws:kms key={k} bucket_key=true")),
+        ("phi_audit_log_sink", "PHI-AUD-001") => values.get("retention_days").and_then(Value::as_i64).map(
+            |days| {
+                format!(
+                    "{} default retention {days} days",
+                    text(values, "object_lock_mode").unwrap_or("COMPLIANCE")
+                )
+            },
+        ),
+        ("phi_audit_log_sink", "PHI-LOG-001") => values
+            .get("retention_days")
+            .and_then(Value::as_i64)
+            .map(|d| format!("{d} days")),
+        ("phi_audit_log_sink", "PHI-LOG-002") => kms.map(str::to_owned),
+        ("phi_audit_log_sink", "PHI-LOG-003") => constant("on"),
+        ("phi_audit_log_sink", "PHI-LOG-004") => constant("STANDARD"),
+        ("phi_audit_log_sink", "PHI-S3-011") => {
+            constant("logging, multi-region, log file validation on")
+        }
+        ("phi_bucket", "PHI-S3-001") => kms.map(|k| {
+            format!(
+                "{} key={k} bucket_key=true",
+                text(values, "encryption_algorithm").unwrap_or("aws:kms")
+            )
+        }),
+        ("phi_bucket", "PHI-S3-006") => constant("SSE-C blocked"),
+        ("phi_bucket", "PHI-S3-007") => values
+            .get("noncurrent_version_retention_days")
+            .and_then(Value::as_i64)
+            .map(|d| {
+                format!(
+                    "abort incomplete uploads after 7 days; noncurrent versions expire after {d} days"
+                )
+            }),
+        ("phi_bucket", "PHI-S3-010") if values.get("replication").is_none_or(Value::is_null) => {
+            constant("none")
+        }
+        ("phi_bucket", "PHI-S3-011") => text(values, "audit_log_sink")
+            .map(|s| format!("data events recorded by trail phi-guard-{s}")),
+        ("phi_database", "PHI-RDS-001") => kms.map(|k| format!("encrypted with {k}")),
+        ("phi_database", "PHI-RDS-002") => constant("not publicly accessible"),
+        ("phi_database", "PHI-RDS-003") if detail.contains("parameter group") => {
+            text(values, "identifier").map(|i| format!("{i}-phi (in-sync)"))
+        }
+        ("phi_database", "PHI-RDS-003") => engine(values).map(|e| {
+            e.tls_parameters()
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        ("phi_database", "PHI-RDS-004") => {
+            kms.map(|k| format!("managed by RDS, encrypted with {k}"))
+        }
+        ("phi_database", "PHI-RDS-005" | "PHI-RDS-012") => constant("on"),
+        ("phi_database", "PHI-RDS-006") if detail.starts_with("log group") => {
+            return log_group(reported, kms, policy);
+        }
+        ("phi_database", "PHI-RDS-006") => engine(values).map(|e| {
+            let mut types = e.log_types().to_vec();
+            types.sort_unstable();
+            types.join(", ")
+        }),
+        ("phi_database", "PHI-RDS-011") if detail.contains("CA") => constant("current"),
+        ("phi_database", "PHI-RDS-011") => constant("on"),
+        _ => None,
+    };
+    equal(reported, expected)
+}
+
+fn engine(values: &Value) -> Option<Engine> {
+    text(values, "engine").and_then(Engine::from_name)
+}
+
+/// An engine log group: encrypted with the database's key and kept at least
+/// the policy's audit retention floor (the provider picks the smallest
+/// CloudWatch value at or above it).
+fn log_group(reported: &str, kms: Option<&str>, policy: &Policy) -> Judgement {
+    let Some(kms) = kms else {
+        return Judgement::Unjudged;
+    };
+    let floor = policy.audit_retention_min_days();
+    let expected = format!("encrypted with {kms}, at least {floor} days");
+    let days = reported
+        .strip_prefix(&format!("encrypted with {kms}, "))
+        .and_then(|rest| rest.strip_suffix(" days"))
+        .and_then(|d| d.parse::<i64>().ok());
+    match days {
+        Some(d) if d >= floor => Judgement::Pass,
+        _ => Judgement::Fail(expected),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn judges_in_the_providers_words() {
+        let p = Policy::baseline();
+        let sink =
+            json!({"kms_key_arn": "K", "retention_days": 2192, "object_lock_mode": "COMPLIANCE"});
+        let j = |k: &str, v: &str| judge("phi_audit_log_sink", k, v, &sink, &p);
+        assert_eq!(
+            j("PHI-LOG-001 log group retention", "2192 days"),
+            Judgement::Pass
+        );
+        assert_eq!(
+            j("PHI-LOG-001 log group retention", "30 days"),
+            Judgement::Fail("2192 days".to_owned())
+        );
+        // The key spelled as the bare control id works the same.
+        assert_eq!(j("PHI-LOG-001", "2192 days"), Judgement::Pass);
+        assert_eq!(j("PHI-XYZ-001 something new", "x"), Judgement::Unjudged);
+        let db = json!({"kms_key_arn": "K", "engine": "postgres", "identifier": "ehr"});
+        let d = |k: &str, v: &str| judge("phi_database", k, v, &db, &p);
+        assert_eq!(
+            d(
+                "PHI-RDS-006 log group postgresql",
+                "encrypted with K, 2192 days"
+            ),
+            Judgement::Pass
+        );
+        assert!(matches!(
+            d(
+                "PHI-RDS-006 log group postgresql",
+                "encrypted with K, 30 days"
+            ),
+            Judgement::Fail(_)
+        ));
+        assert_eq!(
+            d("PHI-RDS-003 parameter group", "ehr-phi (in-sync)"),
+            Judgement::Pass
+        );
+    }
+}
