@@ -161,3 +161,31 @@ pub fn merge(mut findings: Vec<Finding>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen_in(module: &str) -> Finding {
+        Finding::new("PHI-REG-001", "m/main.tf", (2, 3), "region").in_module(module)
+    }
+
+    #[test]
+    fn one_finding_lists_each_instance_once_or_none_when_a_root_has_it() {
+        let mut many: Vec<Finding> = (0..50_000)
+            .map(|i| seen_in(&format!("module.m{}", i % 25_000)))
+            .collect();
+        let start = std::time::Instant::now();
+        let merged = merge(many.clone());
+        assert!(
+            start.elapsed().as_secs() < 5,
+            "linear: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].modules.len(), 25_000);
+        many.push(seen_in(""));
+        let merged = merge(many);
+        assert!(merged[0].modules.is_empty(), "seen in a root module");
+    }
+}
