@@ -339,3 +339,28 @@ fn a_missing_required_argument_is_named_with_the_near_miss() {
     );
     assert!(m[1].contains("`retention_day` is not an argument of phi_audit_log_sink (did you mean `retention_days`?)"), "{m:?}");
 }
+
+#[test]
+fn a_resource_region_from_each_value_is_checked_per_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"aws_kms_key\" \"k\" {\n  for_each = { eu = \"eu-central-1\", ap = \"ap-southeast-1\" }\n  region   = each.value\n}\n",
+    )
+    .unwrap();
+    let (code, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("PHI-REG-001".to_owned(), 3)], "{json}");
+    assert!(messages(&json)[0].contains("[\"ap\"]"), "{json}");
+}

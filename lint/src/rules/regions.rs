@@ -71,7 +71,62 @@ pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
             }
             continue;
         };
-        match instance.scope.eval(&attr.expr) {
+        // A resource with `count`/`for_each` is checked per instance: its
+        // region may come from `each.value`.
+        let instances = if block.ident == "provider" {
+            vec![crate::expand::BlockInstance::default()]
+        } else {
+            match crate::expand::instances(block, &instance.scope) {
+                Ok(list) => list,
+                Err(u) => {
+                    out.push(Finding::new(
+                        ids::LINT_UNVERIFIABLE,
+                        &file.path,
+                        u.attr.at,
+                        format!(
+                            "{what}: its instances could not be verified from the source: \
+                             `{} = {}`: {}",
+                            u.attr.name,
+                            u.attr.source_text(&file.text),
+                            crate::expand::unexpandable_reason(&u)
+                        ),
+                    ));
+                    continue;
+                }
+            }
+        };
+        for each in &instances {
+            let what = if each.suffix.is_empty() {
+                what.clone()
+            } else {
+                format!("{what}{}", each.suffix)
+            };
+            check_region_value(
+                policy,
+                file,
+                block,
+                attr,
+                &what,
+                instance.scope.eval_with(&attr.expr, &each.bindings),
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+/// One evaluated `region` argument of a provider or resource instance.
+fn check_region_value(
+    policy: &Policy,
+    file: &crate::source::SourceFile,
+    block: &crate::ir::Block,
+    attr: &crate::ir::Attr,
+    what: &str,
+    value: Value,
+    out: &mut Vec<Finding>,
+) {
+    {
+        match value {
             // An empty region is an unset one: the AWS provider falls back to
             // the environment, a resource to its provider's region.
             Value::String(region) if region.is_empty() => {
@@ -89,11 +144,11 @@ pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
                 }
             }
             Value::String(region) => {
-                out.extend(region_finding(policy, &region, &file.path, attr.at, &what));
+                out.extend(region_finding(policy, &region, &file.path, attr.at, what));
             }
             // `region = null` on a resource means "the provider's region".
             Value::Null if block.ident != "provider" => {}
-            v if !v.is_known() => out.push(unverifiable(file, &what, attr, &v)),
+            v if !v.is_known() => out.push(unverifiable(file, what, attr, &v)),
             other => out.push(Finding::new(
                 ids::REGION_APPROVED,
                 &file.path,
@@ -105,7 +160,6 @@ pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
             )),
         }
     }
-    out
 }
 
 /// A module call that hands its child a provider configuration in an
