@@ -87,6 +87,7 @@ async fn run() -> anyhow::Result<()> {
     let listener = serve::bind(&socket)?;
     let connections = serve::verified_connections(listener, tls_config);
     serve::ignore_interrupts();
+    let signals = serve::StopSignals::install();
 
     // The policy is read before the handshake so that a broken policy file is
     // reported on the first RPC, not discovered halfway through an apply.
@@ -103,6 +104,6 @@ async fn run() -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    serve::run(provider, connections, stop).await?;
+    serve::run(provider, connections, stop, signals).await?;
     Ok(())
 }

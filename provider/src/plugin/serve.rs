@@ -199,7 +199,9 @@ pub async fn run<P: Provider>(
     provider: P,
     connections: mpsc::Receiver<io::Result<VerifiedConn>>,
     cancel: tokio_util::sync::CancellationToken,
+    signals: StopSignals,
 ) -> Result<(), tonic::transport::Error> {
+    let StopSignals { term, hup } = signals;
     let (tx, rx) = oneshot::channel();
     let controller = Controller {
         shutdown: tokio::sync::Mutex::new(Some(tx)),
@@ -211,12 +213,8 @@ pub async fn run<P: Provider>(
         async move {
             tokio::select! {
                 _ = rx => tracing::debug!("Terraform asked the provider to shut down"),
-                _ = signalled(tokio::signal::unix::SignalKind::terminate()) => {
-                    tracing::debug!("terminated by SIGTERM");
-                }
-                _ = signalled(tokio::signal::unix::SignalKind::hangup()) => {
-                    tracing::debug!("terminated by SIGHUP");
-                }
+                _ = signalled(term) => tracing::debug!("terminated by SIGTERM"),
+                _ = signalled(hup) => tracing::debug!("terminated by SIGHUP"),
                 _ = super::parent::gone() => {
                     tracing::warn!("Terraform exited without shutting the provider down; stopping");
                 }
@@ -241,17 +239,39 @@ pub async fn run<P: Provider>(
     }
 }
 
-/// Resolves when `kind` arrives; never, if its handler cannot be installed
-/// (the other stop conditions still work).
-async fn signalled(kind: tokio::signal::unix::SignalKind) {
-    match tokio::signal::unix::signal(kind) {
-        Ok(mut s) => {
+/// The signals that stop the provider, listened to from before the
+/// handshake line is printed: a signal that arrived earlier would otherwise
+/// kill the process with its default action, leaving the socket behind.
+pub struct StopSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    /// Installs the handlers; one that cannot be installed is logged and
+    /// left out (the other stop conditions still work).
+    pub fn install() -> StopSignals {
+        let listen = |kind| match tokio::signal::unix::signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("could not install a signal handler: {e}");
+                None
+            }
+        };
+        StopSignals {
+            term: listen(tokio::signal::unix::SignalKind::terminate()),
+            hup: listen(tokio::signal::unix::SignalKind::hangup()),
+        }
+    }
+}
+
+/// Resolves when the signal arrives; never without a handler.
+async fn signalled(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut s) => {
             s.recv().await;
         }
-        Err(e) => {
-            tracing::warn!("could not install a signal handler: {e}");
-            std::future::pending::<()>().await;
-        }
+        None => std::future::pending::<()>().await,
     }
 }
 
