@@ -300,6 +300,18 @@ async fn a_bucket_this_configuration_did_not_start_is_refused_with_the_import_co
         .assert_contains("already exists in this account")
         .assert_contains("terraform import")
         .assert_contains("Nothing was created");
+    // An import ID that is no bucket name says so; it never reads as a
+    // network failure.
+    let import = wd.import("phi_bucket.b0", "Not_A_Bucket", &[]);
+    import
+        .assert_failure()
+        .assert_contains("Invalid import ID")
+        .assert_contains("may contain only lowercase letters, digits and hyphens");
+    assert!(
+        !import.combined().contains("could not reach AWS"),
+        "{}",
+        import.combined()
+    );
     // It was left alone: no policy was attached to somebody else's bucket.
     assert!(
         e.aws
