@@ -435,3 +435,60 @@ async fn two_concurrent_applies_on_one_sink_both_keep_their_trail_entries() {
     assert_eq!(first.plan(&[]).code, 0);
     assert_eq!(second.plan(&[]).code, 0);
 }
+
+#[tokio::test]
+async fn a_database_create_cut_off_with_the_endpoint_gives_one_honest_error() {
+    let e = env().await;
+    let proxy = FaultProxy::start(&e.moto.endpoint()).unwrap();
+    let mut wd = Workdir::new(&e.moto);
+    wd.env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    wd.write(
+        "main.tf",
+        &format!(
+            r#"
+terraform {{
+  required_providers {{
+    phi = {{ source = "phi-guard/phi" }}
+  }}
+}}
+
+provider "phi" {{
+  region                    = "eu-central-1"
+  attempt_timeout_seconds   = 30
+  operation_timeout_seconds = 90
+}}
+
+resource "phi_database" "ehr" {{
+  identifier           = "acme-ehr"
+  engine               = "postgres"
+  engine_version       = "16.4"
+  instance_class       = "db.t3.medium"
+  allocated_storage_gb = 50
+  kms_key_arn          = "{}"
+}}
+"#,
+            e.key
+        ),
+    );
+    // CreateDBInstance reaches RDS but its answer is lost, and so is every
+    // answer from RDS after it: the endpoint went away mid-create.
+    let creates = proxy.on(
+        |r| r.operation().as_deref() == Some("CreateDBInstance"),
+        Fault::ResetAfterForward,
+        None,
+    );
+    let describes = proxy.on(
+        |r| r.operation().as_deref() == Some("DescribeDBInstances"),
+        Fault::ResetAfterForward,
+        None,
+    );
+    let apply = wd.apply(&[]);
+    apply
+        .assert_failure()
+        .assert_contains("may have been created");
+    let out = apply.combined();
+    assert!(creates.count() >= 1 && describes.count() >= 1, "{out}");
+    assert_eq!(out.matches("Error: ").count(), 1, "one diagnostic: {out}");
+    assert!(!out.contains("No database instance was created"), "{out}");
+    assert!(!out.contains("could not be confirmed"), "{out}");
+}
