@@ -162,6 +162,25 @@ impl Workdir {
     }
 
     pub fn terraform(&self, args: &[&str]) -> TfRun {
+        let out = self.command(args).output().expect("running terraform");
+        TfRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Starts a terraform command without waiting for it, its output piped,
+    /// for tests that interrupt or kill it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting terraform")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let tools = crate::tools_dir().expect("tools installed");
         let mut cmd = Command::new(tools.join("bin/terraform"));
         cmd.args(args)
@@ -172,12 +191,7 @@ impl Workdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("running terraform");
-        TfRun {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 
     fn with_vars<'a>(base: &[&'a str], vars: &'a [String]) -> Vec<&'a str> {

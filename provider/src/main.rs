@@ -16,19 +16,21 @@ fn main() -> ExitCode {
     init_logging();
     // A bug must never show Terraform users a Rust backtrace: one line on
     // stderr, which Terraform reports as a plugin crash.
+    // `say`, never `eprintln!`: with stderr closed (Terraform gone) a failed
+    // `eprintln!` panics, and a panic in the panic hook aborts the process.
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        say(&format!(
             "terraform-provider-phi hit an internal error{location}; please report it with the \
              Terraform command you ran"
-        );
+        ));
     }));
     let cookie = std::env::var(handshake::MAGIC_COOKIE_KEY).ok();
     if let Err(e) = handshake::check_cookie(cookie.as_deref()) {
-        eprintln!("{e}");
+        say(&e.to_string());
         return ExitCode::from(1);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -38,25 +40,35 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("terraform-provider-phi: could not start its runtime: {e}");
+            say(&format!(
+                "terraform-provider-phi: could not start its runtime: {e}"
+            ));
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("terraform-provider-phi: {e:#}");
+            say(&format!("terraform-provider-phi: {e:#}"));
             ExitCode::from(1)
         }
     }
 }
 
+/// One line on stderr; dropped if stderr is gone.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Logs go to stderr, which go-plugin forwards into Terraform's log (visible
-/// with `TF_LOG=debug`). `PHI_LOG` takes an `EnvFilter` directive.
+/// with `TF_LOG=debug`). `PHI_LOG` takes an `EnvFilter` directive. A line
+/// that cannot be written (stderr closed) is dropped: the subscriber's own
+/// fallback report uses `eprintln!`, which would panic, so it is off.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PHI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
+        .log_internal_errors(false)
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)
@@ -71,14 +83,16 @@ async fn run() -> anyhow::Result<()> {
     let tls_config = tls::server_config(&identity, client_cert)?;
 
     let socket_dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(std::path::PathBuf::from);
-    let socket = serve::SocketPath::fresh(socket_dir.as_deref());
+    let socket = serve::SocketPath::fresh(socket_dir.as_deref())?;
     let listener = serve::bind(&socket)?;
     let connections = serve::verified_connections(listener, tls_config);
     serve::ignore_interrupts();
+    let signals = serve::StopSignals::install();
 
     // The policy is read before the handshake so that a broken policy file is
     // reported on the first RPC, not discovered halfway through an apply.
     let provider = PhiProvider::new(policy_source::load_from_environment());
+    let stop = provider.stop_token();
 
     let line = handshake::line(
         version,
@@ -90,6 +104,6 @@ async fn run() -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    serve::run(provider, connections).await?;
+    serve::run(provider, connections, stop, signals).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::aws::{Clients, kms::KeyInspector};
+use crate::aws::{CallLimits, Clients, kms::KeyInspector};
 use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
 use crate::policy_source::LoadedPolicy;
@@ -49,6 +49,21 @@ fn provider_schema() -> Schema {
                 Mode::Optional,
                 "Named profile from the shared AWS config files. Defaults to the standard chain.",
             ),
+            Attribute::new(
+                "attempt_timeout_seconds",
+                AttrType::Number,
+                Mode::Optional,
+                "Longest wait, in seconds, for one HTTP exchange with AWS (1 to 3600; default \
+                 30). An attempt that times out is retried within the operation timeout.",
+            ),
+            Attribute::new(
+                "operation_timeout_seconds",
+                AttrType::Number,
+                Mode::Optional,
+                "Longest time, in seconds, one AWS call may take with all its retries (1 to \
+                 3600; default 120). A frozen endpoint ends the plan or apply with an error \
+                 after this long instead of hanging it.",
+            ),
         ],
     }
 }
@@ -64,6 +79,12 @@ impl PhiProvider {
             configured: RwLock::new(None),
             stop: CancellationToken::new(),
         }
+    }
+
+    /// Cancelled on StopProvider, and by the server when the process must
+    /// stop (Terraform gone, SIGTERM, SIGHUP), so in-flight AWS work ends.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
     }
 
     fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Status> {
@@ -141,6 +162,35 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
+/// The AWS call time limits the provider block sets (see
+/// [`crate::aws::timeouts`]); unknown or unset values take the defaults.
+fn call_limits(config: &Value) -> Result<CallLimits, Diagnostics> {
+    let seconds = |name: &str| -> Result<Option<i64>, Diagnostics> {
+        let v = config.get(name);
+        if v.is_null() || v.is_unknown() {
+            return Ok(None);
+        }
+        v.as_i64().map(Some).ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error_at(
+                &attr(name),
+                "Invalid timeout",
+                format!("{name} must be a whole number of seconds."),
+            );
+            d
+        })
+    };
+    CallLimits::from_settings(
+        seconds("attempt_timeout_seconds")?,
+        seconds("operation_timeout_seconds")?,
+    )
+    .map_err(|(name, message)| {
+        let mut d = Diagnostics::new();
+        d.error_at(&attr(name), "Invalid timeout", message);
+        d
+    })
+}
+
 /// Checks a known provider region against the policy.
 fn check_provider_region(region: &str, policy: &Policy) -> Diagnostics {
     let mut d = Diagnostics::new();
@@ -197,10 +247,16 @@ impl Provider for PhiProvider {
             decode(request.config.as_ref(), "provider configuration"),
         ) {
             (Err(d), _) | (_, Err(d)) => d,
-            (Ok(policy), Ok(config)) => match config.get("region").as_str() {
-                Some(region) => check_provider_region(region, &policy.policy),
-                None => Diagnostics::new(),
-            },
+            (Ok(policy), Ok(config)) => {
+                let mut d = match config.get("region").as_str() {
+                    Some(region) => check_provider_region(region, &policy.policy),
+                    None => Diagnostics::new(),
+                };
+                if let Err(e) = call_limits(&config) {
+                    d.extend(e);
+                }
+                d
+            }
         };
         Ok(Response::new(pb::validate_provider_config::Response {
             diagnostics: diagnostics.into_proto(),
@@ -253,6 +309,18 @@ impl Provider for PhiProvider {
             );
         } else {
             match value::decode_json(&raw.json) {
+                Ok(v) if !crate::state_types::mismatches(resource.schema(), &v).is_empty() => {
+                    diagnostics.error(
+                        "Stored state does not match the schema",
+                        format!(
+                            "The stored state of this {} has values of the wrong type:\n  {}\n\n\
+                             The state was left as it is. Restore it from a backup, or remove the \
+                             resource from state (`terraform state rm`) and import it again.",
+                            request.type_name,
+                            crate::state_types::mismatches(resource.schema(), &v).join("\n  ")
+                        ),
+                    );
+                }
                 Ok(v) => upgraded = encode(&resources::conform(resource.schema(), v)),
                 Err(e) => diagnostics.error(
                     "Unreadable state",
@@ -301,7 +369,8 @@ impl Provider for PhiProvider {
         let outcome = async {
             let state = decode(request.current_state.as_ref(), "current state")?;
             let ctx = self.configured().await?;
-            Ok::<_, Diagnostics>(resource.read(state, &ctx).await)
+            self.unless_stopped("refreshing", resource.read(state, &ctx))
+                .await
         }
         .await;
         let (new_state, diagnostics) = match outcome {
@@ -329,18 +398,15 @@ impl Provider for PhiProvider {
             let proposed = decode(request.proposed_new_state.as_ref(), "proposed state")?;
             let config = decode(request.config.as_ref(), "configuration")?;
             let ctx = self.configured().await?;
-            Ok::<_, Diagnostics>(
-                resource
-                    .plan(
-                        PlanRequest {
-                            prior,
-                            proposed,
-                            config,
-                        },
-                        &ctx,
-                    )
-                    .await,
-            )
+            let plan = resource.plan(
+                PlanRequest {
+                    prior,
+                    proposed,
+                    config,
+                },
+                &ctx,
+            );
+            self.unless_stopped("planning", plan).await
         }
         .await;
         let response = match outcome {
@@ -406,10 +472,13 @@ impl Provider for PhiProvider {
         let request = request.into_inner();
         let resource = self.resource(&request.type_name)?.clone();
         let (imported, diagnostics) = match self.configured().await {
-            Ok(ctx) => {
-                let r = resource.import(&request.id, &ctx).await;
-                (r.state, r.diagnostics)
-            }
+            Ok(ctx) => match self
+                .unless_stopped("importing", resource.import(&request.id, &ctx))
+                .await
+            {
+                Ok(r) => (r.state, r.diagnostics),
+                Err(d) => (None, d),
+            },
             Err(d) => (None, d),
         };
         Ok(Response::new(pb::import_resource_state::Response {
@@ -437,6 +506,32 @@ impl Provider for PhiProvider {
 }
 
 impl PhiProvider {
+    /// Runs a read-only call (refresh, plan, import) unless Terraform stops
+    /// the provider first. Such calls change nothing in AWS, so abandoning
+    /// them on StopProvider loses nothing; the caller keeps the prior state.
+    /// Applies handle StopProvider themselves, because they must return the
+    /// partial state of what they changed.
+    async fn unless_stopped<T>(
+        &self,
+        doing: &str,
+        call: impl std::future::Future<Output = T>,
+    ) -> Result<T, Diagnostics> {
+        tokio::select! {
+            r = call => Ok(r),
+            _ = self.stop.cancelled() => {
+                let mut d = Diagnostics::new();
+                d.error(
+                    "Interrupted",
+                    format!(
+                        "Terraform was interrupted while {doing}; this resource was left as it \
+                         was, and nothing was changed in AWS by this step."
+                    ),
+                );
+                Err(d)
+            }
+        }
+    }
+
     async fn configure(&self, request: pb::configure_provider::Request) -> Result<(), Diagnostics> {
         let policy = self.policy()?.clone();
         let config = decode(request.config.as_ref(), "provider configuration")?;
@@ -472,7 +567,8 @@ impl PhiProvider {
             return Err(region_check);
         }
         tracing::info!(region, policy = %policy.origin, "configuring the phi provider");
-        let clients = Clients::new(&region, profile.as_deref()).await;
+        let limits = call_limits(&config)?;
+        let clients = Clients::new(&region, profile.as_deref(), &limits).await;
         let keys = KeyInspector::new(clients.kms.clone());
         let configured = Arc::new(Configured::new(
             region,

@@ -132,10 +132,128 @@ pub fn decode_msgpack(bytes: &[u8]) -> Result<Value, DecodeError> {
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
+    check_msgpack(bytes).map_err(DecodeError::Msgpack)?;
     let mut cursor = bytes;
     let raw =
         rmpv::decode::read_value(&mut cursor).map_err(|e| DecodeError::Msgpack(e.to_string()))?;
     from_rmpv(raw)
+}
+
+/// The most values (scalars, lists, maps and their elements) one decoded
+/// request may hold. Decoding costs memory per value, not per byte, so a
+/// cap on bytes alone lets a request of many tiny values take a hundred
+/// times its size; this keeps memory proportional to what a phi resource
+/// can hold (a few dozen attributes, tags maps of at most 50 entries).
+pub const MAX_MSGPACK_VALUES: usize = 100_000;
+
+/// Walks the msgpack encoding of exactly one value without building it,
+/// refusing what the decoder would let through: the reserved marker `0xC1`
+/// (which it reads as nil) and bytes after the value (which it ignores).
+/// Terraform never sends either, so either means a corrupted request, and
+/// guessing its meaning could write a wrong value to state.
+pub fn check_msgpack(bytes: &[u8]) -> Result<(), String> {
+    let mut at = 0usize;
+    // Values still to read: one to start with, plus every element of every
+    // array and map met on the way.
+    let mut pending: u64 = 1;
+    let take = |at: &mut usize, n: usize| -> Result<u64, String> {
+        let end = at
+            .checked_add(n)
+            .filter(|e| *e <= bytes.len())
+            .ok_or_else(|| format!("the value ends early (at byte {at}, {} bytes)", bytes.len()))?;
+        let v = bytes[*at..end]
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        *at = end;
+        Ok(v)
+    };
+    let mut seen: usize = 0;
+    while pending > 0 {
+        pending -= 1;
+        seen += 1;
+        if seen > MAX_MSGPACK_VALUES {
+            return Err(format!(
+                "the value holds more than {MAX_MSGPACK_VALUES} elements; no phi resource has \
+                 that many"
+            ));
+        }
+        let marker = take(&mut at, 1)? as u8;
+        let skip = |at: &mut usize, len: u64| -> Result<(), String> {
+            let len = usize::try_from(len).map_err(|_| "a length is too large".to_owned())?;
+            let end = at
+                .checked_add(len)
+                .filter(|e| *e <= bytes.len())
+                .ok_or_else(|| {
+                    format!("the value ends early (at byte {at}, {} bytes)", bytes.len())
+                })?;
+            *at = end;
+            Ok(())
+        };
+        match marker {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {}
+            0x80..=0x8f => pending += 2 * u64::from(marker & 0x0f),
+            0x90..=0x9f => pending += u64::from(marker & 0x0f),
+            0xa0..=0xbf => skip(&mut at, u64::from(marker & 0x1f))?,
+            0xc1 => {
+                return Err(format!(
+                    "byte {} is 0xC1, which msgpack reserves and never uses",
+                    at - 1
+                ));
+            }
+            0xc4 | 0xd9 => {
+                let n = take(&mut at, 1)?;
+                skip(&mut at, n)?;
+            }
+            0xc5 | 0xda => {
+                let n = take(&mut at, 2)?;
+                skip(&mut at, n)?;
+            }
+            0xc6 | 0xdb => {
+                let n = take(&mut at, 4)?;
+                skip(&mut at, n)?;
+            }
+            0xc7 => {
+                let n = take(&mut at, 1)?;
+                skip(&mut at, n + 1)?;
+            }
+            0xc8 => {
+                let n = take(&mut at, 2)?;
+                skip(&mut at, n + 1)?;
+            }
+            0xc9 => {
+                let n = take(&mut at, 4)?;
+                skip(&mut at, n + 1)?;
+            }
+            0xca | 0xce | 0xd2 => skip(&mut at, 4)?,
+            0xcb | 0xcf | 0xd3 => skip(&mut at, 8)?,
+            0xcc | 0xd0 => skip(&mut at, 1)?,
+            0xcd | 0xd1 => skip(&mut at, 2)?,
+            0xd4 => skip(&mut at, 2)?,
+            0xd5 => skip(&mut at, 3)?,
+            0xd6 => skip(&mut at, 5)?,
+            0xd7 => skip(&mut at, 9)?,
+            0xd8 => skip(&mut at, 17)?,
+            0xdc => pending += take(&mut at, 2)?,
+            0xdd => pending += take(&mut at, 4)?,
+            0xde => pending += 2 * take(&mut at, 2)?,
+            0xdf => pending += 2 * take(&mut at, 4)?,
+        }
+        // Every pending value needs at least one byte: a count larger than
+        // the bytes left is a truncated or hostile request.
+        if pending > (bytes.len() - at) as u64 {
+            return Err(format!(
+                "the value announces {pending} more elements than its {} remaining bytes can hold",
+                bytes.len() - at
+            ));
+        }
+    }
+    if at != bytes.len() {
+        return Err(format!(
+            "{} bytes follow the value (at byte {at}); a request holds exactly one value",
+            bytes.len() - at
+        ));
+    }
+    Ok(())
 }
 
 fn from_rmpv(raw: rmpv::Value) -> Result<Value, DecodeError> {
@@ -309,5 +427,41 @@ mod tests {
     fn wholly_known_looks_inside_collections() {
         assert!(!object(&[("a", Value::List(vec![Value::Unknown]))]).is_wholly_known());
         assert!(object(&[("a", Value::Null)]).is_wholly_known());
+    }
+
+    #[test]
+    fn reserved_bytes_and_trailing_data_are_refused() {
+        let good = encode_msgpack(&Value::Map(
+            [
+                ("name".to_owned(), Value::String("acme".into())),
+                ("n".to_owned(), Value::Number(3.0)),
+                (
+                    "l".to_owned(),
+                    Value::List(vec![Value::Bool(true), Value::Null]),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        ));
+        assert!(check_msgpack(&good).is_ok());
+        assert!(decode_msgpack(&good).is_ok());
+        let err = decode_msgpack(&[0xc1]).unwrap_err().to_string();
+        assert!(err.contains("0xC1"), "{err}");
+        // A fixmap of one entry whose value is the reserved byte.
+        let err = decode_msgpack(&[0x81, 0xa1, b'a', 0xc1])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("0xC1"), "{err}");
+        let mut trailing = good.clone();
+        trailing.push(0xc0);
+        let err = decode_msgpack(&trailing).unwrap_err().to_string();
+        assert!(err.contains("1 bytes follow the value"), "{err}");
+        // An array that claims four billion elements in five bytes.
+        let err = decode_msgpack(&[0xdd, 0xff, 0xff, 0xff, 0xff])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more elements"), "{err}");
+        let err = decode_msgpack(&[0xa5, b'a']).unwrap_err().to_string();
+        assert!(err.contains("ends early"), "{err}");
     }
 }

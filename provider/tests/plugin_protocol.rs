@@ -342,3 +342,71 @@ async fn stop_provider_cancels_work_before_it_touches_aws() {
     assert_eq!(diag.summary, "Interrupted");
     assert!(diag.detail.contains("nothing was changed"));
 }
+
+/// The diagnostics' summaries and details, as one text.
+fn diagnostics_text(diagnostics: &[pb::Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn reserved_msgpack_bytes_and_trailing_data_are_refused_with_a_diagnostic() {
+    let id = client_identity();
+    let plugin = start_plugin(&id);
+    let mut client = connect(&plugin, Some(&id)).await.unwrap();
+    // 0xC1 as the value of `name` (the map's last byte is its nil marker):
+    // a lenient decoder reads it as null.
+    let mut reserved = msgpack_object(&[("name", rmpv::Value::Nil)]);
+    *reserved.last_mut().unwrap() = 0xc1;
+    let mut trailing = msgpack_object(&[("name", "acme-audit".into())]);
+    trailing.extend_from_slice(&[0xc0, 0xc0]);
+    for (bytes, expected) in [(reserved, "0xC1"), (trailing, "2 bytes follow the value")] {
+        let response = client
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: "phi_audit_log_sink".into(),
+                config: Some(pb::DynamicValue {
+                    msgpack: bytes,
+                    json: vec![],
+                }),
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let text = diagnostics_text(&response.diagnostics);
+        assert_eq!(response.diagnostics.len(), 1, "{text}");
+        assert!(
+            text.contains("Could not decode a value from Terraform"),
+            "{text}"
+        );
+        assert!(text.contains(expected), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn upgrade_resource_state_refuses_wrong_typed_values_by_name() {
+    let id = client_identity();
+    let plugin = start_plugin(&id);
+    let mut client = connect(&plugin, Some(&id)).await.unwrap();
+    let response = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "phi_audit_log_sink".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: br#"{"name":"acme-audit","retention_days":"forever"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let text = diagnostics_text(&response.diagnostics);
+    assert!(response.upgraded_state.is_none(), "{text}");
+    assert!(
+        text.contains("`retention_days`: expected a number, found a string"),
+        "{text}"
+    );
+}

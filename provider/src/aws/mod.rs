@@ -6,12 +6,14 @@ pub mod compat;
 pub mod error;
 pub mod kms;
 pub mod rds;
+pub mod timeouts;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_s3::config::Region;
 
 pub use error::AwsError;
+pub use timeouts::CallLimits;
 
 /// The clients one configured provider instance uses.
 #[derive(Clone, Debug)]
@@ -26,11 +28,14 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new(region: &str, profile: Option<&str>) -> Self {
+    /// Clients for `region` (and `profile`), every call bounded by `limits`.
+    /// Retry and timeout settings live here, in one place, for every client.
+    pub async fn new(region: &str, profile: Option<&str>, limits: &CallLimits) -> Self {
         // Standard retry mode backs off on throttling and transient errors.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(limits.timeout_config());
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
         }

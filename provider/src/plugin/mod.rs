@@ -6,5 +6,6 @@
 //! magic-cookie check (see DESIGN.md).
 
 pub mod handshake;
+pub mod parent;
 pub mod serve;
 pub mod tls;

@@ -23,6 +23,10 @@ pub enum TlsSetupError {
     MissingClientCert,
     #[error("PLUGIN_CLIENT_CERT does not hold a PEM certificate")]
     BadClientCert,
+    #[error(
+        "PLUGIN_CLIENT_CERT holds PEM armour around something that is not an X.509 certificate ({0})"
+    )]
+    NotACertificate(String),
     #[error("could not generate the server certificate: {0}")]
     CertGeneration(#[from] rcgen::Error),
     #[error("could not build the TLS configuration: {0}")]
@@ -68,7 +72,13 @@ pub fn parse_client_cert(pem: Option<&str>) -> Result<CertificateDer<'static>, T
     let pem = pem
         .filter(|p| !p.trim().is_empty())
         .ok_or(TlsSetupError::MissingClientCert)?;
-    CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| TlsSetupError::BadClientCert)
+    let der =
+        CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|_| TlsSetupError::BadClientCert)?;
+    // Parsed now, so a broken value is one line at startup, not a handshake
+    // failure later that Terraform reports as a plugin that never answered.
+    webpki::EndEntityCert::try_from(&der)
+        .map_err(|e| TlsSetupError::NotACertificate(format!("{e:?}")))?;
+    Ok(der)
 }
 
 pub fn crypto_provider() -> Arc<CryptoProvider> {
@@ -207,5 +217,12 @@ mod tests {
             parse_client_cert(Some("not pem")),
             Err(TlsSetupError::BadClientCert)
         ));
+        let armoured_garbage =
+            "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZSBnYXJiYWdl\n-----END CERTIFICATE-----\n";
+        let err = parse_client_cert(Some(armoured_garbage)).unwrap_err();
+        assert!(matches!(err, TlsSetupError::NotACertificate(_)), "{err}");
+        assert!(!err.to_string().contains('\n'));
+        let real = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        assert!(parse_client_cert(Some(&real.cert.pem())).is_ok());
     }
 }

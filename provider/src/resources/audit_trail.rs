@@ -12,9 +12,18 @@
 //! Each `phi_bucket` adds the prefix of its objects' ARNs to the trail's
 //! data-event selector when it is created, and removes it when it is
 //! destroyed. Selectors are read-modify-written under a process-wide lock,
-//! so the buckets of one Terraform run never overwrite each other's entry;
-//! two runs against the same sink at the same moment can still race, which
-//! the next plan shows as drift of the bucket's `PHI-S3-011` entry.
+//! so the buckets of one Terraform run never overwrite each other's entry.
+//!
+//! DESIGN: two Terraform runs against the same sink at the same moment are
+//! two processes, and PutEventSelectors replaces the whole list with no
+//! condition: the later write drops the entries the other run added in
+//! between. So every write is verified: after a short, randomised pause the
+//! selectors are read again, and if this bucket's entry is not as wanted
+//! (another run wrote over it) the read-modify-write is repeated, up to
+//! [`SELECTOR_ATTEMPTS`] times. The other run does the same for its entry,
+//! so both end present. A write that lands after both verifications can
+//! still drop an entry; the next plan then shows it as drift of the
+//! bucket's `PHI-S3-011` entry and the apply restores it.
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 
@@ -343,17 +352,63 @@ pub async fn set_recorded(
         }
     };
     let prefix = object_prefix(partition, bucket);
-    let next = with_prefix(&current, &prefix, present)?;
-    clients
-        .cloudtrail
-        .put_event_selectors()
-        .trail_name(trail_name(sink))
-        .set_advanced_event_selectors(Some(next))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("cloudtrail:PutEventSelectors", e))
-        .map_err(step(RECORD_STEP))
+    let mut current = current;
+    for attempt in 1..=SELECTOR_ATTEMPTS {
+        if data_prefixes(&current).contains(&prefix) != present {
+            let next = with_prefix(&current, &prefix, present)?;
+            clients
+                .cloudtrail
+                .put_event_selectors()
+                .trail_name(trail_name(sink))
+                .set_advanced_event_selectors(Some(next))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("cloudtrail:PutEventSelectors", e))
+                .map_err(step(RECORD_STEP))?;
+        }
+        // Give a concurrent run's write the chance to land, then check that
+        // ours survived it.
+        tokio::time::sleep(verify_pause(attempt)).await;
+        current = selectors(clients, sink)
+            .await
+            .map_err(step(RECORD_STEP))?
+            .unwrap_or_default();
+        if data_prefixes(&current).contains(&prefix) == present {
+            return Ok(());
+        }
+        tracing::info!(
+            "the event selectors of trail {} were rewritten concurrently; writing the entry of \
+             {bucket} again (attempt {})",
+            trail_name(sink),
+            attempt + 1
+        );
+    }
+    Err(StepError {
+        step: RECORD_STEP,
+        error: AwsError {
+            operation: "cloudtrail:PutEventSelectors",
+            code: None,
+            message: format!(
+                "another run kept rewriting the event selectors of trail {} ({SELECTOR_ATTEMPTS} \
+                 attempts); apply again",
+                trail_name(sink)
+            ),
+        },
+    })
+}
+
+/// How many times a bucket's entry is written before giving up.
+pub const SELECTOR_ATTEMPTS: u32 = 6;
+
+/// The pause before verifying a selector write: 150 to 450 ms, growing with
+/// the attempt and randomised so that two runs that collided once do not
+/// collide again in lockstep.
+fn verify_pause(attempt: u32) -> std::time::Duration {
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()) % 300)
+        .unwrap_or(0);
+    std::time::Duration::from_millis(150 * u64::from(attempt.min(4)) + jitter)
 }
 
 /// The bucket's `PHI-S3-011` entry: [`recorded_text`] when the sink's trail

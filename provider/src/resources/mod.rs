@@ -6,6 +6,7 @@ pub mod audit_log_sink;
 pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
+pub mod create_intent;
 pub mod database;
 pub mod plan_common;
 pub mod refresh;

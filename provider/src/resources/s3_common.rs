@@ -192,6 +192,29 @@ pub async fn create_bucket(
     object_lock: bool,
     step_name: &'static str,
 ) -> Result<(), StepError> {
+    create_bucket_marked(clients, bucket, object_lock, step_name, None).await
+}
+
+/// [`create_bucket`] with the create-intent marker tag (see
+/// `resources::create_intent`) sent in the CreateBucket call itself, so the
+/// bucket carries it from its first moment where S3 accepts tags there.
+pub async fn create_bucket_marked(
+    clients: &Clients,
+    bucket: &str,
+    object_lock: bool,
+    step_name: &'static str,
+    marker: Option<&str>,
+) -> Result<(), StepError> {
+    let marker_tags = match marker {
+        Some(token) => Some(vec![built(
+            step_name,
+            Tag::builder()
+                .key(crate::resources::create_intent::MARKER_TAG)
+                .value(token)
+                .build(),
+        )?]),
+        None => None,
+    };
     let mut req = clients
         .s3
         .create_bucket()
@@ -201,12 +224,13 @@ pub async fn create_bucket(
         req = req.object_lock_enabled_for_bucket(true);
     }
     // us-east-1 is the one region that must not be named as a constraint.
+    let mut configuration = CreateBucketConfiguration::builder().set_tags(marker_tags.clone());
     if clients.region != "us-east-1" {
-        req = req.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(clients.region.as_str()))
-                .build(),
-        );
+        configuration = configuration
+            .location_constraint(BucketLocationConstraint::from(clients.region.as_str()));
+    }
+    if clients.region != "us-east-1" || marker_tags.is_some() {
+        req = req.create_bucket_configuration(configuration.build());
     }
     req.send()
         .await
@@ -556,6 +580,21 @@ pub async fn read_versioning(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<St
         .status()
         .map(|s| s.as_str().to_owned())
         .unwrap_or_else(|| "never enabled".to_owned()))
+}
+
+/// When the bucket was created (seconds since the epoch), from ListBuckets;
+/// `None` when the listing does not show it.
+pub async fn creation_time(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<u64>, AwsError> {
+    let mut pages = s3.list_buckets().prefix(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("s3:ListBuckets", e))?;
+        if let Some(found) = page.buckets().iter().find(|b| b.name() == Some(bucket)) {
+            return Ok(found
+                .creation_date()
+                .and_then(|d| u64::try_from(d.secs()).ok()));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn read_tags(

@@ -14,6 +14,7 @@ use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
+use crate::resources::create_intent;
 use crate::resources::refresh;
 use crate::resources::s3_common::{self, StepError, fail};
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
@@ -117,29 +118,121 @@ async fn converge(
     Ok(())
 }
 
+/// The kind of object in create-intent records.
+const INTENT_KIND: &str = "bucket";
+
 async fn create(
     desired: Desired,
     planned: Value,
     mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
-    if let Err(e) =
-        s3_common::create_bucket(&ctx.clients, &desired.name, false, "create the bucket").await
-    {
-        let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
-            "A bucket with this name already exists in this account. Import it with \
-             `terraform import` to adopt it, or choose another name. Nothing was created."
-        } else if e.error.code_is("BucketAlreadyExists") {
-            "Bucket names are global across AWS and this one is taken. Choose another name. \
-             Nothing was created."
-        } else {
-            "Nothing was created."
-        };
-        fail(&mut d, "Could not create the PHI bucket", &e, hint);
-        return ApplyResponse {
-            new_state: Value::Null,
-            diagnostics: d,
-        };
+    let journal = create_intent::Journal::from_environment();
+    let intent = match journal.record(INTENT_KIND, &desired.name) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            tracing::warn!(
+                "could not record the intent to create bucket {}: {e}; an interrupted create \
+                 of it will not be adopted automatically",
+                desired.name
+            );
+            None
+        }
+    };
+    let sent = s3_common::create_bucket_marked(
+        &ctx.clients,
+        &desired.name,
+        false,
+        "create the bucket",
+        intent.as_ref().map(|i| i.token.as_str()),
+    );
+    let created = tokio::select! {
+        r = sent => Some(r),
+        _ = ctx.cancelled().cancelled() => None,
+    };
+    match created {
+        Some(Ok(())) => {}
+        Some(Err(e)) if e.error.code_is("BucketAlreadyOwnedByYou") => {
+            match adoption_verdict(ctx, &desired.name, intent.as_ref()).await {
+                Ok(create_intent::Verdict::Adopt) => d.warning(
+                    "Adopted a bucket an interrupted apply started to create",
+                    format!(
+                        "The bucket {} already existed: an earlier create of it was \
+                         interrupted before Terraform recorded it. This provider had recorded \
+                         that it started creating it, so it adopts it now and brings it to \
+                         every control.",
+                        desired.name
+                    ),
+                ),
+                Ok(create_intent::Verdict::Refuse(why)) => {
+                    d.error(
+                        "Could not create the PHI bucket",
+                        format!(
+                            "A bucket named {name} already exists in this account, and it is \
+                             not one this configuration started to create ({why}). Adopt it \
+                             with `terraform import <address of this resource> {name}`, or \
+                             choose another name. Nothing was created.",
+                            name = desired.name
+                        ),
+                    );
+                    return ApplyResponse {
+                        new_state: Value::Null,
+                        diagnostics: d,
+                    };
+                }
+                Err(e) => {
+                    d.error(
+                        "Could not create the PHI bucket",
+                        format!(
+                            "A bucket named {} already exists in this account, and whether this \
+                             configuration started it could not be checked: {e}. Nothing was \
+                             changed. The next apply checks again.",
+                            desired.name
+                        ),
+                    );
+                    return ApplyResponse {
+                        new_state: Value::Null,
+                        diagnostics: d,
+                    };
+                }
+            }
+        }
+        Some(Err(e)) if e.error.code.is_some() => {
+            // AWS answered with an error: the bucket was not created.
+            journal.settle(INTENT_KIND, &desired.name);
+            let hint = if e.error.code_is("BucketAlreadyExists") {
+                "Bucket names are global across AWS and this one is taken. Choose another name. \
+                 Nothing was created."
+            } else {
+                "Nothing was created."
+            };
+            fail(&mut d, "Could not create the PHI bucket", &e, hint);
+            return ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            };
+        }
+        Some(Err(e)) => {
+            fail(&mut d, "Could not create the PHI bucket", &e, LOST_CREATE);
+            return ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            };
+        }
+        None => {
+            d.error(
+                "Interrupted",
+                format!(
+                    "Terraform was interrupted while the bucket {} was being created. \
+                     {LOST_CREATE}",
+                    desired.name
+                ),
+            );
+            return ApplyResponse {
+                new_state: Value::Null,
+                diagnostics: d,
+            };
+        }
     }
     let work = async {
         s3_common::wait_until_visible(&ctx.clients, &desired.name).await?;
@@ -154,6 +247,29 @@ async fn create(
         _ = ctx.cancelled().cancelled() => Err(None),
     };
     finish(desired, planned, outcome, d, ctx, "created").await
+}
+
+/// What a create says when AWS's answer never arrived.
+const LOST_CREATE: &str = "AWS did not confirm whether the bucket was created, so it may have \
+    been created, without its security settings: do not use it. This provider recorded that it \
+    started creating it: the next `terraform apply` of this configuration finds it, adopts it and \
+    brings it to every control.";
+
+/// Whether the existing bucket `name` is one this working directory
+/// started to create (see [`create_intent`]).
+async fn adoption_verdict(
+    ctx: &Configured,
+    name: &str,
+    intent: Option<&create_intent::Intent>,
+) -> Result<create_intent::Verdict, crate::aws::AwsError> {
+    let s3 = &ctx.clients.s3;
+    let tags = s3_common::read_tags(s3, name).await?;
+    let created = s3_common::creation_time(s3, name).await?;
+    Ok(create_intent::verdict(
+        intent,
+        tags.get(create_intent::MARKER_TAG).map(String::as_str),
+        created,
+    ))
 }
 
 async fn update(
@@ -238,19 +354,44 @@ async fn finish(
         ),
         Ok(()) => {}
     }
-    let observed =
-        match observe::observe(&ctx.clients, &desired.name, Some(&desired.audit_log_sink)).await {
-            Ok(Some(o)) => o,
-            Ok(None) => Observed::default(),
-            Err(e) => {
+    // The read-back is cancelled by StopProvider too. When a step already
+    // failed, that error is the one diagnostic: a read-back that fails as
+    // well (the endpoint is down) adds nothing the user can act on.
+    let read_back = observe::observe(&ctx.clients, &desired.name, Some(&desired.audit_log_sink));
+    let read_back = tokio::select! {
+        r = read_back => Some(r),
+        _ = ctx.cancelled().cancelled() => None,
+    };
+    let observed = match read_back {
+        Some(Ok(Some(o))) => o,
+        Some(Ok(None)) => Observed::default(),
+        Some(Err(e)) => {
+            if outcome.is_ok() {
                 d.error(
                     "Could not read back the PHI bucket",
-                    format!("{e}. The bucket was {verb}, but its settings could not be confirmed."),
+                    format!(
+                        "{e}. The bucket was {verb}, but its settings could not be confirmed. \
+                         {consequence}"
+                    ),
                 );
-                Observed::default()
             }
-        };
-    if outcome.is_ok() {
+            Observed::default()
+        }
+        None => {
+            if outcome.is_ok() {
+                d.error(
+                    "Interrupted",
+                    format!(
+                        "Terraform was interrupted while the {verb} bucket was being read back. \
+                         {consequence}"
+                    ),
+                );
+            }
+            Observed::default()
+        }
+    };
+    let confirmed = read_back_confirmed(&d, &outcome);
+    if outcome.is_ok() && confirmed {
         apply_gate::settings_not_in_effect(
             &mut d,
             "PHI bucket",
@@ -272,6 +413,12 @@ async fn finish(
     }
 }
 
+/// True when nothing has been reported yet that makes the observed settings
+/// meaningless (the read-back itself failing).
+fn read_back_confirmed(d: &Diagnostics, outcome: &Result<(), Option<StepError>>) -> bool {
+    outcome.is_err() || !d.has_errors()
+}
+
 fn with_enforced(state: Value, enforced: &BTreeMap<String, String>) -> Value {
     match state {
         Value::Map(mut entries) => {
@@ -290,6 +437,7 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
+    create_intent::Journal::from_environment().settle(INTENT_KIND, &name);
     // Checked again here: a plan made by another tool, or a state changed
     // between plan and apply, must not bypass it.
     if protected(&prior) {
@@ -352,6 +500,11 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
     let sink = state.get("audit_log_sink").as_str().map(str::to_owned);
+    // A bucket Terraform refreshes is in its state: an intent to create it
+    // has done its job.
+    if let Some(name) = state.get("name").as_str() {
+        create_intent::Journal::from_environment().settle(INTENT_KIND, name);
+    }
     refresh::read(
         state,
         "name",
@@ -373,11 +526,29 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
-    match observe::observe(&ctx.clients, id, None).await {
-        Ok(Some(o)) => ImportResponse {
-            state: Some(imported_state(id, &o, &ctx.region)),
+    // Checked before any call: the SDK refuses to send a request for an
+    // invalid name, which would otherwise read as "could not reach AWS".
+    if let Some(problem) = crate::resources::checks::bucket_name_problem(id) {
+        d.error(
+            "Invalid import ID",
+            format!(
+                "{id:?} is not a phi_bucket name: a bucket name {problem}. The import ID of a \
+                 phi_bucket is the bucket name."
+            ),
+        );
+        return ImportResponse {
+            state: None,
             diagnostics: d,
-        },
+        };
+    }
+    match observe::observe(&ctx.clients, id, None).await {
+        Ok(Some(o)) => {
+            create_intent::Journal::from_environment().settle(INTENT_KIND, id);
+            ImportResponse {
+                state: Some(imported_state(id, &o, &ctx.region)),
+                diagnostics: d,
+            }
+        }
         Ok(None) => {
             d.error(
                 "Nothing to import",

@@ -92,6 +92,8 @@ pub async fn observe(
     };
     put(&mut o, key::RECORDED, recorded);
     o.tags = s3_common::read_tags(s3, name).await?;
+    // The create-intent marker is the provider's, never a configured tag.
+    o.tags.remove(crate::resources::create_intent::MARKER_TAG);
     Ok(Some(o))
 }
 

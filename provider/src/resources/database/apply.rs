@@ -127,6 +127,7 @@ async fn create(
     let c = &ctx.clients;
     let cancel = ctx.cancelled();
     let instance_created = AtomicBool::new(false);
+    let create_sent = AtomicBool::new(false);
     let work = async {
         let existing = observe::log_groups(c, &desired.identifier)
             .await
@@ -137,14 +138,34 @@ async fn create(
             })?;
         converge::ensure_log_groups(c, &desired, &existing).await?;
         converge::ensure_parameter_group(c, &desired).await?;
+        create_sent.store(true, Ordering::SeqCst);
         converge::create_instance(c, &desired, cancel).await?;
         instance_created.store(true, Ordering::SeqCst);
         converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
         settle(ctx, &desired, deadline, None).await
     };
     let outcome = run(ctx, work).await;
-    let created = instance_created.load(Ordering::SeqCst);
+    let created = if instance_created.load(Ordering::SeqCst) {
+        Creation::Confirmed
+    } else if create_sent.load(Ordering::SeqCst) {
+        Creation::Unconfirmed
+    } else {
+        Creation::NotAttempted
+    };
     finish(desired, planned, outcome, d, ctx, "created", created).await
+}
+
+/// What the steps know about the instance's existence, for when the
+/// read-back cannot tell.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Creation {
+    /// RDS accepted the create (or the instance existed before: update).
+    Confirmed,
+    /// CreateDBInstance was sent and its answer never arrived (timeout,
+    /// reset, interrupt): the instance may exist.
+    Unconfirmed,
+    /// The create was never sent: no instance.
+    NotAttempted,
 }
 
 async fn update(
@@ -194,7 +215,16 @@ async fn update(
         settle(ctx, &desired, deadline, Some(observed.clone())).await
     };
     let outcome = run(ctx, work).await;
-    finish(desired, planned, outcome, d, ctx, "updated", true).await
+    finish(
+        desired,
+        planned,
+        outcome,
+        d,
+        ctx,
+        "updated",
+        Creation::Confirmed,
+    )
+    .await
 }
 
 fn rds_settled(o: &Observed) -> bool {
@@ -210,15 +240,27 @@ async fn finish(
     mut d: Diagnostics,
     ctx: &Configured,
     verb: &str,
-    instance_created: bool,
+    creation: Creation,
 ) -> ApplyResponse {
-    let observed = observe::observe(&ctx.clients, &desired.identifier).await;
+    // The read-back is cancelled by StopProvider too; then it is unknown.
+    let observed = tokio::select! {
+        r = observe::observe(&ctx.clients, &desired.identifier) => Some(r),
+        _ = ctx.cancelled().cancelled() => None,
+    };
+    let read_back_failed = !matches!(observed, Some(Ok(_)));
     // When the read-back itself fails, trust what the steps did.
     let exists = match &observed {
-        Ok(found) => found.is_some(),
-        Err(_) => instance_created,
+        Some(Ok(found)) => found.is_some(),
+        _ => creation == Creation::Confirmed,
     };
-    let consequence = if exists {
+    let maybe = read_back_failed && creation == Creation::Unconfirmed;
+    let consequence = if maybe {
+        "RDS did not confirm whether the DB instance was created, so it may have been created. \
+         If it was, the next apply reports that it already exists: import it with `terraform \
+         import <address of this resource> <identifier>`, and the next apply secures it fully. \
+         Log groups and the parameter group created so far hold no data and are adopted by the \
+         next apply."
+    } else if exists {
         "The database exists but is NOT fully secured. Terraform keeps it in state (tainted on \
          create); the enforced map shows which settings are missing. Fix the cause (often a \
          missing IAM permission), then run `terraform untaint` on this resource and apply: the \
@@ -237,8 +279,8 @@ async fn finish(
         Ok(()) => {}
     }
     let observed = match observed {
-        Ok(Some(o)) => o,
-        Ok(None) => {
+        Some(Ok(Some(o))) => o,
+        Some(Ok(None)) => {
             if outcome.is_ok() {
                 d.error(
                     "Database not found after apply",
@@ -253,10 +295,25 @@ async fn finish(
                 diagnostics: d,
             };
         }
-        Err(e) => {
+        Some(Err(_)) | None if outcome.is_err() || maybe => {
+            // The step's error (or the "may have been created" one) is the
+            // one diagnostic: a read-back that failed too adds nothing.
+            if !exists {
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            }
+            Observed::default()
+        }
+        other => {
+            let why = match other {
+                Some(Err(e)) => e.to_string(),
+                _ => "Terraform was interrupted".to_owned(),
+            };
             d.error(
                 "Could not read back the database",
-                format!("{e}. The database was {verb}, but its settings could not be confirmed."),
+                format!("{why}. The database was {verb}, but its settings could not be confirmed."),
             );
             if !exists {
                 return ApplyResponse {
@@ -267,7 +324,7 @@ async fn finish(
             Observed::default()
         }
     };
-    if outcome.is_ok() {
+    if outcome.is_ok() && !read_back_failed {
         apply_gate::settings_not_in_effect(
             &mut d,
             "Database",
