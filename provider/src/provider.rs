@@ -416,7 +416,8 @@ impl Provider for PhiProvider {
             imported_resources: imported
                 .map(|state| pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
-                    state: encode(&state),
+                    // Every attribute present, whichever the resource set.
+                    state: encode(&resources::conform(resource.schema(), state)),
                     ..Default::default()
                 })
                 .into_iter()

@@ -10,6 +10,7 @@ pub mod database;
 pub mod plan_common;
 pub mod refresh;
 pub mod s3_common;
+pub mod timeouts;
 
 use std::sync::Arc;
 
@@ -90,10 +91,14 @@ pub fn conform(schema: &Schema, value: Value) -> Value {
             .attributes
             .iter()
             .map(|a| {
-                (
-                    a.name.to_owned(),
-                    entries.remove(a.name).unwrap_or(Value::Null),
-                )
+                let value = entries.remove(a.name).unwrap_or(Value::Null);
+                let value = match a.ty {
+                    crate::schema::AttrType::TimeoutsBlock(operations) => {
+                        timeouts::normalise(&value, operations)
+                    }
+                    _ => value,
+                };
+                (a.name.to_owned(), value)
             })
             .collect(),
     )

@@ -18,7 +18,8 @@ use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
 use super::{AuditLogSink, desired_from};
-use crate::resources::s3_common::fail;
+use crate::resources::s3_common::{self, fail};
+use crate::resources::timeouts;
 
 pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
     let gate = apply_gate::gate(
@@ -40,11 +41,20 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
         Gate::Write(write) => write,
     };
     let tags = planned.get("tags").clone();
-    if prior.is_null() {
-        create(desired, tags, checks, ctx).await
+    let mut response = if prior.is_null() {
+        let visible_within = timeouts::get(&planned, "create", s3_common::DEFAULT_CREATE_TIMEOUT);
+        create(desired, tags, checks, ctx, visible_within).await
     } else {
         update(prior, desired, tags, checks, ctx).await
+    };
+    // The timeouts are configuration only: they stay as planned.
+    if let Value::Map(entries) = &mut response.new_state {
+        entries.insert(
+            timeouts::BLOCK.to_owned(),
+            planned.get(timeouts::BLOCK).clone(),
+        );
     }
+    response
 }
 
 async fn create(
@@ -52,6 +62,7 @@ async fn create(
     tags: Value,
     mut d: Diagnostics,
     ctx: &Configured,
+    visible_within: std::time::Duration,
 ) -> ApplyResponse {
     if let Err(e) = converge::create_bucket(&ctx.clients, &desired).await {
         let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
@@ -70,8 +81,7 @@ async fn create(
         };
     }
     let work = async {
-        crate::resources::s3_common::wait_until_visible(&ctx.clients, desired.bucket_name())
-            .await?;
+        s3_common::wait_until_visible(&ctx.clients, desired.bucket_name(), visible_within).await?;
         let account = ctx.account_id().await;
         converge::converge(
             &ctx.clients,

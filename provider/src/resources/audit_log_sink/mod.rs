@@ -100,6 +100,14 @@ fn schema() -> Schema {
                 "Tags for the bucket and the log group; the policy may require some keys \
                  (control PHI-TAG-001).",
             ),
+            Attribute::new(
+                "timeouts",
+                TimeoutsBlock(&["create"]),
+                Optional,
+                "How long to wait, in Terraform's duration syntax (`\"90s\"`, `\"1h30m\"`, \
+                 `\"1.5h\"`): `create` (default 2m) bounds the wait for the new archive bucket \
+                 to become visible in S3, e.g. `timeouts { create = \"10m\" }`.",
+            ),
             Attribute::new("bucket_arn", String, Computed, "ARN of the archive bucket."),
             Attribute::new("log_group_name", String, Computed, "Name of the log group."),
             Attribute::new("log_group_arn", String, Computed, "ARN of the log group."),
@@ -187,6 +195,7 @@ fn static_checks(config: &Value) -> Diagnostics {
             ),
         );
     }
+    d.extend(crate::resources::timeouts::validate(config));
     d
 }
 

@@ -16,6 +16,7 @@ use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
 use crate::resources::refresh;
 use crate::resources::s3_common::{self, StepError, fail};
+use crate::resources::timeouts;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -141,8 +142,9 @@ async fn create(
             diagnostics: d,
         };
     }
+    let visible_within = timeouts::get(&planned, "create", s3_common::DEFAULT_CREATE_TIMEOUT);
     let work = async {
-        s3_common::wait_until_visible(&ctx.clients, &desired.name).await?;
+        s3_common::wait_until_visible(&ctx.clients, &desired.name, visible_within).await?;
         converge(ctx, &desired, &BTreeMap::new()).await?;
         if !desired.tags.is_empty() {
             s3_common::set_bucket_tags(&ctx.clients.s3, &desired.name, &desired.tags).await?;

@@ -125,6 +125,14 @@ fn schema() -> Schema {
                 Optional,
                 "Tags for the bucket; the policy may require some keys (control PHI-TAG-001).",
             ),
+            Attribute::new(
+                "timeouts",
+                TimeoutsBlock(&["create"]),
+                Optional,
+                "How long to wait, in Terraform's duration syntax (`\"90s\"`, `\"1h30m\"`, \
+                 `\"1.5h\"`): `create` (default 2m) bounds the wait for the new bucket to become \
+                 visible in S3, e.g. `timeouts { create = \"10m\" }`.",
+            ),
             Attribute::new("arn", String, Computed, "ARN of the bucket."),
             Attribute::new(
                 "enforced",
@@ -250,6 +258,7 @@ fn static_checks(config: &Value) -> Diagnostics {
             );
         }
     }
+    d.extend(crate::resources::timeouts::validate(config));
     d
 }
 

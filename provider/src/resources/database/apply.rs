@@ -317,9 +317,7 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
-    let timeout = super::timeouts_from(prior.get("timeouts"))
-        .unwrap_or_default()
-        .delete;
+    let timeout = super::timeouts_from(&prior).unwrap_or_default().delete;
     let outcome = run(ctx, async {
         converge::delete(
             &ctx.clients,
