@@ -253,7 +253,20 @@ impl Provider for PhiProvider {
             );
         } else {
             match value::decode_json(&raw.json) {
-                Ok(v) => upgraded = encode(&resources::conform(resource.schema(), v)),
+                Ok(v) => {
+                    match resources::state_upgrade::upgrade(resource.schema(), request.version, v) {
+                        Ok(v) => upgraded = encode(&v),
+                        Err(e) => diagnostics.error(
+                            "State cannot be upgraded",
+                            format!(
+                                "The stored state of this {} (schema version {}) cannot be read by \
+                             this provider: {e}. Nothing was changed; use the provider version \
+                             that wrote it.",
+                                request.type_name, request.version
+                            ),
+                        ),
+                    }
+                }
                 Err(e) => diagnostics.error(
                     "Unreadable state",
                     format!(

@@ -7,9 +7,11 @@ pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
 pub mod database;
+pub mod enforced;
 pub mod plan_common;
 pub mod refresh;
 pub mod s3_common;
+pub mod state_upgrade;
 pub mod timeouts;
 
 use std::sync::Arc;

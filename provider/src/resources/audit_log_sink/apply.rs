@@ -18,6 +18,7 @@ use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
 use super::{AuditLogSink, desired_from};
+use crate::resources::enforced;
 use crate::resources::s3_common::{self, fail};
 use crate::resources::timeouts;
 
@@ -236,7 +237,7 @@ fn state(desired: &Desired, tags: Value, observed: &Observed, ctx: &Configured) 
             "log_group_arn",
             Value::opt_string(observed.log_group_arn.clone()),
         ),
-        ("enforced", Value::from_string_map(&observed.enforced)),
+        ("enforced", enforced::state_value(&observed.enforced)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -337,7 +338,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
             };
             let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
-            entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+            entries.insert("enforced".to_owned(), enforced::state_value(&o.enforced));
             if let Some(arn) = o.log_group_arn {
                 entries.insert("log_group_arn".to_owned(), Value::string(arn));
             }
@@ -383,7 +384,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
                 ),
                 ("log_group_name", Value::string(desired::log_group_name(id))),
                 ("log_group_arn", Value::opt_string(o.log_group_arn.clone())),
-                ("enforced", Value::from_string_map(&o.enforced)),
+                ("enforced", enforced::state_value(&o.enforced)),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))

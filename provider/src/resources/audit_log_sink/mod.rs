@@ -48,7 +48,7 @@ fn schema() -> Schema {
     use AttrType::*;
     use Mode::*;
     Schema {
-        version: 0,
+        version: crate::resources::state_upgrade::CURRENT,
         description: "An immutable audit log sink for PHI access records: an S3 archive bucket \
             with Object Lock in COMPLIANCE mode and a CloudWatch Logs log group, both encrypted \
             with a customer-managed KMS key and kept for at least the policy's retention floor. \
@@ -115,8 +115,8 @@ fn schema() -> Schema {
                 "enforced",
                 MapOfString,
                 Computed,
-                "Live state of every always-on control, keyed by control id. Read from AWS on \
-                 refresh; a value that differs from what compliance requires appears as a change \
+                "Live state of every always-on control, keyed by control id alone (e.g. \
+                 `enforced[\"PHI-S3-005\"]`). Read from AWS on refresh; a value that differs from what compliance requires appears as a change \
                  in the next plan, and apply restores it.",
             ),
         ],

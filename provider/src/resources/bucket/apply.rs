@@ -14,6 +14,7 @@ use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
+use crate::resources::enforced;
 use crate::resources::refresh;
 use crate::resources::s3_common::{self, StepError, fail};
 use crate::resources::timeouts;
@@ -277,7 +278,7 @@ async fn finish(
 fn with_enforced(state: Value, enforced: &BTreeMap<String, String>) -> Value {
     match state {
         Value::Map(mut entries) => {
-            entries.insert("enforced".to_owned(), Value::from_string_map(enforced));
+            entries.insert("enforced".to_owned(), enforced::state_value(enforced));
             Value::Map(entries)
         }
         other => other,
@@ -366,7 +367,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
             };
             let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
-            entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+            entries.insert("enforced".to_owned(), enforced::state_value(&o.enforced));
             Value::Map(entries)
         },
     )
@@ -449,7 +450,7 @@ fn imported_state(id: &str, o: &Observed, region: &str) -> Value {
             "arn",
             Value::string(s3_common::bucket_arn(s3_common::partition(region), id)),
         ),
-        ("enforced", Value::from_string_map(&o.enforced)),
+        ("enforced", enforced::state_value(&o.enforced)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

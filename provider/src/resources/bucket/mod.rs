@@ -51,7 +51,7 @@ fn schema() -> Schema {
     use AttrType::*;
     use Mode::*;
     Schema {
-        version: 0,
+        version: crate::resources::state_upgrade::CURRENT,
         description: "An S3 bucket for PHI: SSE-KMS (or DSSE-KMS) with a customer-managed key and \
             bucket key, SSE-C blocked, versioning, every public access block, ACLs disabled, a \
             TLS-only bucket policy and a lifecycle rule that aborts incomplete uploads. Security \
@@ -138,8 +138,8 @@ fn schema() -> Schema {
                 "enforced",
                 MapOfString,
                 Computed,
-                "Live state of every always-on control, keyed by control id. Read from AWS on \
-                 refresh; a value that differs from what compliance requires appears as a change \
+                "Live state of every always-on control, keyed by control id alone (e.g. \
+                 `enforced[\"PHI-S3-005\"]`). Read from AWS on refresh; a value that differs from what compliance requires appears as a change \
                  in the next plan, and apply restores it.",
             ),
         ],

@@ -306,7 +306,10 @@ fn set_computed(entries: &mut BTreeMap<String, Value>, o: &Observed) {
         "engine_version_actual".to_owned(),
         Value::string(&o.engine_version),
     );
-    entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+    entries.insert(
+        "enforced".to_owned(),
+        crate::resources::enforced::state_value(&o.enforced),
+    );
 }
 
 async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {

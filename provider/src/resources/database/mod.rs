@@ -57,7 +57,7 @@ fn schema() -> Schema {
     use AttrType::*;
     use Mode::*;
     Schema {
-        version: 0,
+        version: crate::resources::state_upgrade::CURRENT,
         description: "An RDS database instance (PostgreSQL or MySQL) for PHI, compliant by \
             construction: encrypted with a customer-managed key, never public, TLS forced by a \
             dedicated parameter group, master password managed by RDS in Secrets Manager (never \
@@ -204,8 +204,8 @@ fn schema() -> Schema {
                 "enforced",
                 MapOfString,
                 Computed,
-                "Live state of every always-on control, keyed by control id. Read from AWS on \
-                 refresh; a value that differs from what compliance requires appears as a change \
+                "Live state of every always-on control, keyed by control id alone (e.g. \
+                 `enforced[\"PHI-S3-005\"]`). Read from AWS on refresh; a value that differs from what compliance requires appears as a change \
                  in the next plan, and apply restores it.",
             ),
         ],
