@@ -11,7 +11,7 @@ pub mod terraform;
 use std::path::{Path, PathBuf};
 
 pub use moto::Moto;
-pub use terraform::{TfRun, Workdir};
+pub use terraform::{TerraformRelease, TfRun, Workdir};
 
 /// The workspace root.
 pub fn repo_root() -> PathBuf {

@@ -90,9 +90,28 @@ impl TfRun {
     }
 }
 
+/// Which Terraform release a [`Workdir`] runs: the newest (the one every
+/// suite uses) or the oldest the provider supports (installed by
+/// `scripts/setup-tools` as `.tools/bin/terraform-oldest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerraformRelease {
+    Newest,
+    OldestSupported,
+}
+
+impl TerraformRelease {
+    fn binary(self) -> &'static str {
+        match self {
+            TerraformRelease::Newest => "bin/terraform",
+            TerraformRelease::OldestSupported => "bin/terraform-oldest",
+        }
+    }
+}
+
 pub struct Workdir {
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    release: TerraformRelease,
 }
 
 impl Workdir {
@@ -121,7 +140,17 @@ impl Workdir {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        Workdir { dir, env }
+        Workdir {
+            dir,
+            env,
+            release: TerraformRelease::Newest,
+        }
+    }
+
+    /// Runs every later command with `release` instead of the newest.
+    pub fn use_terraform(&mut self, release: TerraformRelease) -> &mut Self {
+        self.release = release;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -182,7 +211,13 @@ impl Workdir {
 
     fn command(&self, args: &[&str]) -> Command {
         let tools = crate::tools_dir().expect("tools installed");
-        let mut cmd = Command::new(tools.join("bin/terraform"));
+        let binary = tools.join(self.release.binary());
+        assert!(
+            binary.exists(),
+            "{} is missing: run scripts/setup-tools",
+            binary.display()
+        );
+        let mut cmd = Command::new(binary);
         cmd.args(args)
             .current_dir(self.dir.path())
             .env_remove("AWS_PROFILE")

@@ -79,7 +79,7 @@ async fn assert_all_always_on_settings(e: &Env, wd: &Workdir, bucket: &str, min_
     // the provider's read of it, recorded in state.
     let state = bucket_state(wd);
     assert_eq!(
-        state["values"]["enforced"]["PHI-S3-005 versioning"], "Enabled",
+        state["values"]["enforced"]["PHI-S3-005"], "Enabled",
         "{state}"
     );
     // moto drops BlockedEncryptionTypes (CONTROLS.md §4); the request is
@@ -187,7 +187,7 @@ async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() 
 
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "drift must be pending:\n{}", plan.combined());
-    plan.assert_contains("\"PHI-S3-005 versioning\"")
+    plan.assert_contains("\"PHI-S3-005\"")
         .assert_contains("\"Suspended\" -> \"Enabled\"")
         .assert_contains("-> \"all four blocks on\"")
         .assert_contains("\"allows non-TLS requests\" -> \"denies non-TLS and TLS below 1.2\"")
@@ -323,11 +323,11 @@ async fn import_adopts_a_bucket_and_the_next_plan_lists_what_must_change() {
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("~ update in-place")
-        .assert_contains("\"PHI-S3-001 bucket encryption\"")
-        .assert_contains("\"PHI-S3-002 public access block\"")
-        .assert_contains("\"PHI-S3-004 TLS-only bucket policy\"")
-        .assert_contains("\"PHI-S3-005 versioning\"")
-        .assert_contains("\"PHI-S3-007 lifecycle\"");
+        .assert_contains("\"PHI-S3-001\"")
+        .assert_contains("\"PHI-S3-002\"")
+        .assert_contains("\"PHI-S3-004\"")
+        .assert_contains("\"PHI-S3-005\"")
+        .assert_contains("\"PHI-S3-007\"");
     wd.apply(&vars).assert_success();
     assert_eq!(wd.plan(&vars).code, 0);
     assert_all_always_on_settings(&e, &wd, "legacy-records", "1.2").await;

@@ -123,12 +123,12 @@ resource "phi_bucket" "records" {{
         .unwrap_or_else(|| panic!("the half-created bucket is not in state: {state}"));
     assert_eq!(bucket["tainted"], true, "{state}");
     assert_eq!(
-        bucket["values"]["enforced"]["PHI-S3-004 TLS-only bucket policy"], "no bucket policy",
+        bucket["values"]["enforced"]["PHI-S3-004"], "no bucket policy",
         "{state}"
     );
     // Everything before the failed step is in place.
     assert_eq!(
-        bucket["values"]["enforced"]["PHI-S3-002 public access block"], "all four blocks on",
+        bucket["values"]["enforced"]["PHI-S3-002"], "all four blocks on",
         "{state}"
     );
     assert!(

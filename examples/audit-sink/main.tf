@@ -1,6 +1,6 @@
 # A compliant audit log sink: applies cleanly, and a second plan is empty.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

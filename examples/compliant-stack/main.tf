@@ -3,7 +3,7 @@
 # database whose engine logs go to encrypted log groups. It applies cleanly, a
 # second plan is empty, and phi-lint reports nothing.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

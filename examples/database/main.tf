@@ -1,7 +1,7 @@
 # A compliant PHI database next to the audit log sink: applies cleanly, and a
 # second plan is empty. Destroy is refused while deletion_protection is on.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

@@ -3,7 +3,7 @@
 # customer-managed key, SSE-C blocking, versioning, public access blocks,
 # ACLs off, the TLS-only policy and the lifecycle rule are always on.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

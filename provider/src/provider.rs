@@ -309,19 +309,35 @@ impl Provider for PhiProvider {
             );
         } else {
             match value::decode_json(&raw.json) {
-                Ok(v) if !crate::state_types::mismatches(resource.schema(), &v).is_empty() => {
-                    diagnostics.error(
-                        "Stored state does not match the schema",
-                        format!(
-                            "The stored state of this {} has values of the wrong type:\n  {}\n\n\
-                             The state was left as it is. Restore it from a backup, or remove the \
-                             resource from state (`terraform state rm`) and import it again.",
-                            request.type_name,
-                            crate::state_types::mismatches(resource.schema(), &v).join("\n  ")
+                Ok(v) => {
+                    match resources::state_upgrade::upgrade(resource.schema(), request.version, v) {
+                        Ok(v)
+                            if !crate::state_types::mismatches(resource.schema(), &v)
+                                .is_empty() =>
+                        {
+                            diagnostics.error(
+                                "Stored state does not match the schema",
+                                format!(
+                                    "The stored state of this {} has values of the wrong type:\n  {}\n\n\
+                                     The state was left as it is. Restore it from a backup, or remove \
+                                     the resource from state (`terraform state rm`) and import it again.",
+                                    request.type_name,
+                                    crate::state_types::mismatches(resource.schema(), &v).join("\n  ")
+                                ),
+                            );
+                        }
+                        Ok(v) => upgraded = encode(&v),
+                        Err(e) => diagnostics.error(
+                            "State cannot be upgraded",
+                            format!(
+                                "The stored state of this {} (schema version {}) cannot be read by \
+                             this provider: {e}. Nothing was changed; use the provider version \
+                             that wrote it.",
+                                request.type_name, request.version
+                            ),
                         ),
-                    );
+                    }
                 }
-                Ok(v) => upgraded = encode(&resources::conform(resource.schema(), v)),
                 Err(e) => diagnostics.error(
                     "Unreadable state",
                     format!(
@@ -485,7 +501,8 @@ impl Provider for PhiProvider {
             imported_resources: imported
                 .map(|state| pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
-                    state: encode(&state),
+                    // Every attribute present, whichever the resource set.
+                    state: encode(&resources::conform(resource.schema(), state)),
                     ..Default::default()
                 })
                 .into_iter()

@@ -14,6 +14,11 @@ pub enum AttrType {
     Bool,
     MapOfString,
     SetOfString,
+    /// Not an attribute: a `timeouts { ... }` block (nesting single) whose
+    /// optional string attributes are the operations listed, as every AWS
+    /// resource takes it. Declared among the attributes so that state
+    /// decoding and conforming treat it like any other top-level value.
+    TimeoutsBlock(&'static [&'static str]),
 }
 
 impl AttrType {
@@ -24,6 +29,9 @@ impl AttrType {
             AttrType::Bool => br#""bool""#,
             AttrType::MapOfString => br#"["map","string"]"#,
             AttrType::SetOfString => br#"["set","string"]"#,
+            // Rendered as a block, never as an attribute type; an object of
+            // strings is what its value is.
+            AttrType::TimeoutsBlock(_) => br#"["object",{}]"#,
         }
     }
 }
@@ -83,6 +91,7 @@ impl Schema {
                 attributes: self
                     .attributes
                     .iter()
+                    .filter(|a| !matches!(a.ty, AttrType::TimeoutsBlock(_)))
                     .map(|a| pb::schema::Attribute {
                         name: a.name.to_owned(),
                         r#type: a.ty.cty_json().to_vec(),
@@ -95,6 +104,16 @@ impl Schema {
                         ..Default::default()
                     })
                     .collect(),
+                block_types: self
+                    .attributes
+                    .iter()
+                    .filter_map(|a| match a.ty {
+                        AttrType::TimeoutsBlock(operations) => {
+                            Some(timeouts_block(a.name, a.description, operations))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
                 ..Default::default()
             }),
         }
@@ -102,5 +121,38 @@ impl Schema {
 
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// A `timeouts` block: nesting single (at most one, null when absent), one
+/// optional string per operation.
+fn timeouts_block(
+    name: &str,
+    description: &str,
+    operations: &[&'static str],
+) -> pb::schema::NestedBlock {
+    pb::schema::NestedBlock {
+        type_name: name.to_owned(),
+        nesting: pb::schema::nested_block::NestingMode::Single as i32,
+        block: Some(pb::schema::Block {
+            description: description.to_owned(),
+            description_kind: pb::StringKind::Markdown as i32,
+            attributes: operations
+                .iter()
+                .map(|op| pb::schema::Attribute {
+                    name: (*op).to_owned(),
+                    r#type: AttrType::String.cty_json().to_vec(),
+                    description: format!(
+                        "How long `{op}` may wait, in Terraform's duration syntax \
+                         (`\"45m\"`, `\"1h30m\"`, `\"1.5h\"`)."
+                    ),
+                    description_kind: pb::StringKind::Markdown as i32,
+                    optional: true,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }

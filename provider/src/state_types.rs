@@ -48,6 +48,9 @@ fn fits(ty: AttrType, v: &Value) -> bool {
         (AttrType::SetOfString, Value::List(items)) => {
             items.iter().all(|v| matches!(v, Value::String(_)))
         }
+        (AttrType::TimeoutsBlock(ops), Value::Map(m)) => m
+            .iter()
+            .all(|(k, v)| ops.contains(&k.as_str()) && matches!(v, Value::String(_) | Value::Null)),
         _ => false,
     }
 }
@@ -59,6 +62,7 @@ fn expected(ty: AttrType) -> &'static str {
         AttrType::Bool => "true or false",
         AttrType::MapOfString => "a map of strings",
         AttrType::SetOfString => "a set of strings",
+        AttrType::TimeoutsBlock(_) => "a timeouts block of duration strings",
     }
 }
 

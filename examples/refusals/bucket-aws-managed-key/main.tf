@@ -2,7 +2,7 @@
 # AWS-managed aws/s3 key is readable by anyone who may read the bucket; only
 # a customer-managed key keeps decryption under the organisation's control.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

@@ -3,7 +3,7 @@
 # data_classification and owner on every PHI resource; this bucket has only
 # owner.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

@@ -2,7 +2,7 @@
 # region the policy does not approve (the baseline approves the EU member
 # state regions and the four US regions).
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

@@ -1,7 +1,7 @@
 # Refused: PHI-KMS-001 and PHI-KMS-002. The AWS-managed aws/rds key is neither a
 # full key ARN nor a key the organisation controls.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

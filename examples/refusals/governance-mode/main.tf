@@ -1,6 +1,6 @@
 # Refused: PHI-AUD-001. GOVERNANCE-mode locks can be bypassed.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

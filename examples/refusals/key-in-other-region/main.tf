@@ -1,6 +1,6 @@
 # Refused: PHI-KMS-006. The key lives in us-west-2, the sink in eu-central-1.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

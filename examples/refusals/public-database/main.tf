@@ -1,6 +1,6 @@
 # Refused: PHI-RDS-002. A PHI database must never be publicly accessible.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

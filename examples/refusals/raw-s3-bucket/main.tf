@@ -3,7 +3,7 @@
 # access blocks, audit recording) would apply to it. The provider cannot see
 # resources of other providers; the linter catches this before any plan.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     aws = {
       source  = "hashicorp/aws"

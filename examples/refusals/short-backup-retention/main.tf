@@ -1,7 +1,7 @@
 # Refused: PHI-RDS-007. Automated backups kept one day cannot cover a problem
 # noticed after a weekend; the baseline requires at least 7 days.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

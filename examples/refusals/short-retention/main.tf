@@ -1,6 +1,6 @@
 # Refused: PHI-LOG-001. Audit records must be kept at least 6 years (2192 days).
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

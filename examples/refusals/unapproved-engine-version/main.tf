@@ -1,7 +1,7 @@
 # Refused: PHI-RDS-009. MySQL 8.0 has left RDS standard support; the baseline
 # approves mysql 8.4.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

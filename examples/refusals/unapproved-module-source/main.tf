@@ -2,7 +2,7 @@
 # does not approve (and is not pinned to a version), so nobody reviewed what it
 # creates. Only the organisation's compliant modules, pinned, are accepted.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
 }
 
 module "records" {

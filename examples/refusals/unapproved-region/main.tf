@@ -1,6 +1,6 @@
 # Refused: PHI-REG-001. ap-southeast-1 is not in the approved regions.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

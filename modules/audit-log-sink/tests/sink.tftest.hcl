@@ -35,7 +35,7 @@ run "compliant_call_applies" {
   }
 
   assert {
-    condition     = length(output.enforced) >= 10 && output.enforced["PHI-S3-005 versioning"] == "Enabled"
+    condition     = length(output.enforced) >= 10 && output.enforced["PHI-S3-005"] == "Enabled"
     error_message = "the provider must report every always-on control as enforced"
   }
 }

@@ -47,7 +47,7 @@ run "compliant_call_applies" {
   }
 
   assert {
-    condition     = length(output.enforced) > 0 && output.enforced["PHI-S3-005 versioning"] == "Enabled"
+    condition     = length(output.enforced) > 0 && output.enforced["PHI-S3-005"] == "Enabled"
     error_message = "the provider must report the always-on controls as enforced"
   }
 }

@@ -24,7 +24,7 @@ pub enum HandshakeError {
     NotLaunchedByTerraform,
     #[error(
         "this Terraform offers plugin protocol versions {offered}, but terraform-provider-phi \
-         speaks only protocol 6 (Terraform 1.12 or newer is required)"
+         speaks only protocol 6 (Terraform 1.6 or newer is required)"
     )]
     NoCommonVersion { offered: String },
 }
@@ -88,7 +88,7 @@ mod tests {
         assert_eq!(negotiate(None), Ok(6));
         let err = negotiate(Some("4,5")).unwrap_err();
         assert!(err.to_string().contains("4,5"));
-        assert!(err.to_string().contains("1.12"));
+        assert!(err.to_string().contains("1.6 or newer"));
     }
 
     #[test]

@@ -8,9 +8,12 @@ pub mod bucket;
 pub mod checks;
 pub mod create_intent;
 pub mod database;
+pub mod enforced;
 pub mod plan_common;
 pub mod refresh;
 pub mod s3_common;
+pub mod state_upgrade;
+pub mod timeouts;
 
 use std::sync::Arc;
 
@@ -91,10 +94,14 @@ pub fn conform(schema: &Schema, value: Value) -> Value {
             .attributes
             .iter()
             .map(|a| {
-                (
-                    a.name.to_owned(),
-                    entries.remove(a.name).unwrap_or(Value::Null),
-                )
+                let value = entries.remove(a.name).unwrap_or(Value::Null);
+                let value = match a.ty {
+                    crate::schema::AttrType::TimeoutsBlock(operations) => {
+                        timeouts::normalise(&value, operations)
+                    }
+                    _ => value,
+                };
+                (a.name.to_owned(), value)
             })
             .collect(),
     )

@@ -239,18 +239,27 @@ pub async fn create_bucket_marked(
         .map_err(step(step_name))
 }
 
+/// How long a new bucket (a `phi_bucket`, a sink's archive) may take to
+/// become visible when `timeouts.create` does not say.
+pub const DEFAULT_CREATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Waits until a new bucket is visible. S3 is eventually consistent: right
 /// after CreateBucket, other calls can still answer NoSuchBucket, which the
 /// SDK's standard retry does not retry. The SDK's waiter polls HeadBucket
-/// with backoff. Called as the first step after create, so a timeout leaves
-/// the bucket tracked (tainted), not lost.
-pub async fn wait_until_visible(clients: &Clients, bucket: &str) -> Result<(), StepError> {
+/// with backoff, for at most `within` (the resource's `timeouts.create`).
+/// Called as the first step after create, so a timeout leaves the bucket
+/// tracked (tainted), not lost.
+pub async fn wait_until_visible(
+    clients: &Clients,
+    bucket: &str,
+    within: std::time::Duration,
+) -> Result<(), StepError> {
     use aws_sdk_s3::client::Waiters;
     clients
         .s3
         .wait_until_bucket_exists()
         .bucket(bucket)
-        .wait(std::time::Duration::from_secs(120))
+        .wait(within)
         .await
         .map(|_| ())
         .map_err(|e| StepError {
@@ -259,7 +268,8 @@ pub async fn wait_until_visible(clients: &Clients, bucket: &str) -> Result<(), S
                 operation: "s3:HeadBucket",
                 code: None,
                 message: format!(
-                    "the bucket did not become visible within 2 minutes ({})",
+                    "the bucket did not become visible within {} s, the create timeout ({})",
+                    within.as_secs(),
                     aws_sdk_s3::error::DisplayErrorContext(&e)
                 ),
             },

@@ -1,6 +1,6 @@
 # The smallest compliant call of the module.
 terraform {
-  required_version = ">= 1.12"
+  required_version = ">= 1.6"
   required_providers {
     phi = {
       source  = "phi-guard/phi"

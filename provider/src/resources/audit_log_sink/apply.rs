@@ -18,7 +18,9 @@ use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
 use super::{AuditLogSink, desired_from};
-use crate::resources::s3_common::fail;
+use crate::resources::enforced;
+use crate::resources::s3_common::{self, fail};
+use crate::resources::timeouts;
 
 pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
     let gate = apply_gate::gate(
@@ -40,11 +42,20 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
         Gate::Write(write) => write,
     };
     let tags = planned.get("tags").clone();
-    if prior.is_null() {
-        create(desired, tags, checks, ctx).await
+    let mut response = if prior.is_null() {
+        let visible_within = timeouts::get(&planned, "create", s3_common::DEFAULT_CREATE_TIMEOUT);
+        create(desired, tags, checks, ctx, visible_within).await
     } else {
         update(prior, desired, tags, checks, ctx).await
+    };
+    // The timeouts are configuration only: they stay as planned.
+    if let Value::Map(entries) = &mut response.new_state {
+        entries.insert(
+            timeouts::BLOCK.to_owned(),
+            planned.get(timeouts::BLOCK).clone(),
+        );
     }
+    response
 }
 
 async fn create(
@@ -52,6 +63,7 @@ async fn create(
     tags: Value,
     mut d: Diagnostics,
     ctx: &Configured,
+    visible_within: std::time::Duration,
 ) -> ApplyResponse {
     if let Err(e) = converge::create_bucket(&ctx.clients, &desired).await {
         let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
@@ -70,8 +82,7 @@ async fn create(
         };
     }
     let work = async {
-        crate::resources::s3_common::wait_until_visible(&ctx.clients, desired.bucket_name())
-            .await?;
+        s3_common::wait_until_visible(&ctx.clients, desired.bucket_name(), visible_within).await?;
         let account = ctx.account_id().await;
         converge::converge(
             &ctx.clients,
@@ -226,7 +237,7 @@ fn state(desired: &Desired, tags: Value, observed: &Observed, ctx: &Configured) 
             "log_group_arn",
             Value::opt_string(observed.log_group_arn.clone()),
         ),
-        ("enforced", Value::from_string_map(&observed.enforced)),
+        ("enforced", enforced::state_value(&observed.enforced)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -327,7 +338,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
             };
             let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
-            entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+            entries.insert("enforced".to_owned(), enforced::state_value(&o.enforced));
             if let Some(arn) = o.log_group_arn {
                 entries.insert("log_group_arn".to_owned(), Value::string(arn));
             }
@@ -373,7 +384,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
                 ),
                 ("log_group_name", Value::string(desired::log_group_name(id))),
                 ("log_group_arn", Value::opt_string(o.log_group_arn.clone())),
-                ("enforced", Value::from_string_map(&o.enforced)),
+                ("enforced", enforced::state_value(&o.enforced)),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))

@@ -48,7 +48,7 @@ fn schema() -> Schema {
     use AttrType::*;
     use Mode::*;
     Schema {
-        version: 0,
+        version: crate::resources::state_upgrade::CURRENT,
         description: "An immutable audit log sink for PHI access records: an S3 archive bucket \
             with Object Lock in COMPLIANCE mode and a CloudWatch Logs log group, both encrypted \
             with a customer-managed KMS key and kept for at least the policy's retention floor. \
@@ -100,6 +100,14 @@ fn schema() -> Schema {
                 "Tags for the bucket and the log group; the policy may require some keys \
                  (control PHI-TAG-001).",
             ),
+            Attribute::new(
+                "timeouts",
+                TimeoutsBlock(&["create"]),
+                Optional,
+                "How long to wait, in Terraform's duration syntax (`\"90s\"`, `\"1h30m\"`, \
+                 `\"1.5h\"`): `create` (default 2m) bounds the wait for the new archive bucket \
+                 to become visible in S3, e.g. `timeouts { create = \"10m\" }`.",
+            ),
             Attribute::new("bucket_arn", String, Computed, "ARN of the archive bucket."),
             Attribute::new("log_group_name", String, Computed, "Name of the log group."),
             Attribute::new("log_group_arn", String, Computed, "ARN of the log group."),
@@ -107,8 +115,8 @@ fn schema() -> Schema {
                 "enforced",
                 MapOfString,
                 Computed,
-                "Live state of every always-on control, keyed by control id. Read from AWS on \
-                 refresh; a value that differs from what compliance requires appears as a change \
+                "Live state of every always-on control, keyed by control id alone (e.g. \
+                 `enforced[\"PHI-S3-005\"]`). Read from AWS on refresh; a value that differs from what compliance requires appears as a change \
                  in the next plan, and apply restores it.",
             ),
         ],
@@ -187,6 +195,7 @@ fn static_checks(config: &Value) -> Diagnostics {
             ),
         );
     }
+    d.extend(crate::resources::timeouts::validate(config));
     d
 }
 

@@ -76,7 +76,7 @@ pub async fn plan(sink: &AuditLogSink, request: PlanRequest, ctx: &Configured) -
     );
     let planned = Value::Map(planned);
     let enforced = desired_from(&planned)
-        .map(|d| Value::from_string_map(&d.enforced()))
+        .map(|d| crate::resources::enforced::state_value(&d.enforced()))
         .unwrap_or(Value::Unknown);
     let Value::Map(mut planned) = planned else {
         unreachable!("built as a map above")

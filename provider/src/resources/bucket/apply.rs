@@ -15,8 +15,10 @@ use crate::diagnostics::Diagnostics;
 use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
 use crate::resources::create_intent;
+use crate::resources::enforced;
 use crate::resources::refresh;
 use crate::resources::s3_common::{self, StepError, fail};
+use crate::resources::timeouts;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
 
@@ -234,8 +236,9 @@ async fn create(
             };
         }
     }
+    let visible_within = timeouts::get(&planned, "create", s3_common::DEFAULT_CREATE_TIMEOUT);
     let work = async {
-        s3_common::wait_until_visible(&ctx.clients, &desired.name).await?;
+        s3_common::wait_until_visible(&ctx.clients, &desired.name, visible_within).await?;
         converge(ctx, &desired, &BTreeMap::new()).await?;
         if !desired.tags.is_empty() {
             s3_common::set_bucket_tags(&ctx.clients.s3, &desired.name, &desired.tags).await?;
@@ -422,7 +425,7 @@ fn read_back_confirmed(d: &Diagnostics, outcome: &Result<(), Option<StepError>>)
 fn with_enforced(state: Value, enforced: &BTreeMap<String, String>) -> Value {
     match state {
         Value::Map(mut entries) => {
-            entries.insert("enforced".to_owned(), Value::from_string_map(enforced));
+            entries.insert("enforced".to_owned(), enforced::state_value(enforced));
             Value::Map(entries)
         }
         other => other,
@@ -517,7 +520,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
             };
             let tags = refresh::refreshed_tags(entries.get("tags"), &o.tags);
             entries.insert("tags".to_owned(), tags);
-            entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+            entries.insert("enforced".to_owned(), enforced::state_value(&o.enforced));
             Value::Map(entries)
         },
     )
@@ -618,7 +621,7 @@ fn imported_state(id: &str, o: &Observed, region: &str) -> Value {
             "arn",
             Value::string(s3_common::bucket_arn(s3_common::partition(region), id)),
         ),
-        ("enforced", Value::from_string_map(&o.enforced)),
+        ("enforced", enforced::state_value(&o.enforced)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

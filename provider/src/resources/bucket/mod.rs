@@ -51,7 +51,7 @@ fn schema() -> Schema {
     use AttrType::*;
     use Mode::*;
     Schema {
-        version: 0,
+        version: crate::resources::state_upgrade::CURRENT,
         description: "An S3 bucket for PHI: SSE-KMS (or DSSE-KMS) with a customer-managed key and \
             bucket key, SSE-C blocked, versioning, every public access block, ACLs disabled, a \
             TLS-only bucket policy and a lifecycle rule that aborts incomplete uploads. Security \
@@ -125,13 +125,21 @@ fn schema() -> Schema {
                 Optional,
                 "Tags for the bucket; the policy may require some keys (control PHI-TAG-001).",
             ),
+            Attribute::new(
+                "timeouts",
+                TimeoutsBlock(&["create"]),
+                Optional,
+                "How long to wait, in Terraform's duration syntax (`\"90s\"`, `\"1h30m\"`, \
+                 `\"1.5h\"`): `create` (default 2m) bounds the wait for the new bucket to become \
+                 visible in S3, e.g. `timeouts { create = \"10m\" }`.",
+            ),
             Attribute::new("arn", String, Computed, "ARN of the bucket."),
             Attribute::new(
                 "enforced",
                 MapOfString,
                 Computed,
-                "Live state of every always-on control, keyed by control id. Read from AWS on \
-                 refresh; a value that differs from what compliance requires appears as a change \
+                "Live state of every always-on control, keyed by control id alone (e.g. \
+                 `enforced[\"PHI-S3-005\"]`). Read from AWS on refresh; a value that differs from what compliance requires appears as a change \
                  in the next plan, and apply restores it.",
             ),
         ],
@@ -250,6 +258,7 @@ fn static_checks(config: &Value) -> Diagnostics {
             );
         }
     }
+    d.extend(crate::resources::timeouts::validate(config));
     d
 }
 

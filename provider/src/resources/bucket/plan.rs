@@ -106,7 +106,7 @@ pub async fn plan(bucket: &Bucket, request: PlanRequest, ctx: &Configured) -> Pl
     );
     let planned_value = Value::Map(planned);
     let enforced = desired_from(&planned_value)
-        .map(|d| Value::from_string_map(&d.enforced(partition)))
+        .map(|d| crate::resources::enforced::state_value(&d.enforced(partition)))
         .unwrap_or(Value::Unknown);
     let Value::Map(mut planned) = planned_value else {
         unreachable!("built as a map above")

@@ -363,7 +363,10 @@ fn set_computed(entries: &mut BTreeMap<String, Value>, o: &Observed) {
         "engine_version_actual".to_owned(),
         Value::string(&o.engine_version),
     );
-    entries.insert("enforced".to_owned(), Value::from_string_map(&o.enforced));
+    entries.insert(
+        "enforced".to_owned(),
+        crate::resources::enforced::state_value(&o.enforced),
+    );
 }
 
 async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
@@ -374,9 +377,7 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
-    let timeout = super::timeouts_from(prior.get("timeouts"))
-        .unwrap_or_default()
-        .delete;
+    let timeout = super::timeouts_from(&prior).unwrap_or_default().delete;
     let outcome = run(ctx, async {
         converge::delete(
             &ctx.clients,

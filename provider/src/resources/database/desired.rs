@@ -226,27 +226,6 @@ impl Default for Timeouts {
     }
 }
 
-/// Parses `30s`, `45m`, `2h` (or combinations such as `1h30m`).
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().ok()?;
-        number.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return None,
-        };
-    }
-    (number.is_empty() && total > 0).then(|| Duration::from_secs(total))
-}
-
 impl Desired {
     pub fn parameter_group_name(&self) -> String {
         parameter_group_name(&self.identifier)
@@ -379,16 +358,6 @@ mod tests {
             final_snapshot_identifier("acme-ehr", t),
             "acme-ehr-final-20261124030405"
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("45m"), Some(Duration::from_secs(2700)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("5d"), None);
-        assert_eq!(parse_duration("0m"), None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use phi_policy::{Policy, Violation};
 use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
 use crate::resources::checks;
+use crate::resources::timeouts;
 use crate::resources::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,
 };
@@ -56,7 +57,7 @@ fn schema() -> Schema {
     use AttrType::*;
     use Mode::*;
     Schema {
-        version: 0,
+        version: crate::resources::state_upgrade::CURRENT,
         description: "An RDS database instance (PostgreSQL or MySQL) for PHI, compliant by \
             construction: encrypted with a customer-managed key, never public, TLS forced by a \
             dedicated parameter group, master password managed by RDS in Secrets Manager (never \
@@ -169,10 +170,12 @@ fn schema() -> Schema {
             ),
             Attribute::new(
                 "timeouts",
-                MapOfString,
+                TimeoutsBlock(TIMEOUT_OPERATIONS),
                 Optional,
                 "How long to wait for RDS: `create` (default 40m), `update` (80m), `delete` \
-                 (60m), e.g. `{ create = \"60m\" }`.",
+                 (60m), in Terraform's duration syntax, e.g. \
+                 `timeouts { create = \"60m\" }` or `\"1.5h\"`. Every wait of the operation \
+                 (for the instance to become available, to reboot, to be deleted) shares it.",
             ),
             Attribute::new("arn", String, Computed, "ARN of the DB instance."),
             Attribute::new("address", String, Computed, "DNS name of the endpoint."),
@@ -201,8 +204,8 @@ fn schema() -> Schema {
                 "enforced",
                 MapOfString,
                 Computed,
-                "Live state of every always-on control, keyed by control id. Read from AWS on \
-                 refresh; a value that differs from what compliance requires appears as a change \
+                "Live state of every always-on control, keyed by control id alone (e.g. \
+                 `enforced[\"PHI-S3-005\"]`). Read from AWS on refresh; a value that differs from what compliance requires appears as a change \
                  in the next plan, and apply restores it.",
             ),
         ],
@@ -257,20 +260,21 @@ fn defaults(policy: &Policy) -> [(&'static str, Value); 4] {
     ]
 }
 
-fn timeouts_from(value: &Value) -> Option<Timeouts> {
-    let mut t = Timeouts::default();
-    if let Some(map) = value.as_string_map() {
-        for (k, v) in map {
-            let d = desired::parse_duration(&v)?;
-            match k.as_str() {
-                "create" => t.create = d,
-                "update" => t.update = d,
-                "delete" => t.delete = d,
-                _ => return None,
-            }
-        }
+/// The operations `timeouts` bounds: each has a waiter.
+const TIMEOUT_OPERATIONS: &[&str] = &["create", "update", "delete"];
+
+/// The timeouts of a configuration, plan or state (`resource` is the whole
+/// object); `None` while any of them is unknown.
+fn timeouts_from(resource: &Value) -> Option<Timeouts> {
+    if !resource.get(timeouts::BLOCK).is_wholly_known() {
+        return None;
     }
-    Some(t)
+    let default = Timeouts::default();
+    Some(Timeouts {
+        create: timeouts::get(resource, "create", default.create),
+        update: timeouts::get(resource, "update", default.update),
+        delete: timeouts::get(resource, "delete", default.delete),
+    })
 }
 
 /// The desired database, when every input is known.
@@ -321,7 +325,7 @@ fn desired_from(value: &Value, policy: &Policy) -> Option<Desired> {
             v => v.as_string_map()?,
         },
         log_retention_days: desired::log_retention_days(policy),
-        timeouts: timeouts_from(value.get("timeouts"))?,
+        timeouts: timeouts_from(value)?,
     })
 }
 
@@ -391,15 +395,7 @@ fn static_checks(config: &Value) -> Diagnostics {
             format!("allocated_storage_gb is {gb}; RDS accepts 20 to 65536 GiB."),
         );
     }
-    let timeouts = config.get("timeouts");
-    if timeouts.is_wholly_known() && !timeouts.is_null() && timeouts_from(timeouts).is_none() {
-        d.error_at(
-            &attr("timeouts"),
-            "Invalid timeouts",
-            "timeouts takes the keys `create`, `update` and `delete`, each a duration such as \
-             \"45m\", \"2h\" or \"1h30m\".",
-        );
-    }
+    d.extend(timeouts::validate(config));
     d
 }
 
@@ -617,7 +613,7 @@ mod tests {
             [
                 "Invalid database identifier",
                 "Invalid storage size",
-                "Invalid timeouts"
+                "Invalid timeout"
             ]
         );
     }

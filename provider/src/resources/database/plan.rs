@@ -75,7 +75,7 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
     );
     let planned_value = Value::Map(planned.clone());
     let enforced = desired_from(&planned_value, ctx.policy())
-        .map(|d| Value::from_string_map(&d.enforced()))
+        .map(|d| crate::resources::enforced::state_value(&d.enforced()))
         .unwrap_or(Value::Unknown);
     planned.insert("enforced".to_owned(), enforced);
     PlanResponse {
