@@ -10,6 +10,7 @@ pub mod docs;
 pub mod document;
 pub mod engines;
 pub mod exceptions;
+pub mod key_policy;
 pub mod kms;
 pub mod regions;
 pub mod violation;

@@ -7,6 +7,8 @@ pub mod audit_trail;
 pub mod bucket;
 pub mod checks;
 pub mod database;
+pub mod key_policy_checks;
+pub mod kms_key;
 pub mod plan_common;
 pub mod refresh;
 pub mod s3_common;
@@ -75,6 +77,7 @@ pub fn registry() -> Vec<Arc<dyn Resource>> {
         Arc::new(audit_log_sink::AuditLogSink::new()),
         Arc::new(database::Database::new()),
         Arc::new(bucket::Bucket::new()),
+        Arc::new(kms_key::KmsKey::new()),
     ]
 }
 
