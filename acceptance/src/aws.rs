@@ -54,13 +54,96 @@ pub fn clients_from(config: &aws_config::SdkConfig) -> Clients {
     }
 }
 
-/// Creates a symmetric customer-managed key and returns its full ARN.
+/// The account moto answers STS with.
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
+/// A key policy in the shape AWS documents, written out here rather than
+/// taken from the provider so the tests do not grade the provider's own
+/// generator: the account may manage the key through IAM; S3, RDS and
+/// Secrets Manager may use it through `kms:ViaService` in `region`;
+/// CloudWatch Logs and CloudTrail through their service principals for this
+/// account. Every phi resource's key-policy checks (PHI-KMS-010, -011) pass.
+pub fn key_policy_admitting_every_service(region: &str) -> String {
+    let account = MOTO_ACCOUNT;
+    let via = |service: &str| {
+        serde_json::json!({
+            "Sid": format!("Via{service}"),
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                       "kms:DescribeKey", "kms:CreateGrant"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {
+                "kms:ViaService": format!("{service}.{region}.amazonaws.com"),
+                "kms:CallerAccount": account
+            }}
+        })
+    };
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Admin",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Enable*",
+                           "kms:Disable*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+                           "kms:TagResource", "kms:UntagResource"],
+                "Resource": "*"
+            },
+            via("s3"),
+            via("rds"),
+            via("secretsmanager"),
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                           "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn":
+                        format!("arn:aws:logs:{region}:{account}:log-group:*")
+                }}
+            },
+            {
+                "Sid": "CloudTrail",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}}
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// Creates a symmetric customer-managed key whose policy admits every
+/// service a phi resource needs, and returns its full ARN.
 pub async fn create_cmk(clients: &Clients, rotation: bool) -> String {
+    let region = clients
+        .kms
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "eu-central-1".to_owned());
+    create_cmk_with_policy(
+        clients,
+        rotation,
+        &key_policy_admitting_every_service(&region),
+    )
+    .await
+}
+
+/// Creates a symmetric customer-managed key with this key policy.
+pub async fn create_cmk_with_policy(clients: &Clients, rotation: bool, policy: &str) -> String {
     let key = clients
         .kms
         .create_key()
         .key_usage(KeyUsageType::EncryptDecrypt)
         .description("phi-guard acceptance test key")
+        .policy(policy)
         .send()
         .await
         .expect("CreateKey");

@@ -561,3 +561,89 @@ async fn a_key_disabled_after_apply_is_refused_in_the_next_plan() {
         .assert_failure()
         .assert_contains("Error: PHI-KMS-003");
 }
+
+/// Creates `name` in eu-west-1, versioned or not.
+async fn west_bucket(west: &phi_acceptance::aws::Clients, name: &str, versioned: bool) {
+    west.s3
+        .create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    if versioned {
+        west.s3
+            .put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_replica_key_and_an_unversioned_destination_are_refused_at_plan() {
+    let e = env().await;
+    let west = clients(&e.moto, "eu-west-1").await;
+    west_bucket(&west, "acme-dr-versioned", true).await;
+    west_bucket(&west, "acme-dr-plain", false).await;
+    let good_key = create_cmk(&west, true).await;
+    let disabled_key = create_cmk(&west, true).await;
+    phi_acceptance::aws::disable_key(&west, &disabled_key).await;
+    let lazy_key = create_cmk(&west, false).await;
+    let replication = |dest: &str, key: &str| {
+        format!(
+            "  replication = {{\n    region             = \"eu-west-1\"\n    destination_bucket = \"{dest}\"\n    kms_key_arn        = \"{key}\"\n    role_arn           = \"arn:aws:iam::123456789012:role/replication\"\n  }}"
+        )
+    };
+    let vars = [("key", e.key.as_str())];
+    for (dest, key, control, finding) in [
+        (
+            "acme-dr-versioned",
+            &disabled_key,
+            "PHI-KMS-003",
+            "state is Disabled",
+        ),
+        (
+            "acme-dr-versioned",
+            &lazy_key,
+            "PHI-KMS-004",
+            "rotation is off",
+        ),
+        ("acme-dr-plain", &good_key, "PHI-S3-010", "is not versioned"),
+    ] {
+        let wd = Workdir::new(&e.moto);
+        wd.write("main.tf", &stack("acme-records", &replication(dest, key)));
+        let plan = wd.plan(&vars);
+        plan.assert_failure()
+            .assert_contains(&format!("Error: {control}"))
+            .assert_contains(finding);
+        assert_eq!(
+            plan.combined().matches("Error: ").count(),
+            1,
+            "{}",
+            plan.combined()
+        );
+    }
+    // The compliant combination plans, and nothing was created.
+    let wd = Workdir::new(&e.moto);
+    wd.write(
+        "main.tf",
+        &stack("acme-records", &replication("acme-dr-versioned", &good_key)),
+    );
+    assert_eq!(wd.plan(&vars).code, 2);
+    assert!(
+        !bucket_names(&e.aws)
+            .await
+            .contains(&"acme-records".to_owned())
+    );
+}

@@ -394,7 +394,7 @@ import json, boto3
 kw = dict(endpoint_url="{endpoint}", region_name="eu-central-1",
           aws_access_key_id="testing", aws_secret_access_key="testing")
 kms = boto3.client("kms", **kw)
-key = kms.create_key(KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
+key = kms.create_key(KeyUsage="ENCRYPT_DECRYPT", Policy={policy:?})["KeyMetadata"]["Arn"]
 kms.enable_key_rotation(KeyId=key)
 iam = boto3.client("iam", **kw)
 iam.create_user(UserName="deployer")
@@ -406,7 +406,8 @@ iam.put_user_policy(UserName="deployer", PolicyName="all-but-one", PolicyDocumen
 k = iam.create_access_key(UserName="deployer")["AccessKey"]
 print(key, k["AccessKeyId"], k["SecretAccessKey"])
 "#,
-        endpoint = moto.endpoint()
+        endpoint = moto.endpoint(),
+        policy = phi_acceptance::aws::key_policy_admitting_every_service("eu-central-1"),
     );
     let out = std::process::Command::new(python)
         .args(["-c", &script])

@@ -296,26 +296,18 @@ fn compliant_roots_and_module_examples_have_no_lint_findings() {
 }
 
 /// The stack a platform team starts from: sink, bucket and database through
-/// the organisation's modules, each with its own key. It applies, replans
-/// empty, and keeps no secret in state.
+/// the organisation's modules, each with its own `phi_kms_key` (no key made
+/// outside the stack). It applies, replans empty, keeps no secret in state,
+/// and every key it made rotates and has the policy the provider wrote.
 #[tokio::test]
 async fn the_compliant_stack_applies_replans_empty_and_keeps_no_secret_in_state() {
     let moto = Moto::start().unwrap();
     let aws = clients(&moto, "eu-central-1").await;
-    let (audit, records, db) = (
-        create_cmk(&aws, true).await,
-        create_cmk(&aws, true).await,
-        create_cmk(&aws, true).await,
-    );
     let wd = Workdir::new(&moto);
     wd.copy_repo_dir("modules")
         .copy_repo_dir("examples/compliant-stack");
     let chdir = "-chdir=examples/compliant-stack";
-    let vars = [
-        format!("-var=audit_key_arn={audit}"),
-        format!("-var=records_key_arn={records}"),
-        format!("-var=db_key_arn={db}"),
-    ];
+    let vars: [String; 0] = [];
     let run = |args: &[&str]| {
         let mut all = vec![chdir];
         all.extend_from_slice(args);
@@ -344,4 +336,40 @@ async fn the_compliant_stack_applies_replans_empty_and_keeps_no_secret_in_state(
         ["acme-audit", "acme-records"],
         "exactly the sink's archive and the records bucket"
     );
+    // The keys the stack made, read back through the SDK.
+    let keys: serde_json::Value =
+        serde_json::from_str(&wd.terraform(&[chdir, "output", "-json", "key_arns"]).stdout)
+            .unwrap();
+    for (name, service_principal) in [
+        ("audit", Some("logs.eu-central-1.amazonaws.com")),
+        ("records", None),
+        ("ehr", Some("logs.eu-central-1.amazonaws.com")),
+    ] {
+        let arn = keys[name].as_str().unwrap();
+        let rotation = aws
+            .kms
+            .get_key_rotation_status()
+            .key_id(arn)
+            .send()
+            .await
+            .unwrap();
+        assert!(rotation.key_rotation_enabled(), "{name}");
+        let policy = aws
+            .kms
+            .get_key_policy()
+            .key_id(arn)
+            .policy_name("default")
+            .send()
+            .await
+            .unwrap();
+        let policy = policy.policy().unwrap();
+        assert!(
+            !policy.contains("\"*\"]") && !policy.contains("\"AWS\":\"*\""),
+            "{policy}"
+        );
+        if let Some(sp) = service_principal {
+            assert!(policy.contains(sp), "{name}: {policy}");
+        }
+    }
+    assert!(keys["audit"].as_str().unwrap().contains(":key/"));
 }

@@ -1,7 +1,9 @@
 # A compliant PHI stack built from the organisation's modules: an audit log
 # sink, a PHI bucket whose object access the sink records, and a PostgreSQL
-# database whose engine logs go to encrypted log groups. It applies cleanly, a
-# second plan is empty, and phi-lint reports nothing.
+# database whose engine logs go to encrypted log groups, each with its own
+# phi_kms_key (no raw aws_kms_key: the provider writes each key's policy for
+# the services that use it). It applies cleanly, a second plan is empty, and
+# phi-lint reports nothing.
 terraform {
   required_version = ">= 1.6"
   required_providers {
@@ -16,11 +18,35 @@ provider "phi" {
   region = "eu-central-1"
 }
 
+resource "phi_kms_key" "audit" {
+  name               = "acme-audit"
+  description        = "Audit sink: archive, log group and trail"
+  services           = ["logs", "cloudtrail", "s3"]
+  administrator_arns = var.key_administrator_arns
+  tags               = { owner = "security-team" }
+}
+
+resource "phi_kms_key" "records" {
+  name               = "acme-records"
+  description        = "Records bucket"
+  services           = ["s3"]
+  administrator_arns = var.key_administrator_arns
+  tags               = { owner = "records-team" }
+}
+
+resource "phi_kms_key" "ehr" {
+  name               = "acme-ehr"
+  description        = "EHR database, its master secret and its log groups"
+  services           = ["rds", "secretsmanager", "logs"]
+  administrator_arns = var.key_administrator_arns
+  tags               = { owner = "ehr-team" }
+}
+
 module "audit" {
   source = "../../modules/audit-log-sink"
 
   name        = "acme-audit"
-  kms_key_arn = var.audit_key_arn
+  kms_key_arn = phi_kms_key.audit.arn
   owner       = "security-team"
 }
 
@@ -28,7 +54,7 @@ module "records" {
   source = "../../modules/phi-bucket"
 
   name           = "acme-records"
-  kms_key_arn    = var.records_key_arn
+  kms_key_arn    = phi_kms_key.records.arn
   audit_log_sink = module.audit.id
   owner          = "records-team"
 }
@@ -41,7 +67,7 @@ module "ehr" {
   engine_version        = "16.4"
   instance_class        = "db.t3.medium"
   allocated_storage_gb  = 50
-  kms_key_arn           = var.db_key_arn
+  kms_key_arn           = phi_kms_key.ehr.arn
   audit_log_sink        = module.audit.id
   backup_retention_days = 14
   owner                 = "ehr-team"

@@ -17,3 +17,12 @@ output "ehr_master_user_secret_arn" {
   description = "ARN of the RDS-managed secret with the master credentials (never the value)."
   value       = module.ehr.master_user_secret_arn
 }
+
+output "key_arns" {
+  description = "ARNs of the stack's customer-managed keys, by use."
+  value = {
+    audit   = phi_kms_key.audit.arn
+    records = phi_kms_key.records.arn
+    ehr     = phi_kms_key.ehr.arn
+  }
+}

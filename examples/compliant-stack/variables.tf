@@ -1,14 +1,4 @@
-variable "audit_key_arn" {
-  description = "Full ARN of the customer-managed KMS key for the audit sink (rotation on, eu-central-1)."
-  type        = string
-}
-
-variable "records_key_arn" {
-  description = "Full ARN of the customer-managed KMS key for the records bucket (rotation on, eu-central-1)."
-  type        = string
-}
-
-variable "db_key_arn" {
-  description = "Full ARN of the customer-managed KMS key for the EHR database (rotation on, eu-central-1)."
-  type        = string
+variable "key_administrator_arns" {
+  description = "IAM roles that manage the stack's KMS keys (never use them). Include the role Terraform runs as: KMS refuses a key policy that would lock it out."
+  type        = list(string)
 }

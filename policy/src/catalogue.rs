@@ -123,6 +123,9 @@ pub mod ids {
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
     pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
     pub const LINT_ARGUMENTS: &str = "PHI-LNT-008";
+    pub const KMS_POLICY_NOT_PUBLIC: &str = "PHI-KMS-010";
+    pub const KMS_POLICY_ADMITS_SERVICES: &str = "PHI-KMS-011";
+    pub const KMS_POLICY_BREAK_GLASS: &str = "PHI-KMS-012";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
@@ -134,6 +137,15 @@ const BUCKET: &[&str] = &["phi_bucket"];
 /// Controls every S3 bucket the provider creates enforces.
 const S3: &[&str] = &["phi_audit_log_sink", "phi_bucket"];
 const ALL: &[&str] = &["phi_audit_log_sink", "phi_bucket", "phi_database"];
+/// Checked on the keys the resources are given, and enforced by
+/// `phi_kms_key` on the keys it makes.
+const ALL_AND_KEY: &[&str] = &[
+    "phi_audit_log_sink",
+    "phi_bucket",
+    "phi_database",
+    "phi_kms_key",
+];
+const SINK_AND_KEY: &[&str] = &["phi_audit_log_sink", "phi_kms_key"];
 
 static CONTROLS: &[Control] = &[
     Control {
@@ -176,8 +188,8 @@ static CONTROLS: &[Control] = &[
             policy restricted, rotated on the organisation's schedule, or disabled to revoke \
             access: whoever can use the service can decrypt. A customer-managed key keeps \
             control of decryption with the organisation.",
-        remediation: "Create a customer-managed symmetric key (`aws_kms_key` with \
-            `enable_key_rotation = true`) and pass its ARN.",
+        remediation: "Create a customer-managed symmetric key with `phi_kms_key` (or \
+            `aws_kms_key` with `enable_key_rotation = true`) and pass its ARN.",
         resources: ALL,
         enforcement: Enforcement::Api,
     },
@@ -205,8 +217,9 @@ static CONTROLS: &[Control] = &[
             expected by every HIPAA and GDPR security baseline; the policy sets the longest \
             acceptable rotation period (baseline 365 days).",
         remediation: "Turn on automatic rotation (`enable_key_rotation = true`, and \
-            `rotation_period_in_days` at most the policy maximum).",
-        resources: ALL,
+            `rotation_period_in_days` at most the policy maximum). `phi_kms_key` always rotates; \
+            its `rotation_period_days` must not exceed the policy maximum.",
+        resources: ALL_AND_KEY,
         enforcement: Enforcement::Api,
     },
     Control {
@@ -484,9 +497,14 @@ static CONTROLS: &[Control] = &[
         severity: Severity::Critical,
         rationale: "Replication copies every object to another region: a destination outside the \
             approved regions is a transfer of PHI, and replicas not encrypted with a \
-            customer-managed key in that region escape the organisation's key control.",
+            customer-managed key in that region escape the organisation's key control. At plan \
+            the provider confirms through the API that the destination bucket is in that region \
+            and versioned (S3 replicates only into versioned buckets), and that the replica key \
+            passes the same KMS API checks as the bucket's own key (PHI-KMS-002 to PHI-KMS-009, \
+            looked up in the destination region).",
         remediation: "Set `replication.region` to an approved region and `replication.kms_key_arn` \
-            to the full ARN of a customer-managed key in that region, or remove `replication`.",
+            to the full ARN of a customer-managed, enabled, rotating key in that region, turn \
+            versioning on for the destination bucket, or remove `replication`.",
         resources: BUCKET,
         enforcement: Enforcement::Static,
     },
@@ -831,6 +849,64 @@ static CONTROLS: &[Control] = &[
         resources: ALL,
         enforcement: Enforcement::Lint,
     },
+    Control {
+        id: ids::KMS_POLICY_NOT_PUBLIC,
+        title: "Key policy grants nothing to everyone without an account condition",
+        hipaa: &["164.312(a)(1)", "164.308(a)(4)(ii)(B)"],
+        gdpr: &["Art. 32", "Art. 25"],
+        severity: Severity::Critical,
+        rationale: "The key policy is the root of access to a KMS key: an Allow statement with \
+            `\"Principal\": \"*\"` lets any AWS account use or manage the key unless a condition \
+            pins the caller's account. Every other key control is worthless if anyone can \
+            decrypt. The provider reads the policy (kms:GetKeyPolicy) at plan for every key a \
+            phi resource is given.",
+        remediation: "Remove the statement that grants to `*`, name the principals instead, or \
+            add a condition that limits the caller to this account (`kms:CallerAccount`, \
+            `aws:PrincipalAccount` or `aws:SourceAccount` equal to the account id, with \
+            `StringEquals`). `phi_kms_key` writes such a policy.",
+        resources: ALL_AND_KEY,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_POLICY_ADMITS_SERVICES,
+        title: "Key policy lets the services the resource needs use the key",
+        hipaa: &["164.308(a)(7)", "164.312(b)"],
+        gdpr: &["Art. 32(1)(b)"],
+        severity: Severity::High,
+        rationale: "CloudWatch Logs and CloudTrail use a key only when its key policy names \
+            their service principal; S3, RDS and Secrets Manager need the key policy to admit \
+            the caller through them. A key that does not admit them fails only at apply, half \
+            way through creating a sink or a database, or leaves the audit trail unable to \
+            write. The provider checks at plan that the key admits what the resource needs: \
+            S3 for `phi_bucket`; CloudWatch Logs, CloudTrail and S3 for `phi_audit_log_sink`; \
+            RDS, Secrets Manager and CloudWatch Logs for `phi_database`. Conditions it \
+            understands (`kms:ViaService`, the account keys, ARN keys) are evaluated for this \
+            account and Region; other conditions are assumed to be met.",
+        remediation: "Add the statement the refusal prints to the key policy (it admits the \
+            service only for this account and Region), or create the key with `phi_kms_key` \
+            and list the service in `services`.",
+        resources: ALL_AND_KEY,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::KMS_POLICY_BREAK_GLASS,
+        title: "Audit key guarded against disabling, deletion and policy changes",
+        hipaa: &["164.312(b)", "164.312(c)(1)", "164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 5(1)(f)", "Art. 5(2)"],
+        severity: Severity::High,
+        rationale: "Whoever can disable or schedule the deletion of the audit sink's key, or \
+            rewrite its policy, can make every audit record unreadable. An organisation that \
+            names break-glass principals in its policy (`kms.audit_key_break_glass_principals`) \
+            requires the sink's key policy to deny `kms:DisableKey`, `kms:ScheduleKeyDeletion` \
+            and `kms:PutKeyPolicy` to everyone else. Without that setting the control does not \
+            apply.",
+        remediation: "Add the Deny statement the refusal prints (Principal `*`, the three \
+            actions, `ArnNotEquals` on `aws:PrincipalArn` with the break-glass principals). \
+            `phi_kms_key` writes it for keys that CloudTrail may use when the policy names \
+            break-glass principals.",
+        resources: SINK_AND_KEY,
+        enforcement: Enforcement::Api,
+    },
 ];
 
 /// Controls whose configuration-level part phi-lint evaluates before any
@@ -970,12 +1046,15 @@ mod tests {
             ids::LINT_SUPPRESSION_UNUSED,
             ids::LINT_PROVIDER_PINNED,
             ids::LINT_ARGUMENTS,
+            ids::KMS_POLICY_NOT_PUBLIC,
+            ids::KMS_POLICY_ADMITS_SERVICES,
+            ids::KMS_POLICY_BREAK_GLASS,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
         for id in super::database_ids() {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 37 + super::database_ids().len());
+        assert_eq!(controls().len(), 40 + super::database_ids().len());
     }
 }

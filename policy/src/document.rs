@@ -23,6 +23,9 @@ pub const BASELINE_RETENTION_MIN_DAYS: i64 = 2192;
 pub const BASELINE_RETENTION_MAX_DAYS: i64 = 3653;
 /// Baseline longest KMS rotation period.
 pub const BASELINE_ROTATION_MAX_DAYS: i64 = 365;
+/// Baseline shortest waiting period before KMS deletes a `phi_kms_key`
+/// (KMS's own minimum).
+pub const BASELINE_KEY_DELETION_WINDOW_MIN_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -43,6 +46,8 @@ pub struct Policy {
     /// Settings that are valid but probably not meant (`approved_modules =
     /// ["*"]`): both programs print them and carry on.
     warnings: Vec<Problem>,
+    audit_key_break_glass_principals: Vec<String>,
+    key_deletion_window_min_days: i64,
 }
 
 /// Every top-level attribute a policy file may set.
@@ -141,6 +146,8 @@ impl Policy {
             database: crate::engines::DatabasePolicy::baseline(),
             exception_max_days: None,
             warnings: Vec::new(),
+            audit_key_break_glass_principals: Vec::new(),
+            key_deletion_window_min_days: BASELINE_KEY_DELETION_WINDOW_MIN_DAYS,
         }
     }
 
@@ -199,6 +206,16 @@ impl Policy {
     }
     pub fn kms_rotation_max_days(&self) -> i64 {
         self.kms_rotation_max_days
+    }
+    /// The principals an audit sink's key may leave able to disable,
+    /// delete or re-write it; when non-empty the key policy must deny those
+    /// actions to everyone else (PHI-KMS-012).
+    pub fn audit_key_break_glass_principals(&self) -> &[String] {
+        &self.audit_key_break_glass_principals
+    }
+    /// The shortest deletion waiting period a `phi_kms_key` may have.
+    pub fn key_deletion_window_min_days(&self) -> i64 {
+        self.key_deletion_window_min_days
     }
     pub fn allowed_accounts(&self) -> &[String] {
         &self.allowed_accounts
@@ -618,11 +635,48 @@ impl Reader<'_> {
                     }
                     self.policy.allowed_accounts = accounts;
                 }
+                "audit_key_break_glass_principals" => {
+                    let principals = self.strings(a).unwrap_or_default();
+                    for arn in &principals {
+                        let fields: Vec<&str> = arn.splitn(6, ':').collect();
+                        let iam_arn = fields.len() == 6
+                            && fields[0] == "arn"
+                            && fields[2] == "iam"
+                            && fields[4].len() == 12
+                            && fields[4].chars().all(|c| c.is_ascii_digit());
+                        if !iam_arn || arn.contains('*') {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "{arn:?} is not the ARN of an IAM role or user \
+                                     (arn:aws:iam::<account>:role/<name>, no wildcards)"
+                                ),
+                            );
+                        }
+                    }
+                    self.policy.audit_key_break_glass_principals = principals;
+                }
+                "deletion_window_min_days" => {
+                    if let Some(v) = self.integer(a) {
+                        if !(BASELINE_KEY_DELETION_WINDOW_MIN_DAYS..=30).contains(&v) {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "deletion_window_min_days = {v}: KMS waits 7 to 30 days \
+                                     before deleting a key"
+                                ),
+                            );
+                        } else {
+                            self.policy.key_deletion_window_min_days = v;
+                        }
+                    }
+                }
                 other => self.problem(
                     a.key.span(),
                     format!(
-                        "unknown attribute `{other}` in `kms`; expected rotation_max_days or \
-                         allowed_accounts"
+                        "unknown attribute `{other}` in `kms`; expected rotation_max_days, \
+                         allowed_accounts, audit_key_break_glass_principals or \
+                         deletion_window_min_days"
                     ),
                 ),
             }
@@ -1078,6 +1132,35 @@ exception "PHI-LOG-001" {
         let err = Policy::load("/nonexistent/phi-policy.hcl").unwrap_err();
         assert!(matches!(err, PolicyError::Io { .. }));
         assert!(err.to_string().starts_with("/nonexistent/phi-policy.hcl: "));
+    }
+
+    #[test]
+    fn a_policy_can_refuse_raw_kms_keys_and_name_break_glass_principals() {
+        let base = BASELINE_RAW_RESOURCE_TYPES
+            .iter()
+            .map(|t| format!("{t:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let p = Policy::parse(
+            &format!(
+                "raw_resource_types = [{base}, \"aws_kms_key\"]\nkms {{\n  \
+                 audit_key_break_glass_principals = [\"arn:aws:iam::111122223333:role/bg\"]\n  \
+                 deletion_window_min_days = 14\n}}\n"
+            ),
+            "p",
+        )
+        .unwrap();
+        assert!(p.is_raw_resource("aws_kms_key"));
+        assert!(!Policy::baseline().is_raw_resource("aws_kms_key"));
+        assert_eq!(
+            p.audit_key_break_glass_principals(),
+            ["arn:aws:iam::111122223333:role/bg"]
+        );
+        assert_eq!(p.key_deletion_window_min_days(), 14);
+        let e = problems(
+            "kms {\n  audit_key_break_glass_principals = [\"arn:aws:iam::*:role/bg\", \"bob\"]\n  deletion_window_min_days = 3\n}\n",
+        );
+        assert_eq!(e.len(), 3, "{e:?}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod document;
 pub mod engines;
 pub mod exceptions;
+pub mod key_policy;
 pub mod kms;
 pub mod regions;
 pub mod source;

@@ -165,6 +165,18 @@ impl Attrs {
     }
 }
 
+/// Whether an unknown key ARN is the `arn` of a `phi_kms_key`: such a key is
+/// compliant by construction (customer-managed, symmetric, rotating, its
+/// policy written by the provider) and is checked again by the provider at
+/// apply, so it is not "unverifiable".
+fn from_phi_kms_key(value: &Value) -> bool {
+    let Some(why) = value.unknown_reason() else {
+        return false;
+    };
+    let parts: Vec<&str> = why.split('.').collect();
+    matches!(parts.as_slice(), ["phi_kms_key", name, "arn"] if !name.is_empty())
+}
+
 pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     for (file, block) in instance.module.blocks() {
@@ -291,7 +303,10 @@ fn check_instance(
             continue;
         }
         let value = instance.scope.eval_with(&attr.expr, &each.bindings);
-        if kind.checked.contains(&attr.name.as_str()) && !value.is_known() {
+        if kind.checked.contains(&attr.name.as_str())
+            && !value.is_known()
+            && !(attr.name == "kms_key_arn" && from_phi_kms_key(&value))
+        {
             out.push(unverifiable(file, address, attr, &value));
         }
         values.insert(attr.name.clone(), value);
@@ -390,4 +405,24 @@ fn object_key_at(
     })?;
     object_key_at(file, value.expr(), deeper)
         .or_else(|| key.span().map(|span| file.position(span.start)))
+}
+
+#[cfg(test)]
+mod phi_kms_key_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_phi_kms_key_arn_counts_as_verified() {
+        assert!(from_phi_kms_key(&Value::unknown("phi_kms_key.audit.arn")));
+        for other in [
+            "aws_kms_key.audit.arn",
+            "data.aws_kms_key.audit.arn",
+            "phi_kms_key.audit.key_id",
+            "phi_kms_key.audit.alias_arn",
+            "var.key",
+        ] {
+            assert!(!from_phi_kms_key(&Value::unknown(other)), "{other}");
+        }
+        assert!(!from_phi_kms_key(&Value::String("x".into())));
+    }
 }

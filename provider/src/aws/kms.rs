@@ -15,11 +15,13 @@ use tokio::sync::OnceCell;
 use super::AwsError;
 
 type Slot = Arc<OnceCell<Result<KeyFacts, AwsError>>>;
+type PolicySlot = Arc<OnceCell<Result<String, AwsError>>>;
 
 #[derive(Debug)]
 pub struct KeyInspector {
     client: aws_sdk_kms::Client,
     cache: Mutex<HashMap<String, Slot>>,
+    policies: Mutex<HashMap<String, PolicySlot>>,
 }
 
 impl KeyInspector {
@@ -27,7 +29,40 @@ impl KeyInspector {
         KeyInspector {
             client,
             cache: Mutex::new(HashMap::new()),
+            policies: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The facts of a key in another region (a replication destination's
+    /// key), looked up with a KMS client for that region and cached with
+    /// the others (a full ARN names its region).
+    pub async fn facts_in(&self, region: &str, key_arn: &str) -> Result<KeyFacts, AwsError> {
+        let slot = {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.entry(key_arn.to_owned()).or_default().clone()
+        };
+        let client = aws_sdk_kms::Client::from_conf(
+            self.client
+                .config()
+                .to_builder()
+                .region(aws_sdk_kms::config::Region::new(region.to_owned()))
+                .build(),
+        );
+        slot.get_or_init(|| async move { lookup(&client, key_arn).await })
+            .await
+            .clone()
+    }
+
+    /// The key's policy document (GetKeyPolicy, policy name `default`, the
+    /// only one KMS has), once per key per run like the facts.
+    pub async fn policy(&self, key_id: &str) -> Result<String, AwsError> {
+        let slot = {
+            let mut cache = self.policies.lock().unwrap_or_else(|p| p.into_inner());
+            cache.entry(key_id.to_owned()).or_default().clone()
+        };
+        slot.get_or_init(|| fetch_policy(&self.client, key_id))
+            .await
+            .clone()
     }
 
     /// The key's facts; concurrent callers for the same key share one lookup.
@@ -46,7 +81,25 @@ impl KeyInspector {
     pub fn forget(&self, key_id: &str) {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.remove(key_id);
+        drop(cache);
+        let mut policies = self.policies.lock().unwrap_or_else(|p| p.into_inner());
+        policies.remove(key_id);
     }
+}
+
+async fn fetch_policy(client: &aws_sdk_kms::Client, key_id: &str) -> Result<String, AwsError> {
+    let out = client
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("kms:GetKeyPolicy", e))?;
+    out.policy.ok_or_else(|| AwsError {
+        operation: "kms:GetKeyPolicy",
+        code: None,
+        message: "the response carried no policy".to_owned(),
+    })
 }
 
 async fn lookup(client: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFacts, AwsError> {

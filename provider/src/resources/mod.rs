@@ -9,6 +9,8 @@ pub mod checks;
 pub mod create_intent;
 pub mod database;
 pub mod enforced;
+pub mod key_policy_checks;
+pub mod kms_key;
 pub mod plan_common;
 pub mod refresh;
 pub mod s3_common;
@@ -79,6 +81,7 @@ pub fn registry() -> Vec<Arc<dyn Resource>> {
         Arc::new(audit_log_sink::AuditLogSink::new()),
         Arc::new(database::Database::new()),
         Arc::new(bucket::Bucket::new()),
+        Arc::new(kms_key::KmsKey::new()),
     ]
 }
 

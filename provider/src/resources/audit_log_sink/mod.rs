@@ -228,6 +228,15 @@ impl AuditLogSink {
             &mut d,
         )
         .await;
+        crate::resources::key_policy_checks::key_policy_checks(
+            config,
+            "kms_key_arn",
+            &crate::resources::key_policy_checks::sink_needs(),
+            ctx,
+            &mut violations,
+            &mut d,
+        )
+        .await;
         report(violations, policy, cfg.name.as_deref(), ctx.today(), &mut d);
         d
     }

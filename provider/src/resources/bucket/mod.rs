@@ -292,6 +292,15 @@ impl Bucket {
             &mut d,
         )
         .await;
+        crate::resources::key_policy_checks::key_policy_checks(
+            config,
+            "kms_key_arn",
+            &crate::resources::key_policy_checks::bucket_needs(),
+            ctx,
+            &mut violations,
+            &mut d,
+        )
+        .await;
         self.replication_api_checks(&cfg, ctx, &mut violations, &mut d)
             .await;
         if at_apply && let Some(sink) = config.get("audit_log_sink").as_str() {
@@ -339,8 +348,12 @@ impl Bucket {
         else {
             return;
         };
+        self.replica_key_checks(r, region, ctx, violations, d).await;
         match observe::bucket_region(&ctx.clients.s3, dest).await {
-            Ok(Some(actual)) if &actual == region => {}
+            Ok(Some(actual)) if &actual == region => {
+                self.destination_versioning_check(dest, region, ctx, violations, d)
+                    .await;
+            }
             Ok(Some(actual)) => violations.push(Violation::new(
                 ids::S3_REPLICATION_REGION,
                 &["replication", "destination_bucket"],
@@ -369,6 +382,98 @@ impl Bucket {
                     ids::S3_REPLICATION_REGION
                 ),
                 format!("{e}. The provider must confirm where replicas are stored."),
+            ),
+        }
+    }
+}
+
+impl Bucket {
+    /// The replica key passes the same KMS API checks as the bucket's own
+    /// key (enabled, rotating, customer-managed, symmetric, AWS_KMS
+    /// origin), looked up in the destination region; region and account are
+    /// compared with the destination's.
+    async fn replica_key_checks(
+        &self,
+        r: &BTreeMap<String, Option<String>>,
+        region: &str,
+        ctx: &Configured,
+        violations: &mut Vec<Violation>,
+        d: &mut Diagnostics,
+    ) {
+        let Some(Some(arn)) = r.get("kms_key_arn") else {
+            return;
+        };
+        let key_path = vec!["replication".to_owned(), "kms_key_arn".to_owned()];
+        if violations.iter().any(|v| v.path == key_path) {
+            return;
+        }
+        let pctx = phi_policy::Context {
+            region: region.to_owned(),
+            account_id: ctx.account_id().await,
+        };
+        match ctx.keys.facts_in(region, arn).await {
+            Ok(facts) => violations.extend(phi_policy::kms::check_key_facts(
+                &facts,
+                &pctx,
+                ctx.policy(),
+                &key_path,
+            )),
+            Err(e) => d.error_at(
+                &[
+                    crate::diagnostics::Step::Attr("replication".to_owned()),
+                    crate::diagnostics::Step::Key("kms_key_arn".to_owned()),
+                ],
+                "Could not verify the replica KMS key",
+                format!(
+                    "{e}\n\nThe provider must inspect the replica key (kms:DescribeKey and \
+                     kms:GetKeyRotationStatus in {region}) before it replicates PHI with it. \
+                     Check that the key exists in {region} and that these credentials may \
+                     describe it."
+                ),
+            ),
+        }
+    }
+
+    /// S3 replicates only into a versioned bucket; an unversioned
+    /// destination would fail the replication configuration at apply, after
+    /// the bucket exists. Checked at plan, with a client for the
+    /// destination's region.
+    async fn destination_versioning_check(
+        &self,
+        dest: &str,
+        region: &str,
+        ctx: &Configured,
+        violations: &mut Vec<Violation>,
+        d: &mut Diagnostics,
+    ) {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            ctx.clients
+                .s3
+                .config()
+                .to_builder()
+                .region(aws_sdk_s3::config::Region::new(region.to_owned()))
+                .build(),
+        );
+        match crate::resources::s3_common::read_versioning(&s3, dest).await {
+            Ok(status) if status == "Enabled" => {}
+            Ok(status) => violations.push(Violation::new(
+                ids::S3_REPLICATION_REGION,
+                &["replication", "destination_bucket"],
+                format!(
+                    "The destination bucket {dest:?} is not versioned (versioning is {status}); \
+                     S3 replicates only into a versioned bucket. Turn versioning on for it."
+                ),
+            )),
+            Err(e) => d.error_at(
+                &[
+                    crate::diagnostics::Step::Attr("replication".to_owned()),
+                    crate::diagnostics::Step::Key("destination_bucket".to_owned()),
+                ],
+                "Could not verify the replication destination's versioning",
+                format!(
+                    "{e}. The provider must confirm that {dest:?} is versioned before it \
+                     replicates into it."
+                ),
             ),
         }
     }

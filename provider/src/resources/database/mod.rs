@@ -428,6 +428,15 @@ impl Database {
             &mut d,
         )
         .await;
+        crate::resources::key_policy_checks::key_policy_checks(
+            config,
+            "kms_key_arn",
+            &crate::resources::key_policy_checks::database_needs(),
+            ctx,
+            &mut violations,
+            &mut d,
+        )
+        .await;
         if let Some(sink) = config.get("audit_log_sink").as_str() {
             check_sink(sink, ctx, at_apply, &mut d).await;
         }
