@@ -8,9 +8,11 @@ pub mod catalogue;
 pub mod checks;
 pub mod docs;
 pub mod document;
+pub mod effective;
 pub mod engines;
 pub mod exceptions;
 pub mod kms;
+pub mod ledger;
 pub mod regions;
 pub mod violation;
 
