@@ -35,6 +35,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 pub async fn clients(moto: &Moto, region: &str) -> Clients {
@@ -51,6 +52,7 @@ pub fn clients_from(config: &aws_config::SdkConfig) -> Clients {
         ),
         logs: aws_sdk_cloudwatchlogs::Client::new(config),
         cloudtrail: aws_sdk_cloudtrail::Client::new(config),
+        iam: aws_sdk_iam::Client::new(config),
     }
 }
 

@@ -272,8 +272,17 @@ async fn a_failed_step_leaves_a_tainted_sink_not_a_silent_one() {
 #[tokio::test]
 async fn destroy_refuses_while_locked_records_exist() {
     let e = env().await;
-    let wd = applied_sink(&e, "acme-records");
+    let wd = Workdir::new(&e.moto);
+    // Deletion protection off, so the refusal shown is the one for records.
+    wd.write(
+        "main.tf",
+        &sink(
+            "acme-records",
+            &format!("{COMPLIANT}\n  deletion_protection = false"),
+        ),
+    );
     let vars = [("key", e.key.as_str())];
+    wd.apply(&vars).assert_success();
     // moto evaluates the TLS deny statements without their conditions, so
     // write the record with the policy lifted (see CONTROLS.md §4).
     e.aws

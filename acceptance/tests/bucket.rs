@@ -29,6 +29,9 @@ resource "phi_audit_log_sink" "main" {
   name           = "acme-audit"
   kms_key_arn    = var.key
   retention_days = 2192
+  # The bucket's own protection is what these tests exercise; the sink's
+  # would refuse every destroy first (see audit_archive.rs).
+  deletion_protection = false
 }
 "#;
 

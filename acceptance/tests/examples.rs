@@ -151,8 +151,11 @@ async fn the_compliant_example_applies_and_replans_empty() {
     let vars = [("audit_key_arn", key.as_str())];
     wd.apply(&vars).assert_success();
     assert_eq!(wd.plan(&vars).code, 0);
-    wd.destroy(&vars).assert_success();
-    assert!(bucket_names(&aws).await.is_empty());
+    // deletion_protection is on by default: destroy is refused.
+    wd.destroy(&vars)
+        .assert_failure()
+        .assert_contains("PHI-S3-009");
+    assert!(!bucket_names(&aws).await.is_empty());
 }
 
 #[tokio::test]

@@ -172,7 +172,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Explain { id }) => match phi_policy::control(&id.to_ascii_uppercase()) {
             Some(c) => {
-                print!("{}", phi_policy::docs::render_control_page(c));
+                print!("{}", phi_policy::docs::control_page_body(c));
                 ExitCode::SUCCESS
             }
             None => {

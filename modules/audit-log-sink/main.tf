@@ -17,4 +17,5 @@ resource "phi_audit_log_sink" "this" {
   object_lock_mode    = "COMPLIANCE"
   minimum_tls_version = var.minimum_tls_version
   tags                = local.tags
+  deletion_protection = var.deletion_protection
 }

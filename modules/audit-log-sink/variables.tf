@@ -61,3 +61,10 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "deletion_protection" {
+  description = "While true (the default), destroying or replacing the sink is refused (PHI-S3-009). Set false and apply first to delete it on purpose; a sink holding records is never deleted."
+  type        = bool
+  default     = true
+  nullable    = false
+}

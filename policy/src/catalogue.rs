@@ -36,6 +36,12 @@ pub enum Enforcement {
     Policy,
     /// Reported by phi-lint, before any plan.
     Lint,
+    /// Set by the provider when it creates the resource; AWS cannot change
+    /// it on an existing resource, so drift is shown but not restored in place.
+    AtCreation,
+    /// Destroy and replace are refused at plan while `deletion_protection`
+    /// is on; turning it off is a separate, reviewed apply.
+    DeletionGuard,
 }
 
 impl fmt::Display for Enforcement {
@@ -52,6 +58,17 @@ impl fmt::Display for Enforcement {
             }
             Enforcement::Policy => "checked whenever the policy is evaluated",
             Enforcement::Lint => "reported by phi-lint on the Terraform source, before any plan",
+            Enforcement::AtCreation => {
+                "always on: set by the provider when it creates the resource, not configurable; \
+                 drift is detected on refresh and shown in the plan, but AWS cannot change it on \
+                 an existing resource, so it is not restored in place: the resource must be \
+                 replaced"
+            }
+            Enforcement::DeletionGuard => {
+                "destroy and replace are refused at plan time, and again at apply, while the \
+                 resource's `deletion_protection` argument is true (the default); turning it off \
+                 is a separate apply a reviewer sees"
+            }
         })
     }
 }
@@ -126,6 +143,7 @@ pub mod ids {
     pub const KMS_POLICY_NOT_PUBLIC: &str = "PHI-KMS-010";
     pub const KMS_POLICY_ADMITS_SERVICES: &str = "PHI-KMS-011";
     pub const KMS_POLICY_BREAK_GLASS: &str = "PHI-KMS-012";
+    pub const AUDIT_ARCHIVE_GUARDED: &str = "PHI-AUD-003";
 }
 
 /// Resource types that exist today. `phi_bucket` and `phi_database` are added
@@ -157,8 +175,8 @@ static CONTROLS: &[Control] = &[
         rationale: "Where PHI is stored decides which law governs it and whether a transfer outside \
             the EEA (GDPR Chapter V) or outside the business-associate boundary happens. Only the \
             organisation knows which regions its agreements and risk assessments cover.",
-        remediation: "Set the provider's `region` (or the resource's region) to one of the regions \
-            the policy approves. If the organisation has approved another region, add it to the \
+        remediation: "Set the `region` of the phi provider block (or of the provider alias the \
+            resource uses) to one of the regions the policy approves. If the organisation has approved another region, add it to the \
             `regions` block of the policy file.",
         resources: ALL,
         enforcement: Enforcement::Static,
@@ -296,7 +314,10 @@ static CONTROLS: &[Control] = &[
         severity: Severity::High,
         rationale: "Audit records are the evidence of who accessed PHI; HIPAA documentation is kept \
             six years (2192 days), which the baseline applies to audit logs. GDPR requires an upper \
-            bound, so retention is never 'forever'. CloudWatch Logs accepts only certain values.",
+            bound, so retention is never 'forever': the log group expires events after \
+            `retention_days`, and the archive bucket's lifecycle rule expires records and their \
+            noncurrent versions once that period (and their Object Lock) has passed, never \
+            before. CloudWatch Logs accepts only certain values.",
         remediation: "Set `retention_days` to a value CloudWatch Logs accepts between the policy \
             floor and maximum: with the baseline 2192, 2557, 2922, 3288 or 3653.",
         resources: SINK,
@@ -337,9 +358,10 @@ static CONTROLS: &[Control] = &[
         rationale: "The Infrequent Access class has no metric filters, subscription filters or \
             alarms, so security monitoring of the audit trail would be impossible.",
         remediation: "Nothing to configure: the provider creates STANDARD log groups. A group of \
-            another class must be recreated.",
+            another class (for example an imported one) must be recreated: CloudWatch Logs cannot \
+            change the class of an existing group, so apply reports it as a failed step.",
         resources: SINK,
-        enforcement: Enforcement::AlwaysOn,
+        enforcement: Enforcement::AtCreation,
     },
     Control {
         id: ids::AUDIT_LOCK_MODE,
@@ -444,8 +466,9 @@ static CONTROLS: &[Control] = &[
             objects written that way bypass the customer-managed key, its policy and its audit \
             trail, and are lost if the caller loses the key.",
         remediation: "Nothing to configure: the provider blocks SSE-C in the bucket's encryption \
-            configuration (`BlockedEncryptionTypes`). If drift is reported, run `terraform apply`.",
-        resources: BUCKET,
+            configuration (`BlockedEncryptionTypes`), on PHI buckets and on the audit archive. If \
+            drift is reported, run `terraform apply`.",
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -456,9 +479,10 @@ static CONTROLS: &[Control] = &[
         severity: Severity::Medium,
         rationale: "Parts of an upload that never completed are invisible in object listings but \
             hold PHI indefinitely; a lifecycle rule removes them after 7 days.",
-        remediation: "Nothing to configure: the provider sets the lifecycle rule. If drift is \
-            reported, run `terraform apply`.",
-        resources: BUCKET,
+        remediation: "Nothing to configure: the provider sets the lifecycle rule (on the audit \
+            archive the same rule also expires records after the retention period, PHI-LOG-001). \
+            If drift is reported, run `terraform apply`.",
+        resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
@@ -477,7 +501,7 @@ static CONTROLS: &[Control] = &[
     },
     Control {
         id: ids::S3_DELETION_PROTECTION,
-        title: "PHI bucket destroy refused while deletion protection is on",
+        title: "PHI bucket and audit sink destroy refused while deletion protection is on",
         hipaa: &["164.308(a)(7)", "164.312(c)(1)"],
         gdpr: &["Art. 32(1)(c)"],
         severity: Severity::High,
@@ -485,9 +509,10 @@ static CONTROLS: &[Control] = &[
             resource loses records that must be kept. Turning protection off first makes deletion \
             a deliberate, reviewed change; the bucket is never emptied by the provider.",
         remediation: "To delete the bucket on purpose: set `deletion_protection = false`, apply, \
-            empty the bucket under your retention rules, then destroy.",
-        resources: BUCKET,
-        enforcement: Enforcement::Static,
+            empty the bucket under your retention rules, then destroy. An audit sink is only \
+            deleted once its archive holds no record and its log group no event.",
+        resources: S3,
+        enforcement: Enforcement::DeletionGuard,
     },
     Control {
         id: ids::S3_REPLICATION_REGION,
@@ -519,9 +544,11 @@ static CONTROLS: &[Control] = &[
             Object Lock audit sink with log file validation, the record cannot be altered. S3 \
             server access logging cannot deliver into an Object Lock bucket.",
         remediation: "Nothing to configure beyond `audit_log_sink`: the sink owns the trail \
-            `phi-guard-<sink>` and each bucket adds itself to its data-event selector. The sink's \
-            KMS key policy must let `cloudtrail.amazonaws.com` use the key. If drift is reported, \
-            run `terraform apply`.",
+            `phi-guard-<sink>` and each bucket adds itself to its data-event selector. The trail \
+            encrypts with the sink's key (compared on refresh, and changed with the sink's \
+            `kms_key_arn`) and also delivers to the sink's log group through an IAM role the \
+            sink creates. The sink's KMS key policy must let `cloudtrail.amazonaws.com` use the \
+            key. If drift is reported, run `terraform apply`.",
         resources: S3,
         enforcement: Enforcement::AlwaysOn,
     },
@@ -620,7 +647,7 @@ static CONTROLS: &[Control] = &[
             instance encrypted with that key. An unencrypted or differently keyed instance (for \
             example an imported one) must be replaced: restore an encrypted snapshot copy.",
         resources: DB,
-        enforcement: Enforcement::AlwaysOn,
+        enforcement: Enforcement::AtCreation,
     },
     Control {
         id: ids::RDS_NOT_PUBLIC,
@@ -661,12 +688,14 @@ static CONTROLS: &[Control] = &[
         gdpr: &["Art. 32"],
         severity: Severity::Critical,
         rationale: "A master password written in Terraform ends up in plan files, state and CI \
-            logs. When RDS generates and rotates it in a Secrets Manager secret encrypted with \
-            the organisation's key, no person or file ever holds it, and reading it is an \
-            audited, key-policy-controlled act.",
+            logs. When RDS generates it in a Secrets Manager secret encrypted with the \
+            organisation's key, no person or file ever holds it, and reading it is an audited, \
+            key-policy-controlled act.",
         remediation: "Nothing to configure: `phi_database` has no password argument. Read the \
             secret (its ARN is in `master_user_secret_arn`) with Secrets Manager when an \
-            administrator needs it, or use IAM database authentication.",
+            administrator needs it, or use IAM database authentication. RDS turns rotation of \
+            the secret on by default, but the provider does not check or restore its rotation \
+            schedule: review it in Secrets Manager.",
         resources: DB,
         enforcement: Enforcement::AlwaysOn,
     },
@@ -703,7 +732,7 @@ static CONTROLS: &[Control] = &[
     },
     Control {
         id: ids::RDS_BACKUP_RETENTION,
-        title: "Automated backups kept at least the policy minimum (baseline 7 days)",
+        title: "Automated backups kept at least the policy minimum",
         hipaa: &["164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)"],
         gdpr: &["Art. 32(1)(c)"],
         severity: Severity::High,
@@ -726,10 +755,11 @@ static CONTROLS: &[Control] = &[
             reviewed step; a final snapshot and the retained automated backups keep the data \
             recoverable afterwards.",
         remediation: "`deletion_protection` defaults to true and destroy is refused while it is \
-            on: set it to false and apply first. The provider always takes a final snapshot \
-            (`<identifier>-final-<timestamp>`) and keeps automated backups.",
+            on: set it to false and apply first. It is an argument, so it can be turned off, \
+            which is a reviewed change in its own plan. The provider always takes a final \
+            snapshot (`<identifier>-final-<timestamp>`) and keeps automated backups.",
         resources: DB,
-        enforcement: Enforcement::AlwaysOn,
+        enforcement: Enforcement::DeletionGuard,
     },
     Control {
         id: ids::RDS_ENGINE_APPROVED,
@@ -907,6 +937,28 @@ static CONTROLS: &[Control] = &[
         resources: SINK_AND_KEY,
         enforcement: Enforcement::Api,
     },
+    Control {
+        id: ids::AUDIT_ARCHIVE_GUARDED,
+        title: "Audit archive policy guards its lock, lifecycle and policy, and admits only its own trail",
+        hipaa: &["164.312(b)", "164.312(c)(1)", "164.308(a)(3)(ii)(A)"],
+        gdpr: &["Art. 5(1)(f)", "Art. 32(1)(b)"],
+        severity: Severity::High,
+        rationale: "Object Lock keeps each record, but whoever may change the bucket's lock \
+            configuration, its lifecycle or its policy can shorten how long future records are \
+            kept or open the bucket to other writers, and in GOVERNANCE mode bypass the lock. The \
+            archive's bucket policy denies `s3:PutBucketObjectLockConfiguration`, \
+            `s3:PutLifecycleConfiguration`, `s3:DeleteBucketPolicy` and \
+            `s3:BypassGovernanceRetention` to every principal except the break-glass principals \
+            the policy names, and lets CloudTrail deliver only for the sink's own trail \
+            (`aws:SourceArn`), so no other trail can write under `AWSLogs/`.",
+        remediation: "Nothing to configure in Terraform: the provider writes the statements. Name \
+            the break-glass roles in the policy file (`audit { break_glass_principals = [...] }`); \
+            with none, no one may make those changes, the provider included, so raising \
+            `retention_days` later needs a break-glass role to run the apply. If drift is \
+            reported, run `terraform apply`.",
+        resources: SINK,
+        enforcement: Enforcement::AlwaysOn,
+    },
 ];
 
 /// Controls whose configuration-level part phi-lint evaluates before any
@@ -1049,12 +1101,13 @@ mod tests {
             ids::KMS_POLICY_NOT_PUBLIC,
             ids::KMS_POLICY_ADMITS_SERVICES,
             ids::KMS_POLICY_BREAK_GLASS,
+            ids::AUDIT_ARCHIVE_GUARDED,
         ] {
             assert!(control(id).is_some(), "{id}");
         }
         for id in super::database_ids() {
             assert!(control(id).is_some(), "{id}");
         }
-        assert_eq!(controls().len(), 40 + super::database_ids().len());
+        assert_eq!(controls().len(), 41 + super::database_ids().len());
     }
 }

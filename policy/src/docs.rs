@@ -3,9 +3,28 @@
 
 use crate::catalogue::{Control, Enforcement};
 
-/// The Markdown page for one control: title, severity, why, how to fix,
-/// regulation references, where and how it is enforced, and exceptions.
+/// Where the control pages are published, so a refusal can link to one
+/// from any machine (a checkout path means nothing in a CI log).
+pub const PUBLISHED_CONTROLS: &str =
+    "https://github.com/phi-guard/phi-guard/blob/main/docs/controls";
+
+/// The published page of control `id`.
+pub fn control_url(id: &str) -> String {
+    format!("{PUBLISHED_CONTROLS}/{id}.md")
+}
+
+const GENERATED_BANNER: &str = "<!-- Generated from policy/src/catalogue.rs by `cargo run -p phi-policy --bin gen-control-docs`. Do not edit. -->\n";
+
+/// The committed page for one control: the generator's banner and the
+/// [`control_page_body`].
 pub fn render_control_page(c: &Control) -> String {
+    format!("{GENERATED_BANNER}{}", control_page_body(c))
+}
+
+/// The Markdown page for one control: title, severity, why, how to fix,
+/// regulation references, where and how it is enforced, the tests that prove
+/// it, and exceptions. Without the banner: `phi-lint explain` prints this.
+pub fn control_page_body(c: &Control) -> String {
     let mut refs = Vec::new();
     refs.extend(c.hipaa.iter().map(|s| format!("- HIPAA 45 CFR {s}")));
     refs.extend(c.gdpr.iter().map(|s| format!("- GDPR {s}")));
@@ -15,13 +34,13 @@ pub fn render_control_page(c: &Control) -> String {
         .map(|r| format!("[`{r}`](../resources/{}.md)", r.trim_start_matches("phi_")))
         .collect();
     format!(
-        "<!-- Generated from policy/src/catalogue.rs by `cargo run -p phi-policy --bin gen-control-docs`. Do not edit. -->\n\
-         # {id}: {title}\n\n\
+        "# {id}: {title}\n\n\
          **Severity:** {severity}\n\n\
          ## Why it matters\n\n{rationale}\n\n\
          ## How to fix\n\n{remediation}\n\n\
          ## Regulation\n\n{refs}\n\n\
          ## Enforced by\n\n{resources}: {enforcement}.\n\n{lint}\n\n\
+         ## Proven by\n\n{proofs}\n\n\
          ## Exceptions\n\n{exceptions}",
         id = c.id,
         title = c.title,
@@ -33,7 +52,22 @@ pub fn render_control_page(c: &Control) -> String {
         enforcement = c.enforcement,
         exceptions = exceptions_section(c),
         lint = lint_line(c),
+        proofs = proofs_section(c),
     )
+}
+
+/// The tests the ledger names for the control (`policy/src/ledger.rs`), so
+/// a reader can check the evidence; CI fails when one does not exist.
+fn proofs_section(c: &Control) -> String {
+    let proofs = crate::ledger::proofs(c.id);
+    if proofs.is_empty() {
+        return "No test is recorded for this control yet.".to_owned();
+    }
+    proofs
+        .iter()
+        .map(|p| format!("- `{}` in `{}`", p.test, p.file))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Which phi-lint rule covers the control, so a reader knows whether CI
@@ -48,7 +82,10 @@ fn lint_line(c: &Control) -> String {
              PHI-LNT-001 instead, never passed.",
             c.id
         )
-    } else if c.enforcement == Enforcement::AlwaysOn {
+    } else if matches!(
+        c.enforcement,
+        Enforcement::AlwaysOn | Enforcement::AtCreation
+    ) {
         "`phi-lint`: nothing to check, the setting is not configurable; a raw AWS resource that \
          would bypass it is refused as PHI-LNT-003."
             .to_owned()
@@ -63,11 +100,17 @@ fn lint_line(c: &Control) -> String {
 /// relax, and the exception rule cannot waive itself.
 fn exceptions_section(c: &Control) -> String {
     match c.enforcement {
-        Enforcement::AlwaysOn => "None: the provider sets this itself and offers no setting to \
+        Enforcement::AlwaysOn | Enforcement::AtCreation => {
+            "None: the provider sets this itself and offers no setting to \
              turn it off, so there is nothing an exception could waive.\n"
-            .to_owned(),
+                .to_owned()
+        }
         Enforcement::Policy => "None: this control is about exceptions themselves and cannot be \
              waived.\n"
+            .to_owned(),
+        Enforcement::DeletionGuard => "None needed: deleting on purpose is done by setting \
+             `deletion_protection = false` in a reviewed apply first; an exception would only \
+             hide that step.\n"
             .to_owned(),
         _ => format!(
             "If the organisation accepts the risk, record it in the policy file, never in \
@@ -128,6 +171,8 @@ mod tests {
             "- GDPR Art. 5(1)(e)",
             "[`phi_audit_log_sink`](../resources/audit_log_sink.md)",
             "exception \"PHI-LOG-001\"",
+            "## Proven by",
+            "- `retention_above_max_or_not_cloudwatch_is_refused` in `policy/src/checks/audit_log_sink.rs`",
         ] {
             assert!(page.contains(needle), "missing {needle:?} in\n{page}");
         }
@@ -140,6 +185,13 @@ mod tests {
         assert!(page(ids::KMS_ENABLED).contains("not decidable from the source alone"));
         assert!(page(ids::LINT_RAW_RESOURCE).contains("rule PHI-LNT-003"));
         assert!(page(ids::S3_VERSIONING).contains("nothing to check"));
+    }
+
+    #[test]
+    fn the_page_body_has_no_generator_banner() {
+        let c = control(ids::LOG_RETENTION).unwrap();
+        assert!(control_page_body(c).starts_with("# PHI-LOG-001: "));
+        assert!(render_control_page(c).starts_with("<!-- Generated"));
     }
 
     #[test]

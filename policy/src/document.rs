@@ -32,6 +32,7 @@ pub struct Policy {
     approved_regions: Vec<String>,
     audit_retention_min_days: i64,
     audit_retention_max_days: i64,
+    audit_break_glass_principals: Vec<String>,
     kms_rotation_max_days: i64,
     allowed_accounts: Vec<String>,
     required_tags: Vec<String>,
@@ -127,6 +128,7 @@ impl Policy {
             approved_regions: regions,
             audit_retention_min_days: BASELINE_RETENTION_MIN_DAYS,
             audit_retention_max_days: BASELINE_RETENTION_MAX_DAYS,
+            audit_break_glass_principals: Vec::new(),
             kms_rotation_max_days: BASELINE_ROTATION_MAX_DAYS,
             allowed_accounts: Vec::new(),
             required_tags: Vec::new(),
@@ -203,6 +205,12 @@ impl Policy {
     }
     pub fn audit_retention_max_days(&self) -> i64 {
         self.audit_retention_max_days
+    }
+    /// IAM principals (role or user ARNs) that may still change an audit
+    /// archive's lock, lifecycle and policy, or bypass governance retention;
+    /// empty means no one (PHI-AUD-003).
+    pub fn audit_break_glass_principals(&self) -> &[String] {
+        &self.audit_break_glass_principals
     }
     pub fn kms_rotation_max_days(&self) -> i64 {
         self.kms_rotation_max_days
@@ -302,6 +310,28 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     nearest(word, candidates).map_or(String::new(), |c| format!(" (did you mean `{c}`?)"))
+}
+
+/// `arn:<partition>:iam::<12-digit account>:role/<path/name>` or `user/…`:
+/// the only principals a bucket policy's `aws:PrincipalArn` can name for a
+/// person or a break-glass role.
+fn is_iam_principal_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, partition, iam, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    *arn == "arn"
+        && partition.starts_with("aws")
+        && *iam == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && (resource
+            .strip_prefix("role/")
+            .is_some_and(|n| !n.is_empty())
+            || resource
+                .strip_prefix("user/")
+                .is_some_and(|n| !n.is_empty()))
 }
 
 /// Walks the parsed body, filling the policy and collecting every problem.
@@ -566,11 +596,29 @@ impl Reader<'_> {
                         }
                     }
                 }
+                "break_glass_principals" => {
+                    let principals = self.strings(a).unwrap_or_default();
+                    for p in &principals {
+                        if !is_iam_principal_arn(p) {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "{p:?} is not the ARN of an IAM role or user \
+                                     (arn:aws:iam::<account>:role/<name>)"
+                                ),
+                            );
+                        }
+                    }
+                    let mut principals = principals;
+                    principals.sort();
+                    principals.dedup();
+                    self.policy.audit_break_glass_principals = principals;
+                }
                 other => self.problem(
                     a.key.span(),
                     format!(
-                        "unknown attribute `{other}` in `audit`; expected retention_min_days or \
-                         retention_max_days"
+                        "unknown attribute `{other}` in `audit`; expected retention_min_days, \
+                         retention_max_days or break_glass_principals"
                     ),
                 ),
             }
@@ -965,6 +1013,31 @@ mod tests {
         assert!(errs[2].2.contains("approves no version"), "{errs:?}");
         assert!(errs[3].2.contains("PHI-RDS-007"), "{errs:?}");
         assert!(errs[4].2.contains("unknown attribute `size`"), "{errs:?}");
+    }
+
+    #[test]
+    fn break_glass_principals_are_iam_role_or_user_arns() {
+        let p = Policy::parse(
+            "audit {\n  break_glass_principals = [\"arn:aws:iam::111122223333:role/BreakGlass\", \"arn:aws:iam::111122223333:user/ciso\"]\n}\n",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(
+            p.audit_break_glass_principals(),
+            [
+                "arn:aws:iam::111122223333:role/BreakGlass",
+                "arn:aws:iam::111122223333:user/ciso"
+            ]
+        );
+        assert!(Policy::baseline().audit_break_glass_principals().is_empty());
+        let errs = problems(
+            "audit {\n  break_glass_principals = [\"*\", \"arn:aws:iam::1:role/x\", \"arn:aws:s3:::b\"]\n}\n",
+        );
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(
+            errs[0].2.contains("not the ARN of an IAM role or user"),
+            "{errs:?}"
+        );
     }
 
     #[test]

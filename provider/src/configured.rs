@@ -19,7 +19,8 @@ pub struct Configured {
     pub keys: KeyInspector,
     pub policy: Arc<LoadedPolicy>,
     pub terraform_version: String,
-    account: OnceCell<Option<String>>,
+    /// The account, or why STS could not tell it (plain text).
+    account: OnceCell<Result<String, String>>,
     cancel: CancellationToken,
 }
 
@@ -49,18 +50,23 @@ impl Configured {
 
     /// The caller's account, looked up once; `None` when STS cannot tell us,
     /// in which case same-account checks are reported as not verifiable
-    /// rather than guessed.
+    /// (`checks::key_api_checks`) rather than guessed or passed.
     pub async fn account_id(&self) -> Option<String> {
+        self.account().await.ok()
+    }
+
+    /// The account, or the plain reason STS could not tell it.
+    pub async fn account(&self) -> Result<String, String> {
         self.account
             .get_or_init(|| async {
                 match self.clients.sts.get_caller_identity().send().await {
-                    Ok(out) => out.account,
+                    Ok(out) => out.account.ok_or_else(|| {
+                        "sts:GetCallerIdentity answered without an account".to_owned()
+                    }),
                     Err(e) => {
-                        tracing::warn!(
-                            "{}",
-                            crate::aws::AwsError::from_sdk("sts:GetCallerIdentity", e)
-                        );
-                        None
+                        let e = crate::aws::AwsError::from_sdk("sts:GetCallerIdentity", e);
+                        tracing::warn!("{e}");
+                        Err(e.to_string())
                     }
                 }
             })

@@ -100,6 +100,26 @@ impl Diagnostics {
         );
     }
 
+    /// A refusal of one named AWS object (`resource_type` `name`): the
+    /// detail starts with it, so Terraform never merges the identical
+    /// diagnostics of two `for_each` instances into one.
+    /// The fix text quotes the numbers of `policy`, not the baseline's.
+    pub fn violation_of(
+        &mut self,
+        v: &Violation,
+        resource_type: &str,
+        name: Option<&str>,
+        policy: &phi_policy::Policy,
+    ) {
+        let remediation = phi_policy::effective::remediation(v.control, policy);
+        let detail = detail_with(v, &remediation);
+        let detail = match name {
+            Some(n) => format!("{resource_type} {n:?}: {detail}"),
+            None => detail,
+        };
+        self.error_at(&violation_path(v), violation_summary(v), detail);
+    }
+
     /// A violation waived by a recorded exception: shown, never silent.
     pub fn waived(&mut self, v: &Violation, exception: &phi_policy::Exception) {
         self.warning_at(
@@ -156,16 +176,21 @@ pub fn violation_summary(v: &Violation) -> String {
 }
 
 pub fn violation_detail(v: &Violation) -> String {
+    detail_with(v, v.control.remediation)
+}
+
+fn detail_with(v: &Violation, remediation: &str) -> String {
     let c = v.control;
     let mut refs: Vec<String> = c.hipaa.iter().map(|s| format!("HIPAA {s}")).collect();
     refs.extend(c.gdpr.iter().map(|s| format!("GDPR {s}")));
     format!(
-        "{}\n\nWhy: {}\n\nHow to fix: {}\n\nSeverity: {}. {}. See docs/controls/{}.md.",
+        "{}\n\nWhy: {}\n\nHow to fix: {}\n\nSeverity: {}. {}. More: `phi-lint explain {}` or {}.",
         v.message,
         c.rationale,
-        c.remediation,
+        remediation,
         c.severity,
         refs.join("; "),
-        c.id
+        c.id,
+        phi_policy::docs::control_url(c.id)
     )
 }

@@ -9,6 +9,8 @@ provider "phi" {
 variables {
   name  = "tftest-audit-sink"
   owner = "security-team"
+  # So that the test can clean up after itself; the default is true.
+  deletion_protection = false
 }
 
 run "compliant_call_applies" {

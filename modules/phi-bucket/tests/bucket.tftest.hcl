@@ -19,8 +19,9 @@ run "setup_audit_sink" {
   }
 
   variables {
-    name  = "tftest-records-audit"
-    owner = "security-team"
+    name                = "tftest-records-audit"
+    owner               = "security-team"
+    deletion_protection = false
   }
 }
 

@@ -4,6 +4,44 @@
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
+const UNREACHABLE: &str = "Could not reach AWS";
+
+/// A request that never got an answer from AWS, in plain words. The SDK's
+/// own rendering (`DisplayErrorContext`) nests Debug output of its internal
+/// types, which a platform engineer cannot act on; what matters is whether
+/// credentials were missing, the connection failed or it timed out, and the
+/// innermost cause as the OS or the credential chain put it.
+fn unreachable_message<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let mut chain: Vec<String> = Vec::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = source {
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let text = chain.join(" ").to_ascii_lowercase();
+    let fix = "check the network, the credentials and AWS_ENDPOINT_URL";
+    if text.contains("credentials") || text.contains("no identity") {
+        return format!(
+            "{UNREACHABLE}: no credentials found in the chain (environment variables, shared \
+             config and credentials files, SSO, container or instance role); configure \
+             credentials for the provider"
+        );
+    }
+    let timed_out = matches!(err, SdkError::TimeoutError(_))
+        || matches!(err, SdkError::DispatchFailure(d) if d.is_timeout());
+    if timed_out {
+        return format!("{UNREACHABLE}: the request timed out; {fix}");
+    }
+    match chain.last().filter(|c| !c.is_empty()) {
+        Some(cause) => format!("{UNREACHABLE}: {cause}; {fix}"),
+        None => format!("{UNREACHABLE}; {fix}"),
+    }
+}
+
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 #[error("{operation} failed: {}", self.describe())]
 pub struct AwsError {
@@ -33,12 +71,15 @@ impl AwsError {
             _ => AwsError {
                 operation,
                 code: None,
-                message: format!(
-                    "could not reach AWS ({}); check the network, the credentials and AWS_ENDPOINT_URL",
-                    DisplayErrorContext(&err)
-                ),
+                message: unreachable_message(&err),
             },
         }
+    }
+
+    /// True when AWS was never reached (no credentials, no connection,
+    /// timeout), as opposed to AWS answering with an error.
+    pub fn is_unreachable(&self) -> bool {
+        self.code.is_none() && self.message.starts_with(UNREACHABLE)
     }
 
     pub fn code_is(&self, code: &str) -> bool {
@@ -64,5 +105,47 @@ impl AwsError {
             Some(code) => format!("{code}: {}", self.message),
             None => self.message.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("no providers in chain provided credentials")]
+    struct NoCredentials;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("Connection refused (os error 111)")]
+    struct Refused;
+
+    type Sdk = SdkError<aws_sdk_s3::operation::head_bucket::HeadBucketError, ()>;
+
+    #[test]
+    fn unreachable_aws_is_said_plainly_without_sdk_debug_output() {
+        let e = AwsError::from_sdk(
+            "sts:GetCallerIdentity",
+            Sdk::construction_failure(NoCredentials),
+        );
+        assert!(e.is_unreachable());
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "sts:GetCallerIdentity failed: Could not reach AWS: no credentials found in the chain"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ConstructionFailure") && !text.contains('{'),
+            "{text}"
+        );
+
+        let e = AwsError::from_sdk("kms:DescribeKey", Sdk::construction_failure(Refused));
+        assert_eq!(
+            e.message,
+            "Could not reach AWS: Connection refused (os error 111); check the network, the \
+             credentials and AWS_ENDPOINT_URL"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub rds: aws_sdk_rds::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl Clients {
@@ -57,6 +58,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&sdk),
             rds: aws_sdk_rds::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
         };
         tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
         clients

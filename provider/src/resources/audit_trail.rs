@@ -57,8 +57,31 @@ pub fn recorded_text(sink: &str) -> String {
     format!("data events recorded by trail {}", trail_name(sink))
 }
 
-/// The sink's trail as the sink's `enforced` map shows it when compliant.
+/// The sink's trail as the sink's `enforced` map shows it when compliant,
+/// before the key and the log group (see [`trail_text`]).
 pub const TRAIL_OK: &str = "logging, multi-region, log file validation on";
+
+/// The sink's `PHI-S3-011` entry: the trail's state, the key it encrypts
+/// with and the log group it delivers to, so a trail re-pointed to another
+/// key or group is drift, and so is a change of the sink's key.
+pub fn trail_text(state: &str, key: &str, log_group: &str) -> String {
+    format!("{state}; encrypted with {key}; events to log group {log_group}")
+}
+
+/// The log group name in a CloudTrail `CloudWatchLogsLogGroupArn`
+/// (`arn:aws:logs:<region>:<account>:log-group:<name>:*`).
+fn log_group_of(arn: &str) -> &str {
+    arn.split_once(":log-group:")
+        .map_or(arn, |(_, rest)| rest.trim_end_matches(":*"))
+}
+
+/// Where the trail delivers besides the bucket.
+pub struct Delivery<'a> {
+    pub key_arn: &'a str,
+    /// The log group's ARN without the `:*` suffix.
+    pub log_group_arn: &'a str,
+    pub role_arn: &'a str,
+}
 
 fn field(name: &str, equals: &[&str]) -> Result<AdvancedFieldSelector, StepError> {
     built(
@@ -165,11 +188,18 @@ pub fn covers(selectors: &[AdvancedEventSelector], prefix: &str) -> bool {
 // ---- the sink's trail ----------------------------------------------------------
 
 /// Creates the sink's trail if it does not exist, and makes sure it logs
-/// with log file validation.
-pub async fn ensure_trail(clients: &Clients, sink: &str, key_arn: &str) -> Result<(), StepError> {
+/// with log file validation, encrypts with the sink's key and delivers to
+/// the sink's log group.
+pub async fn ensure_trail(
+    clients: &Clients,
+    sink: &str,
+    delivery: &Delivery<'_>,
+) -> Result<(), StepError> {
     const STEP: &str = "create the CloudTrail trail that records PHI access";
     let ct = &clients.cloudtrail;
     let name = trail_name(sink);
+    let key_arn = delivery.key_arn;
+    let group_arn = format!("{}:*", delivery.log_group_arn);
     let existing = ct
         .get_trail()
         .name(&name)
@@ -184,12 +214,16 @@ pub async fn ensure_trail(clients: &Clients, sink: &str, key_arn: &str) -> Resul
                     && t.is_multi_region_trail() == Some(true)
                     && t.s3_bucket_name() == Some(sink)
                     && t.kms_key_id() == Some(key_arn)
+                    && t.cloud_watch_logs_log_group_arn() == Some(group_arn.as_str())
+                    && t.cloud_watch_logs_role_arn() == Some(delivery.role_arn)
             });
             if !good {
                 ct.update_trail()
                     .name(&name)
                     .s3_bucket_name(sink)
                     .kms_key_id(key_arn)
+                    .cloud_watch_logs_log_group_arn(&group_arn)
+                    .cloud_watch_logs_role_arn(delivery.role_arn)
                     .is_multi_region_trail(true)
                     .enable_log_file_validation(true)
                     .send()
@@ -203,6 +237,8 @@ pub async fn ensure_trail(clients: &Clients, sink: &str, key_arn: &str) -> Resul
                 .name(&name)
                 .s3_bucket_name(sink)
                 .kms_key_id(key_arn)
+                .cloud_watch_logs_log_group_arn(&group_arn)
+                .cloud_watch_logs_role_arn(delivery.role_arn)
                 .is_multi_region_trail(true)
                 .enable_log_file_validation(true)
                 .send()
@@ -229,7 +265,7 @@ pub async fn ensure_trail(clients: &Clients, sink: &str, key_arn: &str) -> Resul
         .map_err(step("start the CloudTrail trail"))
 }
 
-/// The sink's trail in the words of [`TRAIL_OK`].
+/// The sink's trail in the words of [`trail_text`].
 pub async fn describe_trail(clients: &Clients, sink: &str) -> Result<String, AwsError> {
     let ct = &clients.cloudtrail;
     let name = trail_name(sink);
@@ -271,11 +307,35 @@ pub async fn describe_trail(clients: &Clients, sink: &str) -> Result<String, Aws
     if let Some(err) = status.latest_delivery_error().filter(|e| !e.is_empty()) {
         problems.push(format!("delivery failing: {err}"));
     }
-    Ok(if problems.is_empty() {
+    if let Some(err) = status
+        .latest_cloud_watch_logs_delivery_error()
+        .filter(|e| !e.is_empty())
+    {
+        problems.push(format!("log group delivery failing: {err}"));
+    }
+    let expected_role = crate::resources::audit_trail_role::role_name(sink);
+    if trail.cloud_watch_logs_log_group_arn().is_some()
+        && !trail
+            .cloud_watch_logs_role_arn()
+            .is_some_and(|r| r.ends_with(&format!(":role/{expected_role}")))
+    {
+        problems.push(format!(
+            "log group delivery role {}",
+            trail.cloud_watch_logs_role_arn().unwrap_or("missing")
+        ));
+    }
+    let state = if problems.is_empty() {
         TRAIL_OK.to_owned()
     } else {
         problems.join(", ")
-    })
+    };
+    Ok(trail_text(
+        &state,
+        trail.kms_key_id().unwrap_or("no key"),
+        trail
+            .cloud_watch_logs_log_group_arn()
+            .map_or("none", log_group_of),
+    ))
 }
 
 /// Deletes the sink's trail; a trail already gone is fine.
@@ -449,6 +509,14 @@ mod tests {
         // The last bucket leaves only the management selector.
         let none = with_prefix(&back, &b, false).unwrap();
         assert_eq!(none, start);
+    }
+
+    #[test]
+    fn log_group_name_is_read_from_the_trail_arn() {
+        assert_eq!(
+            log_group_of("arn:aws:logs:eu-central-1:111122223333:log-group:/phi-guard/audit/a:*"),
+            "/phi-guard/audit/a"
+        );
     }
 
     #[test]

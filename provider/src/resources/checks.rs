@@ -31,6 +31,17 @@ pub async fn key_api_checks(
                 ctx.keys.forget(arn);
             }
             let pctx = ctx.policy_context().await;
+            if let Err(reason) = ctx.account().await {
+                not_verifiable(
+                    d,
+                    &attr(attribute),
+                    &format!("the account of KMS key {arn}"),
+                    &[ids::KMS_SAME_ACCOUNT],
+                    &reason,
+                    "The provider compares the key's account with the caller's account \
+                     (sts:GetCallerIdentity); without it the check cannot pass.",
+                );
+            }
             match ctx.keys.facts(arn).await {
                 Ok(facts) => violations.extend(phi_policy::kms::check_key_facts(
                     &facts,
@@ -38,16 +49,16 @@ pub async fn key_api_checks(
                     ctx.policy(),
                     &key_path,
                 )),
-                Err(e) => d.error_at(
+                Err(e) => not_verifiable(
+                    d,
                     &attr(attribute),
-                    format!(
-                        "{}: could not verify the KMS key",
-                        ids::KMS_CUSTOMER_MANAGED
-                    ),
-                    format!(
-                        "{e}\n\nThe provider must inspect the key (kms:DescribeKey and \
-                         kms:GetKeyRotationStatus) before it {action} with it. Check \
-                         that the key exists in {} and that these credentials may describe it.",
+                    &format!("KMS key {arn}"),
+                    KEY_FACT_CONTROLS,
+                    &e.to_string(),
+                    &format!(
+                        "The provider must inspect the key (kms:DescribeKey and \
+                         kms:GetKeyRotationStatus) before it {action} with it. Check that the \
+                         key exists in {} and that these credentials may describe it.",
                         ctx.region
                     ),
                 ),
@@ -64,6 +75,40 @@ pub async fn key_api_checks(
     }
 }
 
+/// The controls decided from DescribeKey and GetKeyRotationStatus.
+pub const KEY_FACT_CONTROLS: &[&str] = &[
+    ids::KMS_CUSTOMER_MANAGED,
+    ids::KMS_ENABLED,
+    ids::KMS_ROTATION,
+    ids::KMS_SYMMETRIC,
+    ids::KMS_ORIGIN,
+    ids::KMS_MULTI_REGION,
+];
+
+/// A check whose facts could not be fetched is an error of its own, never
+/// a pass and never a violation of some other control: the summary says
+/// what could not be verified (`what` names the AWS object, so Terraform
+/// does not merge the diagnostics of two resources), the detail which
+/// controls therefore could not be checked, AWS's plain reason and `why`.
+pub fn not_verifiable(
+    d: &mut Diagnostics,
+    path: &[crate::diagnostics::Step],
+    what: &str,
+    controls: &[&str],
+    reason: &str,
+    why: &str,
+) {
+    d.error_at(
+        path,
+        format!("Not verifiable: {what}"),
+        format!(
+            "{reason}\n\n{why} Not checked, so not passed: {}. Nothing is created or changed \
+             until they can be checked.",
+            controls.join(", ")
+        ),
+    );
+}
+
 /// Reports violations, waiving those a current exception covers and saying
 /// which exceptions have expired.
 pub fn report(
@@ -77,7 +122,7 @@ pub fn report(
     let outcome =
         phi_policy::exceptions::apply_exceptions(policy, resource_type, name, violations, today);
     for v in &outcome.errors {
-        d.violation(v);
+        d.violation_of(v, resource_type, name, policy);
     }
     for (v, e) in &outcome.waived {
         d.waived(v, e);

@@ -4,6 +4,7 @@
 pub mod apply_gate;
 pub mod audit_log_sink;
 pub mod audit_trail;
+pub mod audit_trail_role;
 pub mod bucket;
 pub mod checks;
 pub mod create_intent;

@@ -17,7 +17,8 @@ use crate::value::Value;
 use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
-use super::{AuditLogSink, desired_from};
+use super::plan::{protected, protection_error};
+use super::{AuditLogSink, desired_under};
 use crate::resources::enforced;
 use crate::resources::s3_common::{self, fail};
 use crate::resources::timeouts;
@@ -28,7 +29,7 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
         ctx,
         "sink",
         |config| async move { sink.full_checks(&config, ctx, true).await },
-        desired_from,
+        |planned| desired_under(planned, ctx.policy()),
     )
     .await;
     let Write {
@@ -42,11 +43,16 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
         Gate::Write(write) => write,
     };
     let tags = planned.get("tags").clone();
+    let protection = match planned.get("deletion_protection") {
+        Value::Bool(b) => *b,
+        _ => true,
+    };
+    let kept = Kept { tags, protection };
     let mut response = if prior.is_null() {
         let visible_within = timeouts::get(&planned, "create", s3_common::DEFAULT_CREATE_TIMEOUT);
-        create(desired, tags, checks, ctx, visible_within).await
+        create(desired, kept, checks, ctx, visible_within).await
     } else {
-        update(prior, desired, tags, checks, ctx).await
+        update(prior, desired, kept, checks, ctx).await
     };
     // The timeouts are configuration only: they stay as planned.
     if let Value::Map(entries) = &mut response.new_state {
@@ -58,9 +64,15 @@ pub async fn apply(sink: &AuditLogSink, request: ApplyRequest, ctx: &Configured)
     response
 }
 
+/// The arguments state keeps as configured, beside the desired settings.
+struct Kept {
+    tags: Value,
+    protection: bool,
+}
+
 async fn create(
     desired: Desired,
-    tags: Value,
+    kept: Kept,
     mut d: Diagnostics,
     ctx: &Configured,
     visible_within: std::time::Duration,
@@ -101,13 +113,13 @@ async fn create(
         r = work => r.map_err(Some),
         _ = ctx.cancelled().cancelled() => Err(None),
     };
-    finish(desired, tags, outcome, d, ctx, "created").await
+    finish(desired, kept, outcome, d, ctx, "created").await
 }
 
 async fn update(
     prior: Value,
     desired: Desired,
-    tags: Value,
+    kept: Kept,
     mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
@@ -139,7 +151,7 @@ async fn update(
             };
         }
     };
-    let tags_changed = prior.get("tags") != &tags;
+    let tags_changed = prior.get("tags") != &kept.tags;
     let work = async {
         let account = ctx.account_id().await;
         converge::converge(
@@ -162,14 +174,14 @@ async fn update(
         r = work => r.map_err(Some),
         _ = ctx.cancelled().cancelled() => Err(None),
     };
-    finish(desired, tags, outcome, d, ctx, "updated").await
+    finish(desired, kept, outcome, d, ctx, "updated").await
 }
 
 /// Reads back what exists after create or update, and reports anything that
 /// is not as required, whether a step failed or not.
 async fn finish(
     desired: Desired,
-    tags: Value,
+    kept: Kept,
     outcome: Result<(), Option<StepError>>,
     mut d: Diagnostics,
     ctx: &Configured,
@@ -209,13 +221,21 @@ async fn finish(
             consequence,
         );
     }
+    // A sink whose create failed has never been handed to anyone: its
+    // partial state is unprotected, so the replacement may delete it (it is
+    // still never deleted while it holds records).
+    let protection = kept.protection && !(verb == "created" && d.has_errors());
+    let kept = Kept {
+        tags: kept.tags,
+        protection,
+    };
     ApplyResponse {
-        new_state: state(&desired, tags, &observed, ctx),
+        new_state: state(&desired, kept, &observed, ctx),
         diagnostics: d,
     }
 }
 
-fn state(desired: &Desired, tags: Value, observed: &Observed, ctx: &Configured) -> Value {
+fn state(desired: &Desired, kept: Kept, observed: &Observed, ctx: &Configured) -> Value {
     let partition = desired::partition(&ctx.region);
     let entries: BTreeMap<String, Value> = [
         ("id", Value::string(&desired.name)),
@@ -227,7 +247,8 @@ fn state(desired: &Desired, tags: Value, observed: &Observed, ctx: &Configured) 
             "minimum_tls_version",
             Value::string(&desired.minimum_tls_version),
         ),
-        ("tags", tags),
+        ("tags", kept.tags),
+        ("deletion_protection", Value::Bool(kept.protection)),
         (
             "bucket_arn",
             Value::string(format!("arn:{partition}:s3:::{}", desired.name)),
@@ -253,6 +274,15 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
+    // Checked again here: a plan made by another tool, or a state changed
+    // between plan and apply, must not bypass it.
+    if protected(&prior) {
+        protection_error(&mut d, &name, "destroy");
+        return ApplyResponse {
+            new_state: prior,
+            diagnostics: d,
+        };
+    }
     let keep = |mut d: Diagnostics, summary: &str, detail: String| {
         d.error(summary.to_owned(), detail);
         ApplyResponse {
@@ -378,6 +408,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
                         Value::from_string_map(&o.tags)
                     },
                 ),
+                ("deletion_protection", Value::Bool(true)),
                 (
                     "bucket_arn",
                     Value::string(format!("arn:{partition}:s3:::{id}")),

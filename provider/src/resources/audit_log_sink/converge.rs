@@ -15,6 +15,7 @@ use crate::resources::s3_common;
 pub use crate::resources::s3_common::StepError;
 use crate::resources::s3_common::step;
 
+use super::archive;
 use super::desired::{self, Desired, key};
 
 /// Creates the bucket with Object Lock (which also turns versioning on; both
@@ -23,9 +24,27 @@ pub async fn create_bucket(clients: &Clients, d: &Desired) -> Result<(), StepErr
     s3_common::create_bucket(clients, d.bucket_name(), true, "create the archive bucket").await
 }
 
+/// The account is needed to name the sink's own trail in the bucket policy
+/// and the log group in the trail; without it nothing is written, rather
+/// than a policy that lets any trail deliver.
+fn require_account(account: Option<&str>) -> Result<&str, StepError> {
+    account.ok_or_else(|| StepError {
+        step: "look up the account (sts:GetCallerIdentity)",
+        error: AwsError {
+            operation: "sts:GetCallerIdentity",
+            code: None,
+            message: "the account could not be determined, so the bucket policy cannot restrict \
+                      deliveries to the sink's own trail (aws:SourceArn); nothing that needs it \
+                      was written"
+                .to_owned(),
+        },
+    })
+}
+
 /// Applies every always-on setting whose observed value differs from the
 /// desired one (all of them for a new sink). Order matters: public access is
-/// blocked before anything else is configured.
+/// blocked before anything else is configured, and the lock and the
+/// lifecycle are set before the policy that denies changing them.
 pub async fn converge(
     clients: &Clients,
     d: &Desired,
@@ -44,8 +63,8 @@ pub async fn converge(
     if drifted(key::S3_OWNERSHIP) {
         s3_common::disable_acls(s3, bucket).await?;
     }
-    if drifted(key::S3_ENCRYPTION) {
-        let config = s3_common::encryption_configuration("aws:kms", &d.kms_key_arn, false)?;
+    if drifted(key::S3_ENCRYPTION) || drifted(key::S3_SSE_C) {
+        let config = s3_common::encryption_configuration("aws:kms", &d.kms_key_arn, true)?;
         s3_common::put_encryption(s3, bucket, config).await?;
     }
     if drifted(key::S3_VERSIONING) {
@@ -75,14 +94,55 @@ pub async fn converge(
             .map_err(|e| AwsError::from_sdk("s3:PutObjectLockConfiguration", e))
             .map_err(step("set the Object Lock default retention"))?;
     }
+    if drifted(key::S3_LIFECYCLE) {
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(archive::lifecycle(d.retention_days)?)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("s3:PutBucketLifecycleConfiguration", e))
+            .map_err(step(archive::LIFECYCLE_STEP))?;
+    }
     // The policy also lets the sink's trail deliver, so it is written
     // before the trail is created or repaired.
-    if drifted(key::S3_TLS_POLICY) || drifted(key::S3_ACCESS_TRAIL) {
+    if drifted(key::S3_TLS_POLICY) || drifted(key::ARCHIVE_GUARD) || drifted(key::S3_ACCESS_TRAIL) {
+        let account = require_account(account)?;
         s3_common::put_policy(s3, bucket, d.bucket_policy(&clients.region, account)).await?;
     }
     converge_log_group(clients, d, observed, &want, log_group_exists).await?;
     if drifted(key::S3_ACCESS_TRAIL) {
-        crate::resources::audit_trail::ensure_trail(clients, bucket, &d.kms_key_arn).await?;
+        let account = require_account(account)?;
+        let partition = desired::partition(&clients.region);
+        let trail_arn =
+            crate::resources::audit_trail::trail_arn(partition, &clients.region, account, bucket);
+        let group_arn = format!(
+            "arn:{partition}:logs:{}:{account}:log-group:{}",
+            clients.region,
+            d.log_group_name()
+        );
+        let role_arn = crate::resources::audit_trail_role::ensure_role(
+            clients, bucket, &trail_arn, &group_arn,
+        )
+        .await?;
+        let delivery = crate::resources::audit_trail::Delivery {
+            key_arn: &d.kms_key_arn,
+            log_group_arn: &group_arn,
+            role_arn: &role_arn,
+        };
+        // A new IAM role takes a few seconds to be usable everywhere;
+        // CloudTrail says so with this code, so wait and try again.
+        let mut attempt = 0;
+        loop {
+            match crate::resources::audit_trail::ensure_trail(clients, bucket, &delivery).await {
+                Err(e)
+                    if attempt < 10 && e.error.code_is("InvalidCloudWatchLogsRoleArnException") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                }
+                other => break other?,
+            }
+        }
     }
     Ok(())
 }
@@ -187,6 +247,7 @@ pub async fn tag_log_group(
 /// holds audit records.
 pub async fn delete(clients: &Clients, name: &str) -> Result<(), StepError> {
     crate::resources::audit_trail::delete_trail(clients, name).await?;
+    crate::resources::audit_trail_role::delete_role(clients, name).await?;
     let group = desired::log_group_name(name);
     let first = clients
         .logs

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use phi_policy::ids;
 
 use crate::resources::audit_trail;
+
+use super::archive;
 use crate::resources::s3_common::{self, const_starts_with};
 pub use crate::resources::s3_common::{
     ALL_BLOCKED, OWNER_ENFORCED, VERSIONING_ENABLED, encryption_text, partition, tls_text,
@@ -25,6 +27,9 @@ pub struct Desired {
     pub lock_mode: String,
     pub minimum_tls_version: String,
     pub tags: BTreeMap<String, String>,
+    /// From the policy, not the configuration: who may still change the
+    /// archive's lock, lifecycle and policy (PHI-AUD-003).
+    pub break_glass: Vec<String>,
 }
 
 pub const DEFAULT_LOCK_MODE: &str = "COMPLIANCE";
@@ -45,6 +50,9 @@ pub mod key {
     pub const LOG_DELETION_PROTECTION: &str = "PHI-LOG-003 log group deletion protection";
     pub const LOG_CLASS: &str = "PHI-LOG-004 log group class";
     pub const S3_ACCESS_TRAIL: &str = "PHI-S3-011 CloudTrail trail";
+    pub const S3_SSE_C: &str = "PHI-S3-006 SSE-C uploads";
+    pub const S3_LIFECYCLE: &str = "PHI-S3-007 lifecycle";
+    pub const ARCHIVE_GUARD: &str = "PHI-AUD-003 archive guard";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -68,6 +76,12 @@ const _: () = {
     assert!(const_starts_with(
         key::S3_ACCESS_TRAIL,
         ids::S3_ACCESS_RECORDED
+    ));
+    assert!(const_starts_with(key::S3_SSE_C, ids::S3_SSE_C_BLOCKED));
+    assert!(const_starts_with(key::S3_LIFECYCLE, ids::S3_ABORT_UPLOADS));
+    assert!(const_starts_with(
+        key::ARCHIVE_GUARD,
+        ids::AUDIT_ARCHIVE_GUARDED
     ));
 };
 
@@ -110,7 +124,23 @@ impl Desired {
             (key::LOG_ENCRYPTION, self.kms_key_arn.clone()),
             (key::LOG_DELETION_PROTECTION, PROTECTION_ON.to_owned()),
             (key::LOG_CLASS, LOG_CLASS_STANDARD.to_owned()),
-            (key::S3_ACCESS_TRAIL, audit_trail::TRAIL_OK.to_owned()),
+            (
+                key::S3_ACCESS_TRAIL,
+                audit_trail::trail_text(
+                    audit_trail::TRAIL_OK,
+                    &self.kms_key_arn,
+                    &self.log_group_name(),
+                ),
+            ),
+            (key::S3_SSE_C, s3_common::SSE_C_BLOCKED.to_owned()),
+            (
+                key::S3_LIFECYCLE,
+                archive::desired_lifecycle_text(self.retention_days),
+            ),
+            (
+                key::ARCHIVE_GUARD,
+                archive::guard_text(&self.break_glass, &audit_trail::trail_name(&self.name)),
+            ),
         ];
         entries
             .into_iter()
@@ -119,18 +149,21 @@ impl Desired {
     }
 
     /// The bucket policy: deny any request not made over TLS, and any made
-    /// with a TLS version below the minimum (CONTROLS.md §3.2); let the
-    /// sink's own CloudTrail trail (and only it, when the account is known)
-    /// check the bucket and deliver under `AWSLogs/`.
-    pub fn bucket_policy(&self, region: &str, account: Option<&str>) -> String {
+    /// with a TLS version below the minimum (CONTROLS.md §3.2); deny changes
+    /// to the lock, the lifecycle and the policy, and governance bypass, to
+    /// all but the break-glass principals (PHI-AUD-003); let the sink's own
+    /// CloudTrail trail, and only it (`aws:SourceArn`), check the bucket and
+    /// deliver under `AWSLogs/`. The account is required: without it the
+    /// condition could not name the trail, and a policy without it would let
+    /// any trail write.
+    pub fn bucket_policy(&self, region: &str, account: &str) -> String {
         let partition = partition(region);
         let arn = s3_common::bucket_arn(partition, &self.name);
         let mut statements = s3_common::tls_statements(&arn, &self.minimum_tls_version);
-        let condition = account.map(|a| {
-            serde_json::json!({"StringEquals": {
-                "aws:SourceArn": audit_trail::trail_arn(partition, region, a, &self.name)
-            }})
-        });
+        statements.push(archive::guard_statement(&arn, &self.break_glass));
+        let condition = Some(serde_json::json!({"StringEquals": {
+            "aws:SourceArn": audit_trail::trail_arn(partition, region, account, &self.name)
+        }}));
         for (sid, action, resource) in [
             ("PhiGuardCloudTrailAclCheck", "s3:GetBucketAcl", arn.clone()),
             (
@@ -171,13 +204,14 @@ mod tests {
             lock_mode: "COMPLIANCE".into(),
             minimum_tls_version: "1.2".into(),
             tags: BTreeMap::new(),
+            break_glass: vec!["arn:aws:iam::123456789012:role/BreakGlass".into()],
         }
     }
 
     #[test]
     fn generated_policy_reads_back_as_compliant() {
         let d = desired();
-        let policy = d.bucket_policy("eu-central-1", Some("123456789012"));
+        let policy = d.bucket_policy("eu-central-1", "123456789012");
         assert!(
             policy.contains(
                 "arn:aws:cloudtrail:eu-central-1:123456789012:trail/phi-guard-acme-audit"
@@ -188,12 +222,16 @@ mod tests {
             tls_text("1.2")
         );
         assert!(policy.contains("arn:aws:s3:::acme-audit/*"));
+        assert_eq!(
+            archive::describe_guard(Some(&policy), "phi-guard-acme-audit"),
+            d.enforced()[key::ARCHIVE_GUARD]
+        );
     }
 
     #[test]
     fn enforced_map_names_every_always_on_control() {
         let map = desired().enforced();
-        assert_eq!(map.len(), 11);
+        assert_eq!(map.len(), 14);
         assert!(map.keys().all(|k| k.starts_with("PHI-")));
         assert_eq!(
             map[key::S3_OBJECT_LOCK],

@@ -2,11 +2,15 @@
 //! nobody can alter or delete them for the retention period.
 //!
 //! In AWS it is an S3 archive bucket with Object Lock in COMPLIANCE mode,
-//! SSE-KMS with the given customer-managed key, versioning, every public
-//! access block, ACLs disabled and a TLS-only policy; plus a CloudWatch Logs
-//! log group encrypted with the same key, with the same explicit retention and
-//! deletion protection.
+//! SSE-KMS with the given customer-managed key (SSE-C blocked), versioning,
+//! every public access block, ACLs disabled, a lifecycle that expires records
+//! once the retention period has passed, and a bucket policy that is
+//! TLS-only, guards the lock, lifecycle and policy, and admits only the
+//! sink's own trail; plus a CloudWatch Logs log group encrypted with the same
+//! key, with the same explicit retention and deletion protection, into which
+//! the sink's CloudTrail trail also delivers.
 
+mod archive;
 mod converge;
 mod desired;
 mod observe;
@@ -108,6 +112,15 @@ fn schema() -> Schema {
                  `\"1.5h\"`): `create` (default 2m) bounds the wait for the new archive bucket \
                  to become visible in S3, e.g. `timeouts { create = \"10m\" }`.",
             ),
+            Attribute::new(
+                "deletion_protection",
+                Bool,
+                OptionalComputed,
+                "While true (the default), destroying or replacing the sink is refused at plan \
+                 and apply (control PHI-S3-009). Set it to false and apply first to delete on \
+                 purpose; a sink whose archive holds records or whose log group holds events \
+                 is still never deleted.",
+            ),
             Attribute::new("bucket_arn", String, Computed, "ARN of the archive bucket."),
             Attribute::new("log_group_name", String, Computed, "Name of the log group."),
             Attribute::new("log_group_arn", String, Computed, "ARN of the log group."),
@@ -162,6 +175,16 @@ fn desired_from(value: &Value) -> Option<Desired> {
             Value::Null => BTreeMap::new(),
             v => v.as_string_map()?,
         },
+        break_glass: Vec::new(),
+    })
+}
+
+/// The desired sink under `policy`: [`desired_from`] plus what the policy
+/// decides (the break-glass principals).
+fn desired_under(value: &Value, policy: &Policy) -> Option<Desired> {
+    desired_from(value).map(|mut d| {
+        d.break_glass = policy.audit_break_glass_principals().to_vec();
+        d
     })
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::aws::{AwsError, Clients};
 use crate::resources::s3_common;
 
+use super::archive;
 use super::desired::{self, key};
 
 /// What AWS reports about a sink.
@@ -43,6 +44,17 @@ pub async fn observe(
     let encryption = s3_common::read_encryption(s3, name).await?;
     put(key::S3_ENCRYPTION, encryption.text);
     let enc_key = encryption.key;
+    // An endpoint that does not report BlockedEncryptionTypes at all (the
+    // emulator; S3 before the field existed) cannot show this drift: only
+    // an explicit list without SSE-C is drift. The request the provider
+    // sends always blocks SSE-C (unit-tested in `s3_common`).
+    put(
+        key::S3_SSE_C,
+        match encryption.sse_c_blocked {
+            Some(false) => "SSE-C allowed".to_owned(),
+            Some(true) | None => s3_common::SSE_C_BLOCKED.to_owned(),
+        },
+    );
     put(
         key::S3_PUBLIC_ACCESS,
         s3_common::read_public_access(s3, name).await?,
@@ -52,6 +64,14 @@ pub async fn observe(
         s3_common::read_ownership(s3, name).await?,
     );
     let policy = s3_common::read_policy(s3, name).await?;
+    put(
+        key::ARCHIVE_GUARD,
+        archive::describe_guard(
+            policy.as_deref(),
+            &crate::resources::audit_trail::trail_name(name),
+        ),
+    );
+    put(key::S3_LIFECYCLE, archive::read_lifecycle(s3, name).await?);
     let tls = s3_common::describe_tls_policy(policy.as_deref());
     let min_tls = s3_common::min_tls_of(&tls);
     put(key::S3_TLS_POLICY, tls);
@@ -131,21 +151,10 @@ pub async fn observe(
                     .unwrap_or("not encrypted with a customer key")
                     .to_owned(),
             );
-            put(
-                key::LOG_CLASS,
-                g.log_group_class()
-                    .map_or("STANDARD", |c| c.as_str())
-                    .to_owned(),
-            );
-            // Older CloudWatch Logs endpoints (and the emulator) do not report
-            // this flag at all; only an explicit `false` is drift.
+            put(key::LOG_CLASS, class_text(g.log_group_class()));
             put(
                 key::LOG_DELETION_PROTECTION,
-                match g.deletion_protection_enabled() {
-                    Some(true) => desired::PROTECTION_ON.to_owned(),
-                    Some(false) => "off".to_owned(),
-                    None => expected_protection.to_owned(),
-                },
+                protection_text(g.deletion_protection_enabled(), expected_protection),
             );
             log_group_arn = g
                 .log_group_arn()
@@ -181,6 +190,25 @@ pub async fn observe(
     Ok(Some(o))
 }
 
+/// The `PHI-LOG-004` entry: the class CloudWatch Logs reports; a group
+/// that reports none is STANDARD (the class predates the field).
+fn class_text(class: Option<&aws_sdk_cloudwatchlogs::types::LogGroupClass>) -> String {
+    class
+        .map_or(desired::LOG_CLASS_STANDARD, |c| c.as_str())
+        .to_owned()
+}
+
+/// The `PHI-LOG-003` entry. Older CloudWatch Logs endpoints (and the
+/// emulator) do not report the flag at all; only an explicit `false` is
+/// drift, so an endpoint that omits it reads as `expected`.
+fn protection_text(reported: Option<bool>, expected: &str) -> String {
+    match reported {
+        Some(true) => desired::PROTECTION_ON.to_owned(),
+        Some(false) => "off".to_owned(),
+        None => expected.to_owned(),
+    }
+}
+
 /// Whether the bucket still holds any object version or delete marker:
 /// under COMPLIANCE Object Lock, such versions cannot be deleted by anyone
 /// until their retention ends.
@@ -194,4 +222,30 @@ pub async fn holds_records(clients: &Clients, name: &str) -> Result<bool, AwsErr
         .await
         .map_err(|e| AwsError::from_sdk("s3:ListObjectVersions", e))?;
     Ok(!out.versions().is_empty() || !out.delete_markers().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudwatchlogs::types::LogGroupClass;
+
+    /// moto does not report deletion protection, so the drift branch is
+    /// only reachable here.
+    #[test]
+    fn log_group_deletion_protection_drift_only_when_reported() {
+        let on = desired::PROTECTION_ON;
+        assert_eq!(protection_text(Some(true), on), on);
+        assert_eq!(protection_text(Some(false), on), "off");
+        assert_eq!(protection_text(None, on), on);
+    }
+
+    #[test]
+    fn log_group_class_reads_as_reported() {
+        assert_eq!(class_text(None), desired::LOG_CLASS_STANDARD);
+        assert_eq!(class_text(Some(&LogGroupClass::Standard)), "STANDARD");
+        assert_eq!(
+            class_text(Some(&LogGroupClass::InfrequentAccess)),
+            "INFREQUENT_ACCESS"
+        );
+    }
 }

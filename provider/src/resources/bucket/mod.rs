@@ -316,10 +316,16 @@ impl Bucket {
                          created."
                     ),
                 ),
-                Err(e) => d.error_at(
+                Err(e) => checks::not_verifiable(
+                    &mut d,
                     &attr("audit_log_sink"),
-                    "Could not check the audit log sink",
-                    format!("{e}. Nothing was created."),
+                    &format!(
+                        "audit log sink {sink} of bucket {}",
+                        cfg.name.as_deref().unwrap_or("?")
+                    ),
+                    &[ids::S3_ACCESS_RECORDED],
+                    &e.to_string(),
+                    "A PHI bucket is only created once its audit sink is confirmed to exist.",
                 ),
             }
         }
@@ -376,12 +382,16 @@ impl Bucket {
                      {region}) before configuring replication to it."
                 ),
             ),
-            Err(e) => d.error(
-                format!(
-                    "{}: could not verify the replication destination",
-                    ids::S3_REPLICATION_REGION
-                ),
-                format!("{e}. The provider must confirm where replicas are stored."),
+            Err(e) => checks::not_verifiable(
+                d,
+                &[
+                    crate::diagnostics::Step::Attr("replication".to_owned()),
+                    crate::diagnostics::Step::Key("destination_bucket".to_owned()),
+                ],
+                &format!("the region of replication destination bucket {dest}"),
+                &[ids::S3_REPLICATION_REGION],
+                &e.to_string(),
+                "The provider must confirm where replicas are stored (s3:GetBucketLocation).",
             ),
         }
     }

@@ -31,7 +31,7 @@ pub fn protection_error(d: &mut Diagnostics, name: &str, action: &str) {
              Nothing was deleted.\n\nHow to fix: if the bucket really must go, set \
              `deletion_protection = false`, run `terraform apply`, empty the bucket under your \
              retention rules (the provider never deletes objects), then run the destroy again. \
-             See docs/controls/{}.md.",
+             More: `phi-lint explain {}`.",
             ids::S3_DELETION_PROTECTION
         ),
     );

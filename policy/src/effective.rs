@@ -1,0 +1,76 @@
+//! Control texts under an organisation's policy. The catalogue's fix texts
+//! quote the baseline's numbers, which is right for the docs; a refusal must
+//! quote the numbers of the policy in force, or a reviewer reads "baseline 7"
+//! next to "the policy requires 21".
+
+use crate::catalogue::{Control, ids};
+use crate::document::Policy;
+
+/// The control's remediation with the baseline's numbers replaced by the
+/// effective policy's.
+pub fn remediation(c: &Control, policy: &Policy) -> String {
+    let text = c.remediation.to_owned();
+    match c.id {
+        ids::LOG_RETENTION => {
+            let accepted: Vec<String> = crate::checks::audit_log_sink::acceptable_retention(policy)
+                .iter()
+                .map(i64::to_string)
+                .collect();
+            text.replace(
+                "with the baseline 2192, 2557, 2922, 3288 or 3653",
+                &format!("under this policy {}", or_list(&accepted)),
+            )
+        }
+        ids::S3_NONCURRENT_RETENTION => text.replace(
+            "(baseline 3653)",
+            &format!("({} under this policy)", policy.audit_retention_max_days()),
+        ),
+        ids::RDS_BACKUP_RETENTION => text.replace(
+            "(baseline 7)",
+            &format!(
+                "({} under this policy)",
+                policy.database().backup_retention_min_days
+            ),
+        ),
+        _ => text,
+    }
+}
+
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => "no value".to_owned(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control;
+
+    #[test]
+    fn fix_texts_quote_the_policy_in_force() {
+        let policy = Policy::parse(
+            "audit {\n  retention_min_days = 2557\n  retention_max_days = 3288\n}\ndatabase {\n  backup_retention_min_days = 21\n}\n",
+            "p",
+        )
+        .unwrap();
+        let log = remediation(control(ids::LOG_RETENTION).unwrap(), &policy);
+        assert!(
+            log.contains("under this policy 2557, 2922 or 3288"),
+            "{log}"
+        );
+        assert!(!log.contains("2192"), "{log}");
+        let rds = remediation(control(ids::RDS_BACKUP_RETENTION).unwrap(), &policy);
+        assert!(
+            rds.contains("(21 under this policy)") && !rds.contains("baseline 7"),
+            "{rds}"
+        );
+        let s3 = remediation(control(ids::S3_NONCURRENT_RETENTION).unwrap(), &policy);
+        assert!(s3.contains("(3288 under this policy)"), "{s3}");
+        // Every other control's text is the catalogue's.
+        let tls = control(ids::S3_TLS_ONLY).unwrap();
+        assert_eq!(remediation(tls, &policy), tls.remediation);
+    }
+}

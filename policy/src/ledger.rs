@@ -1,0 +1,369 @@
+//! The control-to-test ledger: for every control in the catalogue, the tests
+//! that prove it is enforced (the violating case refused, or the drift
+//! detected and restored), so a reviewer can go from a control page to the
+//! evidence, and a control can never quietly lose its proof.
+//!
+//! Kept beside the catalogue rather than inside each entry so that adding a
+//! control and proving it are two visible steps: `tests/ledger.rs` fails
+//! while a control has no entry here, or while an entry names a test that
+//! does not exist (it looks for `fn <name>` in the named file).
+//!
+//! Each proof is `"<path from the repository root>::<test function>"`.
+
+use crate::catalogue::ids;
+
+/// (control id, the tests that prove it).
+static LEDGER: &[(&str, &[&str])] = &[
+    (
+        ids::REGION_APPROVED,
+        &[
+            "acceptance/tests/policy_source.rs::policy_from_the_environment_narrows_regions",
+            "policy/src/checks/region.rs::approved_and_unapproved",
+            "lint/tests/evaluation.rs::provider_aliases_and_the_alias_a_module_receives_are_checked",
+        ],
+    ),
+    (
+        ids::KMS_KEY_ARN,
+        &[
+            "acceptance/tests/audit_log_sink.rs::every_violation_of_one_sink_is_reported_at_once_on_its_line",
+            "acceptance/tests/bucket.rs::every_violation_of_one_bucket_is_reported_at_once_on_its_line",
+            "policy/src/kms.rs::static_reference_checks",
+        ],
+    ),
+    (
+        ids::KMS_CUSTOMER_MANAGED,
+        &[
+            "acceptance/tests/audit_log_sink.rs::every_violation_of_one_sink_is_reported_at_once_on_its_line",
+            "provider/src/aws/kms.rs::aws_managed_key_is_refused",
+            "policy/src/kms.rs::each_fact_fails_its_own_control",
+        ],
+    ),
+    (
+        ids::KMS_ENABLED,
+        &[
+            "acceptance/tests/audit_log_sink.rs::key_checks_that_need_kms_run_at_plan",
+            "acceptance/tests/bucket.rs::a_key_disabled_after_apply_is_refused_in_the_next_plan",
+            "acceptance/tests/database.rs::a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created",
+        ],
+    ),
+    (
+        ids::KMS_ROTATION,
+        &[
+            "acceptance/tests/audit_log_sink.rs::key_checks_that_need_kms_run_at_plan",
+            "provider/src/aws/kms.rs::rotation_period_longer_than_policy_is_refused",
+            "policy/src/kms.rs::a_tighter_rotation_maximum_is_applied",
+        ],
+    ),
+    (
+        ids::KMS_SYMMETRIC,
+        &["policy/src/kms.rs::each_fact_fails_its_own_control"],
+    ),
+    (
+        ids::KMS_SAME_REGION,
+        &[
+            "policy/src/checks/audit_log_sink.rs::key_in_another_region_or_account_is_refused",
+            "lint/tests/evaluation.rs::provider_aliases_and_the_alias_a_module_receives_are_checked",
+        ],
+    ),
+    (
+        ids::KMS_SAME_ACCOUNT,
+        &[
+            "acceptance/tests/audit_log_sink.rs::key_checks_that_need_kms_run_at_plan",
+            "acceptance/tests/not_verifiable.rs::an_unreachable_sts_is_not_verifiable_never_a_pass",
+            "policy/src/checks/audit_log_sink.rs::key_in_another_region_or_account_is_refused",
+        ],
+    ),
+    (
+        ids::KMS_ORIGIN,
+        &[
+            "provider/src/aws/kms.rs::imported_key_material_is_refused",
+            "policy/src/kms.rs::each_fact_fails_its_own_control",
+        ],
+    ),
+    (
+        ids::KMS_MULTI_REGION,
+        &[
+            "provider/src/aws/kms.rs::multi_region_replica_outside_approved_regions_is_refused",
+            "policy/src/kms.rs::each_fact_fails_its_own_control",
+        ],
+    ),
+    (
+        ids::LOG_RETENTION,
+        &[
+            "acceptance/tests/audit_log_sink.rs::every_violation_of_one_sink_is_reported_at_once_on_its_line",
+            "acceptance/tests/audit_log_sink.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/audit_archive.rs::archive_has_a_bounded_lifecycle_guard_statements_and_a_trail_into_the_log_group",
+            "policy/src/checks/audit_log_sink.rs::retention_above_max_or_not_cloudwatch_is_refused",
+        ],
+    ),
+    (
+        ids::LOG_ENCRYPTION,
+        &[
+            "acceptance/tests/audit_log_sink.rs::compliant_sink_applies_with_every_setting_confirmed_by_the_sdk",
+            "acceptance/tests/audit_log_sink.rs::import_adopts_a_sink_and_the_next_plan_lists_what_must_change",
+        ],
+    ),
+    (
+        ids::LOG_DELETION_PROTECTION,
+        &[
+            "provider/src/resources/audit_log_sink/observe.rs::log_group_deletion_protection_drift_only_when_reported",
+        ],
+    ),
+    (
+        ids::LOG_CLASS,
+        &["provider/src/resources/audit_log_sink/observe.rs::log_group_class_reads_as_reported"],
+    ),
+    (
+        ids::AUDIT_LOCK_MODE,
+        &[
+            "acceptance/tests/audit_log_sink.rs::every_violation_of_one_sink_is_reported_at_once_on_its_line",
+            "acceptance/tests/audit_log_sink.rs::import_adopts_a_sink_and_the_next_plan_lists_what_must_change",
+            "policy/src/checks/audit_log_sink.rs::governance_mode_is_refused",
+        ],
+    ),
+    (
+        ids::AUDIT_LOCK_PERIOD,
+        &[
+            "acceptance/tests/audit_log_sink.rs::compliant_sink_applies_with_every_setting_confirmed_by_the_sdk",
+            "acceptance/tests/audit_log_sink.rs::import_adopts_a_sink_and_the_next_plan_lists_what_must_change",
+        ],
+    ),
+    (
+        ids::S3_ENCRYPTION,
+        &[
+            "acceptance/tests/bucket.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/audit_log_sink.rs::compliant_sink_applies_with_every_setting_confirmed_by_the_sdk",
+            "policy/src/checks/bucket.rs::sse_s3_is_refused",
+        ],
+    ),
+    (
+        ids::S3_PUBLIC_ACCESS_BLOCK,
+        &[
+            "acceptance/tests/bucket.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/audit_log_sink.rs::import_adopts_a_sink_and_the_next_plan_lists_what_must_change",
+        ],
+    ),
+    (
+        ids::S3_ACLS_DISABLED,
+        &[
+            "acceptance/tests/bucket.rs::compliant_bucket_applies_with_every_setting_confirmed_by_the_sdk",
+            "acceptance/tests/audit_log_sink.rs::compliant_sink_applies_with_every_setting_confirmed_by_the_sdk",
+        ],
+    ),
+    (
+        ids::S3_TLS_ONLY,
+        &[
+            "acceptance/tests/audit_log_sink.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/bucket.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "policy/src/checks/bucket.rs::old_tls_is_refused",
+        ],
+    ),
+    (
+        ids::S3_VERSIONING,
+        &[
+            "acceptance/tests/audit_log_sink.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/bucket.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+        ],
+    ),
+    (
+        ids::S3_SSE_C_BLOCKED,
+        &[
+            "provider/src/resources/s3_common.rs::encryption_request_blocks_sse_c_with_the_key_and_bucket_key",
+            "provider/src/resources/bucket/observe.rs::sse_c_drift_only_when_reported",
+        ],
+    ),
+    (
+        ids::S3_ABORT_UPLOADS,
+        &[
+            "acceptance/tests/bucket.rs::import_adopts_a_bucket_and_the_next_plan_lists_what_must_change",
+            "acceptance/tests/audit_archive.rs::archive_drift_in_lifecycle_guard_and_trail_key_shows_and_apply_restores_it",
+        ],
+    ),
+    (
+        ids::S3_NONCURRENT_RETENTION,
+        &[
+            "acceptance/tests/bucket.rs::every_violation_of_one_bucket_is_reported_at_once_on_its_line",
+            "policy/src/checks/bucket.rs::noncurrent_retention_is_bounded_both_ways",
+        ],
+    ),
+    (
+        ids::S3_DELETION_PROTECTION,
+        &[
+            "acceptance/tests/bucket.rs::destroy_is_refused_while_deletion_protection_is_on",
+            "acceptance/tests/audit_archive.rs::a_protected_sink_is_not_destroyed_until_protection_is_turned_off",
+        ],
+    ),
+    (
+        ids::S3_REPLICATION_REGION,
+        &[
+            "acceptance/tests/bucket.rs::replication_goes_only_to_the_configured_region_with_its_key",
+            "policy/src/checks/bucket.rs::replication_to_an_unapproved_region_is_refused",
+        ],
+    ),
+    (
+        ids::S3_ACCESS_RECORDED,
+        &[
+            "acceptance/tests/bucket.rs::object_access_is_recorded_by_the_sinks_trail_into_the_sink",
+            "acceptance/tests/audit_archive.rs::archive_drift_in_lifecycle_guard_and_trail_key_shows_and_apply_restores_it",
+        ],
+    ),
+    (
+        ids::TAGS_REQUIRED,
+        &[
+            "policy/src/checks/audit_log_sink.rs::missing_required_tags_are_refused",
+            "policy/src/checks/bucket.rs::missing_required_tags_are_refused",
+        ],
+    ),
+    (
+        ids::EXCEPTION_VALID,
+        &["acceptance/tests/policy_source.rs::an_exception_waives_with_a_warning_and_expires"],
+    ),
+    (
+        ids::LINT_UNVERIFIABLE,
+        &["lint/tests/evaluation.rs::unknown_values_are_one_finding_each_never_a_violation"],
+    ),
+    (
+        ids::LINT_PARSE_ERROR,
+        &[
+            "lint/tests/cli.rs::a_file_that_does_not_parse_is_a_located_finding_and_the_rest_is_checked",
+        ],
+    ),
+    (
+        ids::LINT_RAW_RESOURCE,
+        &["lint/tests/cli.rs::raw_resources_from_the_policy_list_are_refused"],
+    ),
+    (
+        ids::LINT_MODULE_SOURCE,
+        &["lint/tests/cli.rs::module_sources_must_be_approved_and_pinned"],
+    ),
+    (
+        ids::RDS_ENCRYPTION,
+        &[
+            "acceptance/tests/database.rs::compliant_database_applies_with_every_setting_confirmed_by_the_sdk",
+            "acceptance/tests/database.rs::import_adopts_a_database_and_the_next_plan_lists_what_must_change",
+        ],
+    ),
+    (
+        ids::RDS_NOT_PUBLIC,
+        &[
+            "acceptance/tests/database.rs::every_violation_of_one_database_is_reported_at_once_on_its_line",
+            "acceptance/tests/database.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+        ],
+    ),
+    (
+        ids::RDS_TLS,
+        &[
+            "acceptance/tests/database.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/database.rs::a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_apply_restores_it",
+        ],
+    ),
+    (
+        ids::RDS_MANAGED_SECRET,
+        &[
+            "acceptance/tests/database.rs::import_adopts_a_database_and_the_next_plan_lists_what_must_change",
+            "provider/src/resources/database/converge.rs::a_secret_under_another_key_is_re_keyed",
+        ],
+    ),
+    (
+        ids::RDS_IAM_AUTH,
+        &[
+            "acceptance/tests/database.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+        ],
+    ),
+    (
+        ids::RDS_LOG_EXPORTS,
+        &[
+            "acceptance/tests/database.rs::a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_apply_restores_it",
+            "acceptance/tests/database.rs::a_compliant_mysql_database_forces_tls_and_exports_every_log",
+        ],
+    ),
+    (
+        ids::RDS_BACKUP_RETENTION,
+        &[
+            "acceptance/tests/database.rs::every_violation_of_one_database_is_reported_at_once_on_its_line",
+            "policy/src/checks/database.rs::backup_retention_outside_bounds_is_refused",
+        ],
+    ),
+    (
+        ids::RDS_DELETION_SAFETY,
+        &[
+            "acceptance/tests/database.rs::destroy_is_refused_while_deletion_protection_is_on_then_takes_a_final_snapshot",
+        ],
+    ),
+    (
+        ids::RDS_ENGINE_APPROVED,
+        &[
+            "acceptance/tests/database.rs::every_violation_of_one_database_is_reported_at_once_on_its_line",
+            "policy/src/checks/database.rs::unsupported_engine_or_unapproved_version_is_refused",
+        ],
+    ),
+    (
+        ids::RDS_MULTI_AZ,
+        &["policy/src/checks/database.rs::policy_floor_multi_az_and_versions_apply"],
+    ),
+    (
+        ids::RDS_PATCHING,
+        &[
+            "provider/src/resources/database/observe.rs::console_changes_show_up_as_drift",
+            "provider/src/resources/database/converge.rs::every_drifted_setting_is_restored_in_one_modify",
+        ],
+    ),
+    (
+        ids::RDS_COPY_TAGS,
+        &[
+            "provider/src/resources/database/observe.rs::console_changes_show_up_as_drift",
+            "provider/src/resources/database/converge.rs::every_drifted_setting_is_restored_in_one_modify",
+        ],
+    ),
+    (
+        ids::LINT_SUPPRESSION_INVALID,
+        &[
+            "lint/tests/suppressions.rs::valid_suppressions_waive_and_bad_ones_are_reported",
+            "lint/tests/suppressions.rs::a_control_the_policy_marks_unsuppressible_cannot_be_waived",
+        ],
+    ),
+    (
+        ids::LINT_SUPPRESSION_UNUSED,
+        &["lint/tests/suppressions.rs::valid_suppressions_waive_and_bad_ones_are_reported"],
+    ),
+    (
+        ids::LINT_PROVIDER_PINNED,
+        &[
+            "lint/tests/cli.rs::the_phi_provider_must_be_declared_with_its_source_and_a_pinned_version",
+        ],
+    ),
+    (
+        ids::AUDIT_ARCHIVE_GUARDED,
+        &[
+            "acceptance/tests/audit_archive.rs::archive_has_a_bounded_lifecycle_guard_statements_and_a_trail_into_the_log_group",
+            "acceptance/tests/audit_archive.rs::archive_drift_in_lifecycle_guard_and_trail_key_shows_and_apply_restores_it",
+            "provider/src/resources/audit_log_sink/archive.rs::guard_reads_back_as_written_and_weakening_shows",
+        ],
+    ),
+];
+
+/// One named test: the file it is in and its function name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proof {
+    pub file: &'static str,
+    pub test: &'static str,
+}
+
+fn parse(entry: &'static str) -> Proof {
+    let (file, test) = entry.rsplit_once("::").unwrap_or((entry, ""));
+    Proof { file, test }
+}
+
+/// The tests that prove control `id`; empty when the ledger has none.
+pub fn proofs(id: &str) -> Vec<Proof> {
+    LEDGER
+        .iter()
+        .filter(|(c, _)| *c == id)
+        .flat_map(|(_, tests)| tests.iter().copied().map(parse))
+        .collect()
+}
+
+/// Every control id the ledger names, in ledger order.
+pub fn controls() -> impl Iterator<Item = &'static str> {
+    LEDGER.iter().map(|(id, _)| *id)
+}
