@@ -77,6 +77,10 @@ fn init_logging() {
 }
 
 async fn run() -> anyhow::Result<()> {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "terraform-provider-phi starting"
+    );
     let version = handshake::negotiate(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())?;
     let client_cert = tls::parse_client_cert(std::env::var("PLUGIN_CLIENT_CERT").ok().as_deref())?;
     let identity = tls::ServerIdentity::generate()?;
