@@ -242,11 +242,11 @@ async fn archive_drift_in_lifecycle_guard_and_trail_key_shows_and_apply_restores
 
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "drift must be a change:\n{}", plan.combined());
-    plan.assert_contains("\"PHI-S3-007 lifecycle\"")
+    plan.assert_contains("\"PHI-S3-007\"")
         .assert_contains("records never expire")
-        .assert_contains("\"PHI-AUD-003 archive guard\"")
+        .assert_contains("\"PHI-AUD-003\"")
         .assert_contains("not denied")
-        .assert_contains("\"PHI-S3-011 CloudTrail trail\"")
+        .assert_contains("\"PHI-S3-011\"")
         .assert_contains(&format!("encrypted with {other_key}"));
 
     wd.apply(&vars).assert_success();
@@ -290,7 +290,7 @@ async fn a_new_sink_key_moves_the_trail_with_it_in_the_plan() {
     let other_key = create_cmk(&e.aws, true).await;
     let plan = wd.plan(&[("key", other_key.as_str())]);
     assert_eq!(plan.code, 2, "{}", plan.combined());
-    plan.assert_contains("\"PHI-S3-011 CloudTrail trail\"")
+    plan.assert_contains("\"PHI-S3-011\"")
         .assert_contains(&format!("encrypted with {other_key}"));
 }
 

@@ -186,9 +186,9 @@ async fn drift_in_its_policy_state_rotation_and_alias_is_shown_and_restored() {
     let plan = wd.plan(&[]);
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("changed outside Terraform")
-        .assert_contains("\"PHI-KMS-003 key state\"")
+        .assert_contains("\"PHI-KMS-003\"")
         .assert_contains("\"Disabled\"")
-        .assert_contains("\"PHI-KMS-004 rotation\"")
+        .assert_contains("\"PHI-KMS-004\"")
         .assert_contains("\"off\"")
         .assert_contains("\"none\"");
 

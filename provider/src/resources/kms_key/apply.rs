@@ -444,7 +444,10 @@ fn with_observed(state: Value, o: &Observed, enforced: BTreeMap<String, String>)
     m.insert("description".to_owned(), description);
     let tags = refresh::refreshed_tags(m.get("tags"), &o.tags);
     m.insert("tags".to_owned(), tags);
-    m.insert("enforced".to_owned(), Value::from_string_map(&enforced));
+    m.insert(
+        "enforced".to_owned(),
+        crate::resources::enforced::state_value(&enforced),
+    );
     Value::Map(m)
 }
 

@@ -523,7 +523,7 @@ impl Resource for KmsKey {
         planned.insert("alias_arn".to_owned(), alias_arn);
         let planned_value = Value::Map(planned);
         let enforced = desired_from(&planned_value, ctx.policy())
-            .map(|d| Value::from_string_map(&d.enforced()))
+            .map(|d| crate::resources::enforced::state_value(&d.enforced()))
             .unwrap_or(Value::Unknown);
         let Value::Map(mut planned) = planned_value else {
             unreachable!("built as a map above")
