@@ -91,6 +91,14 @@ resource "phi_bucket" "records" {{
     );
     let mut wd = Workdir::new(&moto);
     wd.write("main.tf", &config);
+    // The sink creates an IAM role for its trail. moto, when it enforces
+    // IAM, recomputes request signatures from its own re-encoding of the
+    // form body and refuses the SDK's IAM requests whose policy documents it
+    // encodes differently (an emulator gap, not an IAM decision), so IAM is
+    // served by a second, non-enforcing moto; the S3 denial under test is
+    // unaffected.
+    let iam_moto = Moto::start().unwrap();
+    wd.env("AWS_ENDPOINT_URL_IAM", &iam_moto.endpoint());
     // The platform team's credentials create the sink.
     wd.env("AWS_ACCESS_KEY_ID", &admin_id)
         .env("AWS_SECRET_ACCESS_KEY", &admin_secret);
