@@ -198,6 +198,7 @@ static LEDGER: &[(&str, &[&str])] = &[
         &[
             "acceptance/tests/bucket.rs::replication_goes_only_to_the_configured_region_with_its_key",
             "policy/src/checks/bucket.rs::replication_to_an_unapproved_region_is_refused",
+            "acceptance/tests/bucket.rs::a_disabled_replica_key_and_an_unversioned_destination_are_refused_at_plan",
         ],
     ),
     (
@@ -338,6 +339,32 @@ static LEDGER: &[(&str, &[&str])] = &[
             "acceptance/tests/audit_archive.rs::archive_has_a_bounded_lifecycle_guard_statements_and_a_trail_into_the_log_group",
             "acceptance/tests/audit_archive.rs::archive_drift_in_lifecycle_guard_and_trail_key_shows_and_apply_restores_it",
             "provider/src/resources/audit_log_sink/archive.rs::guard_reads_back_as_written_and_weakening_shows",
+        ],
+    ),
+    (
+        ids::LINT_ARGUMENTS,
+        &["lint/tests/evaluation.rs::a_missing_required_argument_is_named_with_the_near_miss"],
+    ),
+    (
+        ids::KMS_POLICY_NOT_PUBLIC,
+        &[
+            "acceptance/tests/key_policy.rs::a_key_whose_policy_grants_everyone_is_refused_at_plan",
+            "policy/src/key_policy.rs::star_principal_without_account_condition_is_refused",
+        ],
+    ),
+    (
+        ids::KMS_POLICY_ADMITS_SERVICES,
+        &[
+            "acceptance/tests/key_policy.rs::a_key_that_does_not_admit_logs_is_refused_at_plan_with_the_statement_to_add",
+            "acceptance/tests/key_policy.rs::a_database_key_must_admit_rds_secrets_manager_and_logs",
+            "policy/src/key_policy.rs::the_statement_to_add_is_accepted_once_added",
+        ],
+    ),
+    (
+        ids::KMS_POLICY_BREAK_GLASS,
+        &[
+            "acceptance/tests/key_policy.rs::a_policy_with_break_glass_principals_requires_the_guard_on_the_sink_key",
+            "policy/src/key_policy.rs::break_glass_guard_is_required_only_for_the_sink_when_the_policy_names_principals",
         ],
     ),
 ];
