@@ -418,8 +418,8 @@ async fn two_concurrent_applies_on_one_sink_both_keep_their_trail_entries() {
     let first = workdir_with_sink(&e, &proxy, &ours, "");
     let second = Workdir::new(&e.moto);
     for round in 0..3 {
-        ours.extend(names(&format!("acme-a{round}"), 2));
-        theirs.extend(names(&format!("acme-b{round}"), 2));
+        ours.extend(names(&format!("acme-a{round}"), 1));
+        theirs.extend(names(&format!("acme-b{round}"), 1));
         first.write("main.tf", &config(&e.key, &ours, ""));
         second.write("main.tf", &buckets_only(&e.key, &theirs));
         let args = ["apply", "-auto-approve", "-no-color", "-input=false"];
