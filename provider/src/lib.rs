@@ -10,6 +10,7 @@ pub mod policy_source;
 pub mod provider;
 pub mod resources;
 pub mod schema;
+pub mod schema_docs;
 pub mod value;
 
 /// Code generated from `proto/` at build time.
