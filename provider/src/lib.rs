@@ -11,6 +11,7 @@ pub mod provider;
 pub mod resources;
 pub mod schema;
 pub mod state_types;
+pub mod schema_docs;
 pub mod value;
 
 /// Code generated from `proto/` at build time.
