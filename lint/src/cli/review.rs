@@ -28,6 +28,18 @@ pub fn run(args: &Args, common: &Common) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Terraform saves a plan file even when planning fails (`errored`): a
+    // refused plan holds no changes to review; its review is the errors
+    // `terraform plan` printed and the lint report.
+    if plan.get("errored").and_then(|v| v.as_bool()) == Some(true) {
+        eprintln!(
+            "phi-lint review: {}: Terraform could not complete this plan (errored: true), for \
+             instance because the provider refused it; there are no changes to review. Read \
+             the errors `terraform plan` printed and the phi-lint report of the code.",
+            args.plan.display()
+        );
+        return ExitCode::from(2);
+    }
     let today = time::OffsetDateTime::now_utc().date();
     let review = phi_lint::review::review(&plan, policy, &policy_name, today);
     let out = if json {

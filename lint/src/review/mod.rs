@@ -197,6 +197,7 @@ fn phi_change(
     rc: &Value,
     action: &str,
     drift: Option<&BTreeMap<String, BTreeSet<String>>>,
+    policy: &Policy,
 ) -> PhiChange {
     let address = rc
         .get("address")
@@ -265,12 +266,22 @@ fn phi_change(
                 before: eb.get(key).cloned(),
                 after: ea.get(key).cloned(),
             };
-            // Without drift in the plan (old Terraform), a change no
-            // argument explains can only be AWS moving away.
-            let drifted = match drift {
-                Some(d) => d.get(&address).is_some_and(|keys| keys.contains(key)),
-                None => !configured_change,
-            };
+            // Drift: AWS moved the setting since the last apply (the plan's
+            // `resource_drift`), or since a refresh that already recorded it
+            // (the value before is not what the prior arguments require).
+            // Without drift in the plan (old Terraform), a change no argument
+            // explains can only be AWS moving away.
+            let off_before = eb.get(key).is_some_and(|v| {
+                matches!(
+                    crate::evidence::expected::judge(ty, key, v, before, policy),
+                    crate::evidence::expected::Judgement::Fail(_)
+                )
+            });
+            let drifted = off_before
+                || match drift {
+                    Some(d) => d.get(&address).is_some_and(|keys| keys.contains(key)),
+                    None => !configured_change,
+                };
             if drifted {
                 restored.push(entry);
             } else {
@@ -384,7 +395,7 @@ pub fn review(plan: &Value, policy: &Policy, policy_name: &str, today: time::Dat
         let Some(action) = action_word(&actions(rc)) else {
             continue;
         };
-        let change = phi_change(rc, action, drift.as_ref());
+        let change = phi_change(rc, action, drift.as_ref(), policy);
         if action != "delete" {
             let values = rc.pointer("/change/after").unwrap_or(&Value::Null);
             let resolved = checks::Resolved {
