@@ -295,6 +295,11 @@ async fn a_bucket_this_configuration_did_not_start_is_refused_with_the_import_co
         .send()
         .await
         .unwrap();
+    // The provider allows for clock skew between this machine and AWS when
+    // it compares a bucket's creation time with its intent: a bucket made by
+    // someone else within that window before the apply would be adopted.
+    // Someone else's bucket here is older than the window.
+    std::thread::sleep(std::time::Duration::from_secs(6));
     wd.apply(&[])
         .assert_failure()
         .assert_contains("already exists in this account")

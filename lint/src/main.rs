@@ -83,7 +83,7 @@ struct Global {
     #[arg(long, value_name = "ID", value_delimiter = ',', global = true)]
     ignore: Vec<String>,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, short = 'o', value_name = "FILE", global = true)]
     output: Option<PathBuf>,
 }
 

@@ -18,7 +18,13 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
     ResourceArguments {
         resource_type: "phi_audit_log_sink",
         required: &["name", "kms_key_arn", "retention_days"],
-        optional: &["object_lock_mode", "minimum_tls_version", "tags"],
+        optional: &[
+            "object_lock_mode",
+            "minimum_tls_version",
+            "deletion_protection",
+            "tags",
+            "timeouts",
+        ],
     },
     ResourceArguments {
         resource_type: "phi_bucket",
@@ -30,6 +36,7 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
             "deletion_protection",
             "replication",
             "tags",
+            "timeouts",
         ],
     },
     ResourceArguments {
@@ -53,6 +60,18 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
             "vpc_security_group_ids",
             "tags",
             "timeouts",
+        ],
+    },
+    ResourceArguments {
+        resource_type: "phi_kms_key",
+        required: &["name", "services", "administrator_arns"],
+        optional: &[
+            "description",
+            "user_arns",
+            "rotation_period_days",
+            "deletion_window_days",
+            "deletion_protection",
+            "tags",
         ],
     },
 ];

@@ -10,8 +10,8 @@ pub mod policy_source;
 pub mod provider;
 pub mod resources;
 pub mod schema;
-pub mod state_types;
 pub mod schema_docs;
+pub mod state_types;
 pub mod value;
 
 /// Code generated from `proto/` at build time.
