@@ -467,7 +467,7 @@ async fn a_permission_missing_mid_create_leaves_a_tainted_database_naming_the_st
     assert_eq!(plan.code, 0, "{}", plan.combined());
     assert!(
         wd.state_file().contains(
-            "\"PHI-RDS-003 TLS parameters\": \"rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2\""
+            "\"PHI-RDS-003\": \"TLS parameters: rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2"
         ),
         "{}",
         wd.state_file()
