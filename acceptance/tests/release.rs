@@ -214,7 +214,7 @@ impl Drop for HttpsDir {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn terraform_installs_from_the_release_mirror_and_locks_both_platforms() {
+async fn terraform_installs_from_the_release_mirror_and_locks_each_platform_built() {
     let version = version();
     let full = std::env::var("PHI_RELEASE_TEST").is_ok_and(|v| v == "full");
     let (profile, platforms): (&str, &[&str]) = if full {
