@@ -21,6 +21,20 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The workspace version (`[workspace.package] version` in Cargo.toml), the
+/// single source the release script and the binaries use.
+pub fn workspace_version() -> String {
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml"))
+        .expect("the workspace Cargo.toml is readable");
+    manifest
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("a workspace version")
+        .to_owned()
+}
+
 /// `.tools`, or an error saying how to create it.
 pub fn tools_dir() -> anyhow::Result<PathBuf> {
     let dir = repo_root().join(".tools");

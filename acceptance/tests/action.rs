@@ -10,18 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use phi_acceptance::repo_root;
-
-fn version() -> String {
-    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
-    manifest
-        .split("[workspace.package]")
-        .nth(1)
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("version = \"")))
-        .and_then(|v| v.strip_suffix('"'))
-        .expect("a workspace version")
-        .to_owned()
-}
+use phi_acceptance::{repo_root, workspace_version};
 
 /// One release directory (linux_amd64, dev profile) for the whole file.
 fn release_dir() -> &'static Path {
@@ -30,7 +19,7 @@ fn release_dir() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("python3")
             .arg(repo_root().join("scripts/release"))
-            .arg(version())
+            .arg(workspace_version())
             .arg("--out")
             .arg(dir.path())
             .args(["--platforms", "linux_amd64", "--profile", "dev"])
@@ -106,14 +95,14 @@ impl Runner {
 #[test]
 fn install_step_verifies_the_checksum_and_puts_phi_lint_on_the_path() {
     let runner = Runner::new();
-    let out = runner.install(release_dir(), &format!("v{}", version()));
+    let out = runner.install(release_dir(), &format!("v{}", workspace_version()));
     assert!(out.status.success(), "{}", text(&out));
     let dir = std::fs::read_to_string(runner.github_path()).unwrap();
     let bin = Path::new(dir.trim()).join("phi-lint");
     let v = Command::new(&bin).arg("--version").output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&v.stdout).trim(),
-        format!("phi-lint {}", version())
+        format!("phi-lint {}", workspace_version())
     );
 }
 
@@ -124,16 +113,17 @@ fn install_step_refuses_an_archive_whose_checksum_does_not_match() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, tampered.path().join(path.file_name().unwrap())).unwrap();
     }
-    let archive = tampered
-        .path()
-        .join(format!("phi-lint_{}_linux_amd64.tar.gz", version()));
+    let archive = tampered.path().join(format!(
+        "phi-lint_{}_linux_amd64.tar.gz",
+        workspace_version()
+    ));
     let mut bytes = std::fs::read(&archive).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
     std::fs::write(&archive, bytes).unwrap();
 
     let runner = Runner::new();
-    let out = runner.install(tampered.path(), &version());
+    let out = runner.install(tampered.path(), &workspace_version());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("checksum mismatch"), "{}", text(&out));
     assert!(
@@ -159,7 +149,12 @@ fn install_step_asks_for_a_version_when_the_ref_is_not_one() {
 #[test]
 fn run_step_fails_on_findings_and_leaves_sarif_for_the_upload_step() {
     let runner = Runner::new();
-    assert!(runner.install(release_dir(), &version()).status.success());
+    assert!(
+        runner
+            .install(release_dir(), &workspace_version())
+            .status
+            .success()
+    );
     let examples = repo_root().join("examples");
 
     let run = runner

@@ -16,21 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use phi_acceptance::{Workdir, repo_root, suite};
-
-fn version() -> String {
-    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
-    let workspace = manifest
-        .split("[workspace.package]")
-        .nth(1)
-        .expect("a [workspace.package] table");
-    workspace
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \""))
-        .and_then(|v| v.strip_suffix('"'))
-        .expect("a workspace version")
-        .to_owned()
-}
+use phi_acceptance::{Workdir, repo_root, suite, workspace_version};
 
 fn release_cmd(script: &Path) -> Command {
     let mut cmd = Command::new("python3");
@@ -215,7 +201,7 @@ impl Drop for HttpsDir {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn terraform_installs_from_the_release_mirror_and_locks_each_platform_built() {
-    let version = version();
+    let version = workspace_version();
     let full = std::env::var("PHI_RELEASE_TEST").is_ok_and(|v| v == "full");
     let (profile, platforms): (&str, &[&str]) = if full {
         ("release", &["linux_amd64", "linux_arm64"])
