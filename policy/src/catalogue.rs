@@ -222,7 +222,7 @@ static CONTROLS: &[Control] = &[
             would become unavailable.",
         remediation: "Enable the key (`aws kms enable-key`) or cancel its deletion \
             (`aws kms cancel-key-deletion`), or use another enabled customer-managed key.",
-        resources: ALL,
+        resources: ALL_AND_KEY,
         enforcement: Enforcement::Api,
     },
     Control {

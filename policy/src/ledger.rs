@@ -44,6 +44,7 @@ static LEDGER: &[(&str, &[&str])] = &[
             "acceptance/tests/audit_log_sink.rs::key_checks_that_need_kms_run_at_plan",
             "acceptance/tests/bucket.rs::a_key_disabled_after_apply_is_refused_in_the_next_plan",
             "acceptance/tests/database.rs::a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created",
+            "acceptance/tests/kms_key.rs::drift_in_its_policy_state_rotation_and_alias_is_shown_and_restored",
         ],
     ),
     (

@@ -69,9 +69,13 @@ pub fn judge(
         ("phi_audit_log_sink", "PHI-LOG-002") => kms.map(str::to_owned),
         ("phi_audit_log_sink", "PHI-LOG-003") => constant("on"),
         ("phi_audit_log_sink", "PHI-LOG-004") => constant("STANDARD"),
-        ("phi_audit_log_sink", "PHI-S3-011") => {
-            constant("logging, multi-region, log file validation on")
-        }
+        ("phi_audit_log_sink", "PHI-S3-011") => match (text(values, "name"), kms) {
+            (Some(name), Some(k)) => Some(format!(
+                "logging, multi-region, log file validation on; encrypted with {k}; \
+                 events to log group /phi-guard/audit/{name}"
+            )),
+            _ => None,
+        },
         ("phi_bucket", "PHI-S3-001") => kms.map(|k| {
             format!(
                 "{} key={k} bucket_key=true",
@@ -118,9 +122,42 @@ pub fn judge(
         }),
         ("phi_database", "PHI-RDS-011") if detail.contains("CA") => constant("current"),
         ("phi_database", "PHI-RDS-011") => constant("on"),
+        ("phi_kms_key", "PHI-KMS-003") => constant("Enabled"),
+        ("phi_kms_key", "PHI-KMS-004") => values
+            .get("rotation_period_days")
+            .and_then(Value::as_i64)
+            .map(|d| format!("every {d} days")),
+        ("phi_kms_key", "PHI-KMS-010") => constant("as written by phi-guard"),
         _ => None,
     };
     equal(reported, expected)
+}
+
+/// The settings one `enforced` entry holds. State written since schema
+/// version 1 keys the map by control id alone and writes a control with
+/// several settings as `name: value; name: value` (see the provider's
+/// `resources/enforced.rs`); each of those is judged on its own, under the
+/// finer key the provider observes it by (`PHI-RDS-003 parameter group`).
+/// A single setting, whose value may itself hold `; ` (a lifecycle's two
+/// rules), stays whole: only an entry whose every part is `name: value`
+/// is split.
+pub fn settings(key: &str, value: &str) -> Vec<(String, String)> {
+    let bare_id = !key.contains(char::is_whitespace);
+    let parts: Option<Vec<(String, String)>> = value
+        .split("; ")
+        .map(|part| {
+            let (name, setting) = part.split_once(": ")?;
+            let is_name = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+            is_name.then(|| (format!("{key} {name}"), setting.to_owned()))
+        })
+        .collect();
+    match parts {
+        Some(parts) if bare_id && parts.len() > 1 => parts,
+        _ => vec![(key.to_owned(), value.to_owned())],
+    }
 }
 
 fn engine(values: &Value) -> Option<Engine> {
@@ -188,5 +225,75 @@ mod tests {
             d("PHI-RDS-003 parameter group", "ehr-phi (in-sync)"),
             Judgement::Pass
         );
+    }
+
+    #[test]
+    fn a_control_with_several_settings_is_split_into_them() {
+        assert_eq!(
+            settings(
+                "PHI-RDS-011",
+                "CA certificate: current; auto minor version upgrade: on"
+            ),
+            vec![
+                (
+                    "PHI-RDS-011 CA certificate".to_owned(),
+                    "current".to_owned()
+                ),
+                (
+                    "PHI-RDS-011 auto minor version upgrade".to_owned(),
+                    "on".to_owned()
+                ),
+            ]
+        );
+        // One setting whose value holds "; " stays whole, and so does an
+        // ARN with colons.
+        let lifecycle =
+            "abort incomplete uploads after 7 days; noncurrent versions expire after 10 days";
+        assert_eq!(
+            settings("PHI-S3-007", lifecycle),
+            vec![("PHI-S3-007".to_owned(), lifecycle.to_owned())]
+        );
+        let trail = "logging, multi-region, log file validation on; encrypted with arn:aws:kms:eu-central-1:1:key/k; events to log group /phi-guard/audit/a";
+        assert_eq!(settings("PHI-S3-011", trail).len(), 1);
+        // An older state's finer key is never split again.
+        assert_eq!(
+            settings("PHI-RDS-003 parameter group", "a: b; c: d").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn split_settings_of_a_compliant_database_all_pass() {
+        let p = Policy::baseline();
+        let db = json!({"kms_key_arn": "K", "engine": "postgres", "identifier": "ehr"});
+        let reported = "log exports: postgresql, upgrade; log group postgresql: encrypted with K, 2192 days; log group upgrade: encrypted with K, 2192 days";
+        for (key, value) in settings("PHI-RDS-006", reported) {
+            assert_eq!(
+                judge("phi_database", &key, &value, &db, &p),
+                Judgement::Pass,
+                "{key}"
+            );
+        }
+        let sink = json!({"kms_key_arn": "K", "name": "a"});
+        assert_eq!(
+            judge(
+                "phi_audit_log_sink",
+                "PHI-S3-011",
+                "logging, multi-region, log file validation on; encrypted with K; events to log group /phi-guard/audit/a",
+                &sink,
+                &p
+            ),
+            Judgement::Pass
+        );
+        assert!(matches!(
+            judge(
+                "phi_audit_log_sink",
+                "PHI-S3-011",
+                "logging, multi-region, log file validation on; encrypted with OLD; events to log group /phi-guard/audit/a",
+                &sink,
+                &p
+            ),
+            Judgement::Fail(_)
+        ));
     }
 }

@@ -249,11 +249,12 @@ fn resource(r: &Value, policy: &Policy, today: time::Date) -> Option<ResourceEvi
         let reported: Vec<Reported> = enforced
             .iter()
             .filter(|(k, _)| crate::tfjson::control_of_key(k) == c.id)
+            .flat_map(|(k, v)| expected::settings(k, v))
             .map(|(k, v)| {
-                let j = expected::judge(ty, k, v, values, policy);
+                let j = expected::judge(ty, &k, &v, values, policy);
                 Reported {
-                    setting: k.clone(),
-                    value: v.clone(),
+                    setting: k,
+                    value: v,
                     expected: match &j {
                         Judgement::Fail(e) => Some(e.clone()),
                         _ => None,

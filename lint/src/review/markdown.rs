@@ -13,18 +13,28 @@ fn quoted(v: &Option<String>) -> String {
         .map_or_else(|| "nothing".to_owned(), |s| format!("\"{s}\""))
 }
 
+/// What a setting is called in a review line: its finer key
+/// (`PHI-RDS-003 parameter group`), or, for a control with one setting,
+/// the control's title rather than its id twice.
+fn setting_name(e: &EnforcedChange) -> String {
+    match phi_policy::control(&e.setting) {
+        Some(c) if e.setting == e.control => c.title.to_owned(),
+        _ => e.setting.clone(),
+    }
+}
+
 fn enforced_line(e: &EnforcedChange, restore: bool) -> String {
     if restore {
         format!(
             "{}: AWS reports {}; apply sets {}",
-            e.setting,
+            setting_name(e),
             quoted(&e.before),
             quoted(&e.after)
         )
     } else {
         format!(
             "{}: {} → {}",
-            e.setting,
+            setting_name(e),
             quoted(&e.before),
             quoted(&e.after)
         )

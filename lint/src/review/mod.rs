@@ -161,11 +161,17 @@ fn action_word(actions: &[String]) -> Option<&'static str> {
     })
 }
 
+/// An `enforced` map, one entry per setting: a control with several
+/// settings is split into them, so a review names the one that moved.
 fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .filter_map(|(k, v)| {
+                    v.as_str()
+                        .map(|s| crate::evidence::expected::settings(k, s))
+                })
+                .flatten()
                 .collect()
         })
         .unwrap_or_default()
