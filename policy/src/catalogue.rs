@@ -28,7 +28,8 @@ impl fmt::Display for Severity {
 pub enum Enforcement {
     /// Secure by construction: not configurable, restored when drift is read.
     AlwaysOn,
-    /// Checked from configuration values at validate and plan time.
+    /// Checked from configuration values at plan time (phi-lint checks them
+    /// before any plan).
     Static,
     /// Checked at plan time through the AWS API (and again at apply).
     Api,
@@ -51,7 +52,7 @@ impl fmt::Display for Enforcement {
                 "always on: set by the provider, not configurable; drift is detected on refresh and restored by apply"
             }
             Enforcement::Static => {
-                "refused at validate and plan time from the configuration values"
+                "refused at plan time from the configuration values (and reported by phi-lint before any plan)"
             }
             Enforcement::Api => {
                 "refused at plan time after inspecting the AWS resource, and checked again at the start of apply"

@@ -32,6 +32,37 @@ pub fn remediation(c: &Control, policy: &Policy) -> String {
                 policy.database().backup_retention_min_days
             ),
         ),
+        ids::REGION_APPROVED => text.replace(
+            "one of the regions the policy approves",
+            &format!(
+                "one of the regions the policy approves ({})",
+                or_list(policy.approved_regions())
+            ),
+        ),
+        ids::KMS_ROTATION => text.replacen(
+            "at most the policy maximum",
+            &format!(
+                "at most {} days, the maximum under this policy",
+                policy.kms_rotation_max_days()
+            ),
+            1,
+        ),
+        ids::RDS_ENGINE_APPROVED
+            if policy.database().engine_versions
+                != crate::engines::DatabasePolicy::baseline().engine_versions =>
+        {
+            let approved: Vec<String> = policy
+                .database()
+                .engine_versions
+                .iter()
+                .map(|(engine, pattern)| format!("`{engine} {pattern}`"))
+                .collect();
+            text.replace(
+                "the baseline accepts `postgres` 14, 15, 16 and 17 and `mysql` 8.4; the \
+                 policy's `database.engine_versions` may narrow this.",
+                &format!("this policy accepts {}.", or_list(&approved)),
+            )
+        }
         _ => text,
     }
 }
@@ -69,6 +100,26 @@ mod tests {
         );
         let s3 = remediation(control(ids::S3_NONCURRENT_RETENTION).unwrap(), &policy);
         assert!(s3.contains("(3288 under this policy)"), "{s3}");
+        let region = remediation(control(ids::REGION_APPROVED).unwrap(), &Policy::baseline());
+        assert!(region.contains("eu-central-1"), "{region}");
+        let strict = Policy::parse(
+            "kms {\n  rotation_max_days = 180\n}\ndatabase {\n  engine_versions = [\"postgres 16.*\"]\n}\n",
+            "p",
+        )
+        .unwrap();
+        let rotation = remediation(control(ids::KMS_ROTATION).unwrap(), &strict);
+        assert!(rotation.contains("at most 180 days"), "{rotation}");
+        let engines = remediation(control(ids::RDS_ENGINE_APPROVED).unwrap(), &strict);
+        assert!(
+            engines.contains("this policy accepts `postgres 16.*`") && !engines.contains("8.4"),
+            "{engines}"
+        );
+        // The baseline's engine text stays as the catalogue words it.
+        let baseline = control(ids::RDS_ENGINE_APPROVED).unwrap();
+        assert_eq!(
+            remediation(baseline, &Policy::baseline()),
+            baseline.remediation
+        );
         // Every other control's text is the catalogue's.
         let tls = control(ids::S3_TLS_ONLY).unwrap();
         assert_eq!(remediation(tls, &policy), tls.remediation);

@@ -91,12 +91,14 @@ impl Diagnostics {
         });
     }
 
-    /// A refusal: one error per violated control.
-    pub fn violation(&mut self, v: &Violation) {
+    /// A refusal that names no AWS object (the provider block's region):
+    /// one error per violated control, its fix text in `policy`'s numbers.
+    pub fn violation(&mut self, v: &Violation, policy: &phi_policy::Policy) {
+        let remediation = phi_policy::effective::remediation(v.control, policy);
         self.error_at(
             &violation_path(v),
             violation_summary(v),
-            violation_detail(v),
+            detail_with(v, &remediation),
         );
     }
 
@@ -173,10 +175,6 @@ fn violation_path(v: &Violation) -> Path {
 
 pub fn violation_summary(v: &Violation) -> String {
     format!("{}: {}", v.control.id, v.control.title)
-}
-
-pub fn violation_detail(v: &Violation) -> String {
-    detail_with(v, v.control.remediation)
 }
 
 fn detail_with(v: &Violation, remediation: &str) -> String {

@@ -197,7 +197,7 @@ fn check_provider_region(region: &str, policy: &Policy) -> Diagnostics {
     if let Some(v) =
         phi_policy::checks::region::check_region(region, policy, &["region".to_owned()])
     {
-        d.violation(&v);
+        d.violation(&v, policy);
     }
     d
 }

@@ -143,9 +143,18 @@ pub fn report(
     }
 }
 
-/// What every resource's ValidateResourceConfig does after its own static
-/// checks (`d`): the policy's checks through `check`, then the report with
-/// exceptions applied. Validation runs before the provider is configured:
+/// What every resource's ValidateResourceConfig reports: its checks of the
+/// configuration's shape (`shape`: names AWS would reject, unknown values,
+/// malformed blocks) and, only when one of those fails, the policy's
+/// refusals decided from the values (`check`, exceptions applied).
+///
+/// DESIGN: Terraform stops at the first validate error. A policy refusal
+/// reported here would hide every plan-time refusal of the same resource (a
+/// disabled key, a key in another account) until the next run, so while the
+/// shape is sound the policy waits for plan, where it is reported together
+/// with the checks that need AWS: one plan shows everything. When the shape
+/// is broken Terraform stops here anyway, and the run shows every problem the
+/// values alone decide. Validation runs before the provider is configured:
 /// region and account are not known, so `check` sees them empty and the
 /// checks that compare with them wait for plan.
 pub fn at_validate(
@@ -155,6 +164,9 @@ pub fn at_validate(
     name: Option<&str>,
     check: impl FnOnce(&phi_policy::Context) -> Vec<Violation>,
 ) -> Diagnostics {
+    if !d.has_errors() {
+        return d;
+    }
     let pctx = phi_policy::Context {
         region: String::new(),
         account_id: None,

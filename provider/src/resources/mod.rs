@@ -67,8 +67,10 @@ pub struct ImportResponse {
 pub trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
-    /// Static checks on configuration; runs before the provider is configured
-    /// (no region, no credentials) and skips unknown values.
+    /// Checks of the configuration's shape, and of the policy only when the
+    /// shape is broken (see [`checks::at_validate`] for why); runs before the
+    /// provider is configured (no region, no credentials) and skips unknown
+    /// values.
     fn validate(&self, config: &Value, policy: &phi_policy::Policy) -> Diagnostics;
     async fn plan(&self, request: PlanRequest, ctx: &Configured) -> PlanResponse;
     async fn apply(&self, request: ApplyRequest, ctx: &Configured) -> ApplyResponse;

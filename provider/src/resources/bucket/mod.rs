@@ -586,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn every_violation_is_reported_at_validate() {
+    fn validate_leaves_the_policy_to_plan_while_the_shape_is_sound() {
         let c = config(&[
             ("name", Value::string("acme-records")),
             ("kms_key_arn", Value::string("alias/aws/s3")),
@@ -594,7 +594,17 @@ mod tests {
             ("encryption_algorithm", Value::string("AES256")),
             ("noncurrent_version_retention_days", Value::number(1)),
         ]);
-        let d = Bucket::new().validate(&c, &Policy::baseline());
+        assert!(Bucket::new().validate(&c, &Policy::baseline()).is_empty());
+        // With a name S3 rejects, validate fails anyway: it then lists every
+        // refusal the values decide, so that run shows them all.
+        let broken = config(&[
+            ("name", Value::string("Acme_Records")),
+            ("kms_key_arn", Value::string("alias/aws/s3")),
+            ("audit_log_sink", Value::string("acme-audit")),
+            ("encryption_algorithm", Value::string("AES256")),
+            ("noncurrent_version_retention_days", Value::number(1)),
+        ]);
+        let d = Bucket::new().validate(&broken, &Policy::baseline());
         let summaries: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
         for id in ["PHI-KMS-001", "PHI-KMS-002", "PHI-S3-001", "PHI-S3-008"] {
             assert!(
@@ -602,5 +612,6 @@ mod tests {
                 "{id} missing from {summaries:?}"
             );
         }
+        assert!(summaries.contains(&"Invalid name"), "{summaries:?}");
     }
 }

@@ -413,11 +413,9 @@ impl Database {
     /// Every static and API-backed check for a configuration. Errors mean
     /// "create nothing". At apply the key is looked up afresh.
     async fn full_checks(&self, config: &Value, ctx: &Configured, at_apply: bool) -> Diagnostics {
-        let mut d = static_checks(config);
         let policy = ctx.policy();
         let pctx = ctx.policy_context().await;
-        let cfg = policy_config(config, policy);
-        let mut violations = phi_policy::checks::database::check(&cfg, &pctx, policy);
+        let (mut d, mut violations) = configuration_checks(config, &pctx, policy);
         checks::key_api_checks(
             config,
             "kms_key_arn",
@@ -443,12 +441,27 @@ impl Database {
         report(
             violations,
             policy,
-            cfg.identifier.as_deref(),
+            policy_config(config, policy).identifier.as_deref(),
             ctx.today(),
             &mut d,
         );
         d
     }
+}
+
+/// What is decided from the configuration alone: its shape, and the
+/// policy's controls on the values (left to plan, see
+/// [`Resource::validate`]).
+fn configuration_checks(
+    config: &Value,
+    pctx: &phi_policy::Context,
+    policy: &Policy,
+) -> (Diagnostics, Vec<Violation>) {
+    let cfg = policy_config(config, policy);
+    (
+        static_checks(config),
+        phi_policy::checks::database::check(&cfg, pctx, policy),
+    )
 }
 
 /// The sink's log group (`/phi-guard/audit/<name>`) must exist when the
@@ -638,7 +651,7 @@ mod tests {
             let mut c = config();
             c.push(("identifier", Value::string(id)));
             c.push(("backup_retention_days", Value::number(1)));
-            Database::new().validate(&object(&c), &policy)
+            planned_refusals(&object(&c), &policy)
         };
         let sandbox = with_id("acme-dev-ehr");
         assert!(!sandbox.has_errors());
@@ -650,13 +663,36 @@ mod tests {
         assert!(with_id("acme-ehr").has_errors());
     }
 
+    /// The refusals a plan reports from the configuration alone.
+    fn planned_refusals(config: &Value, policy: &Policy) -> Diagnostics {
+        let pctx = phi_policy::Context {
+            region: "eu-central-1".to_owned(),
+            account_id: None,
+        };
+        let (mut d, violations) = configuration_checks(config, &pctx, policy);
+        let identifier = policy_config(config, policy).identifier;
+        let today = time::OffsetDateTime::now_utc().date();
+        report(violations, policy, identifier.as_deref(), today, &mut d);
+        d
+    }
+
     #[test]
-    fn every_violation_is_reported_with_its_path_in_validate() {
+    fn validate_leaves_every_policy_refusal_to_plan() {
+        let mut c = config();
+        c.push(("publicly_accessible", Value::Bool(true)));
+        c.push(("backup_retention_days", Value::number(1)));
+        let c = object(&c);
+        assert!(Database::new().validate(&c, &Policy::baseline()).is_empty());
+        assert!(planned_refusals(&c, &Policy::baseline()).has_errors());
+    }
+
+    #[test]
+    fn every_violation_is_reported_with_its_path_at_plan() {
         let mut c = config();
         c.push(("publicly_accessible", Value::Bool(true)));
         c.push(("backup_retention_days", Value::number(1)));
         c.push(("engine_version", Value::string("12.1")));
-        let d = Database::new().validate(&object(&c), &Policy::baseline());
+        let d = planned_refusals(&object(&c), &Policy::baseline());
         let found: Vec<(String, String)> = d
             .iter()
             .map(|x| {
