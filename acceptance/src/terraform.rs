@@ -29,19 +29,24 @@ pub fn phi_lint() -> &'static Path {
 /// path of the result: the binaries under test are always the workspace's
 /// current code, never a stale copy.
 fn built_binary(package: &str, bin: &str) -> PathBuf {
+    // target/<profile>/deps/<test binary> -> target/<profile>
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary inside target/<profile>/deps");
+    // A benchmark runs in the release profile and measures release binaries.
+    let mut args = vec!["build", "-p", package, "--bin", bin];
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        args.push("--release");
+    }
     let status = Command::new(env!("CARGO"))
-        .args(["build", "-p", package, "--bin", bin])
+        .args(&args)
         .current_dir(crate::repo_root())
         .status()
         .unwrap_or_else(|e| panic!("running cargo build for {bin}: {e}"));
     assert!(status.success(), "building {bin} failed");
-    // target/<profile>/deps/<test binary> -> target/<profile>
-    let exe = std::env::current_exe().expect("test binary path");
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary inside target/<profile>/deps")
-        .join(bin);
+    let path = profile_dir.join(bin);
     assert!(path.exists(), "no {}", path.display());
     path
 }

@@ -3,6 +3,7 @@
 //! so the same binary talks to AWS or to a local emulator.
 
 pub mod compat;
+pub mod concurrency;
 pub mod error;
 pub mod kms;
 pub mod rds;

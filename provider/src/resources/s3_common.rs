@@ -449,6 +449,42 @@ pub async fn exists(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, AwsEr
     }
 }
 
+/// The settings every bucket the provider makes shares, as AWS reports them.
+pub struct BaselineRead {
+    pub encryption: EncryptionRead,
+    pub public_access: String,
+    pub ownership: String,
+    /// The bucket policy document, if any.
+    pub policy: Option<String>,
+    pub versioning: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Reads the shared settings of `bucket` together (they do not depend on
+/// each other), each within the process's read bound.
+pub async fn read_baseline(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<BaselineRead, AwsError> {
+    use crate::aws::concurrency::bounded;
+    let (encryption, public_access, ownership, policy, versioning, tags) = tokio::try_join!(
+        bounded(read_encryption(s3, bucket)),
+        bounded(read_public_access(s3, bucket)),
+        bounded(read_ownership(s3, bucket)),
+        bounded(read_policy(s3, bucket)),
+        bounded(read_versioning(s3, bucket)),
+        bounded(read_tags(s3, bucket)),
+    )?;
+    Ok(BaselineRead {
+        encryption,
+        public_access,
+        ownership,
+        policy,
+        versioning,
+        tags,
+    })
+}
+
 /// The default encryption as AWS reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EncryptionRead {

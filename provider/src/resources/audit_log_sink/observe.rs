@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::concurrency::bounded;
 use crate::aws::{AwsError, Clients};
 use crate::resources::s3_common;
 
@@ -36,108 +37,55 @@ pub async fn observe(
     if !s3_common::exists(s3, name).await? {
         return Ok(None);
     }
+    // DESIGN: the reads below do not depend on each other, so they go out
+    // together: a refresh waits about two round trips per sink (exists, then
+    // everything else) instead of one per setting.
+    let group_name = desired::log_group_name(name);
+    let (base, lifecycle, (lock_text, lock_mode, lock_days), group, trail) = tokio::try_join!(
+        s3_common::read_baseline(s3, name),
+        bounded(archive::read_lifecycle(s3, name)),
+        bounded(read_object_lock(s3, name)),
+        bounded(read_log_group(clients, &group_name)),
+        bounded(crate::resources::audit_trail::describe_trail(clients, name)),
+    )?;
     let mut o = Observed::default();
     let mut put = |k: &str, v: String| {
         o.enforced.insert(k.to_owned(), v);
     };
 
-    let encryption = s3_common::read_encryption(s3, name).await?;
-    put(key::S3_ENCRYPTION, encryption.text);
-    let enc_key = encryption.key;
+    put(key::S3_ENCRYPTION, base.encryption.text);
+    let enc_key = base.encryption.key;
     // An endpoint that does not report BlockedEncryptionTypes at all (the
     // emulator; S3 before the field existed) cannot show this drift: only
     // an explicit list without SSE-C is drift. The request the provider
     // sends always blocks SSE-C (unit-tested in `s3_common`).
     put(
         key::S3_SSE_C,
-        match encryption.sse_c_blocked {
+        match base.encryption.sse_c_blocked {
             Some(false) => "SSE-C allowed".to_owned(),
             Some(true) | None => s3_common::SSE_C_BLOCKED.to_owned(),
         },
     );
-    put(
-        key::S3_PUBLIC_ACCESS,
-        s3_common::read_public_access(s3, name).await?,
-    );
-    put(
-        key::S3_OWNERSHIP,
-        s3_common::read_ownership(s3, name).await?,
-    );
-    let policy = s3_common::read_policy(s3, name).await?;
+    put(key::S3_PUBLIC_ACCESS, base.public_access);
+    put(key::S3_OWNERSHIP, base.ownership);
     put(
         key::ARCHIVE_GUARD,
         archive::describe_guard(
-            policy.as_deref(),
+            base.policy.as_deref(),
             &crate::resources::audit_trail::trail_name(name),
         ),
     );
-    put(key::S3_LIFECYCLE, archive::read_lifecycle(s3, name).await?);
-    let tls = s3_common::describe_tls_policy(policy.as_deref());
+    put(key::S3_LIFECYCLE, lifecycle);
+    let tls = s3_common::describe_tls_policy(base.policy.as_deref());
     let min_tls = s3_common::min_tls_of(&tls);
     put(key::S3_TLS_POLICY, tls);
-    put(
-        key::S3_VERSIONING,
-        s3_common::read_versioning(s3, name).await?,
-    );
-
-    let (lock_text, lock_mode, lock_days) =
-        match s3.get_object_lock_configuration().bucket(name).send().await {
-            Ok(out) => {
-                let retention = out
-                    .object_lock_configuration()
-                    .and_then(|c| c.rule())
-                    .and_then(|r| r.default_retention());
-                match retention {
-                    Some(r) => {
-                        let mode = r.mode().map(|m| m.as_str().to_owned());
-                        // The emulator reports `Days: 0` next to `Years`; a
-                        // positive value of either is the real setting.
-                        let days = match (r.days(), r.years()) {
-                            (Some(d), _) if d > 0 => Some(i64::from(d)),
-                            (_, Some(y)) if y > 0 => Some(i64::from(y) * 365),
-                            _ => None,
-                        };
-                        (
-                            desired::lock_text(
-                                mode.as_deref().unwrap_or("no mode"),
-                                days.unwrap_or(0),
-                            ),
-                            mode,
-                            days,
-                        )
-                    }
-                    None => ("enabled, no default retention".to_owned(), None, None),
-                }
-            }
-            Err(e) => {
-                let err = AwsError::from_sdk("s3:GetObjectLockConfiguration", e);
-                if err.code_is("ObjectLockConfigurationNotFoundError") {
-                    ("object lock not enabled".to_owned(), None, None)
-                } else {
-                    return Err(err);
-                }
-            }
-        };
+    put(key::S3_VERSIONING, base.versioning);
     put(key::S3_OBJECT_LOCK, lock_text);
 
-    let tags = s3_common::read_tags(s3, name).await?;
-
-    let group_name = desired::log_group_name(name);
-    let groups = clients
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&group_name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
-    let group = groups
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(group_name.as_str()));
     let mut log_retention_days = None;
     let mut log_group_arn = None;
     let mut stored = 0;
-    match group {
+    match &group {
         Some(g) => {
             log_retention_days = g.retention_in_days().map(i64::from);
             put(
@@ -174,11 +122,8 @@ pub async fn observe(
         }
     }
 
-    put(
-        key::S3_ACCESS_TRAIL,
-        crate::resources::audit_trail::describe_trail(clients, name).await?,
-    );
-    o.tags = tags;
+    put(key::S3_ACCESS_TRAIL, trail);
+    o.tags = base.tags;
     o.bucket_key_arn = enc_key;
     o.lock_mode = lock_mode;
     o.lock_days = lock_days;
@@ -188,6 +133,72 @@ pub async fn observe(
     o.log_group_arn = log_group_arn;
     o.log_stored_bytes = stored;
     Ok(Some(o))
+}
+
+/// The archive's Object Lock default retention: its `enforced` text, mode
+/// and days.
+async fn read_object_lock(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<(String, Option<String>, Option<i64>), AwsError> {
+    Ok(
+        match s3.get_object_lock_configuration().bucket(name).send().await {
+            Ok(out) => {
+                let retention = out
+                    .object_lock_configuration()
+                    .and_then(|c| c.rule())
+                    .and_then(|r| r.default_retention());
+                match retention {
+                    Some(r) => {
+                        let mode = r.mode().map(|m| m.as_str().to_owned());
+                        // The emulator reports `Days: 0` next to `Years`; a
+                        // positive value of either is the real setting.
+                        let days = match (r.days(), r.years()) {
+                            (Some(d), _) if d > 0 => Some(i64::from(d)),
+                            (_, Some(y)) if y > 0 => Some(i64::from(y) * 365),
+                            _ => None,
+                        };
+                        (
+                            desired::lock_text(
+                                mode.as_deref().unwrap_or("no mode"),
+                                days.unwrap_or(0),
+                            ),
+                            mode,
+                            days,
+                        )
+                    }
+                    None => ("enabled, no default retention".to_owned(), None, None),
+                }
+            }
+            Err(e) => {
+                let err = AwsError::from_sdk("s3:GetObjectLockConfiguration", e);
+                if err.code_is("ObjectLockConfigurationNotFoundError") {
+                    ("object lock not enabled".to_owned(), None, None)
+                } else {
+                    return Err(err);
+                }
+            }
+        },
+    )
+}
+
+/// The sink's log group, if it exists.
+async fn read_log_group(
+    clients: &Clients,
+    group_name: &str,
+) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+    let groups = clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(group_name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
+    Ok(groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group_name))
+        .cloned())
 }
 
 /// The `PHI-LOG-004` entry: the class CloudWatch Logs reports; a group

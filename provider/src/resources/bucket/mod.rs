@@ -587,23 +587,24 @@ mod tests {
 
     #[test]
     fn validate_leaves_the_policy_to_plan_while_the_shape_is_sound() {
-        let c = config(&[
-            ("name", Value::string("acme-records")),
-            ("kms_key_arn", Value::string("alias/aws/s3")),
-            ("audit_log_sink", Value::string("acme-audit")),
-            ("encryption_algorithm", Value::string("AES256")),
-            ("noncurrent_version_retention_days", Value::number(1)),
-        ]);
-        assert!(Bucket::new().validate(&c, &Policy::baseline()).is_empty());
+        // Four controls broken by the values, under a given bucket name.
+        let named = |name: &str| {
+            config(&[
+                ("name", Value::string(name)),
+                ("kms_key_arn", Value::string("alias/aws/s3")),
+                ("audit_log_sink", Value::string("acme-audit")),
+                ("encryption_algorithm", Value::string("AES256")),
+                ("noncurrent_version_retention_days", Value::number(1)),
+            ])
+        };
+        assert!(
+            Bucket::new()
+                .validate(&named("acme-records"), &Policy::baseline())
+                .is_empty()
+        );
         // With a name S3 rejects, validate fails anyway: it then lists every
         // refusal the values decide, so that run shows them all.
-        let broken = config(&[
-            ("name", Value::string("Acme_Records")),
-            ("kms_key_arn", Value::string("alias/aws/s3")),
-            ("audit_log_sink", Value::string("acme-audit")),
-            ("encryption_algorithm", Value::string("AES256")),
-            ("noncurrent_version_retention_days", Value::number(1)),
-        ]);
+        let broken = named("Acme_Records");
         let d = Bucket::new().validate(&broken, &Policy::baseline());
         let summaries: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
         for id in ["PHI-KMS-001", "PHI-KMS-002", "PHI-S3-001", "PHI-S3-008"] {

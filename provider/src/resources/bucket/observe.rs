@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{ExpirationStatus, ReplicationRuleStatus};
 
+use crate::aws::concurrency::bounded;
 use crate::aws::{AwsError, Clients};
 use crate::resources::s3_common;
 
@@ -35,39 +36,48 @@ pub async fn observe(
     if !s3_common::exists(s3, name).await? {
         return Ok(None);
     }
+    // DESIGN: the reads below do not depend on each other, so they go out
+    // together: a refresh waits about two round trips per bucket (exists,
+    // then everything else) instead of one per setting. Each is still one
+    // request that the SDK's timeouts and retries govern.
+    let recording = async {
+        match audit_log_sink {
+            Some(sink) => {
+                crate::resources::audit_trail::describe_recording(
+                    clients,
+                    sink,
+                    name,
+                    s3_common::partition(&clients.region),
+                )
+                .await
+            }
+            None => Ok("no audit_log_sink".to_owned()),
+        }
+    };
+    let (base, lifecycle, replication, recorded) = tokio::try_join!(
+        s3_common::read_baseline(s3, name),
+        bounded(read_lifecycle(s3, name)),
+        bounded(read_replication(s3, name)),
+        bounded(recording),
+    )?;
     let mut o = Observed::default();
-    let encryption = s3_common::read_encryption(s3, name).await?;
-    let sse_c = sse_c_text(encryption.sse_c_blocked);
+    let sse_c = sse_c_text(base.encryption.sse_c_blocked);
     let put = |o: &mut Observed, k: &str, v: String| {
         o.enforced.insert(k.to_owned(), v);
     };
-    put(&mut o, key::ENCRYPTION, encryption.text);
+    put(&mut o, key::ENCRYPTION, base.encryption.text);
     put(&mut o, key::SSE_C, sse_c);
-    o.key_arn = encryption.key;
-    o.algorithm = encryption.algorithm;
-    put(
-        &mut o,
-        key::PUBLIC_ACCESS,
-        s3_common::read_public_access(s3, name).await?,
-    );
-    put(
-        &mut o,
-        key::OWNERSHIP,
-        s3_common::read_ownership(s3, name).await?,
-    );
-    let policy = s3_common::read_policy(s3, name).await?;
-    let tls = s3_common::describe_tls_policy(policy.as_deref());
+    o.key_arn = base.encryption.key;
+    o.algorithm = base.encryption.algorithm;
+    put(&mut o, key::PUBLIC_ACCESS, base.public_access);
+    put(&mut o, key::OWNERSHIP, base.ownership);
+    let tls = s3_common::describe_tls_policy(base.policy.as_deref());
     o.min_tls = s3_common::min_tls_of(&tls);
     put(&mut o, key::TLS_POLICY, tls);
-    put(
-        &mut o,
-        key::VERSIONING,
-        s3_common::read_versioning(s3, name).await?,
-    );
-    let (lifecycle, noncurrent) = read_lifecycle(s3, name).await?;
+    put(&mut o, key::VERSIONING, base.versioning);
+    let (lifecycle, noncurrent) = lifecycle;
     o.noncurrent_days = noncurrent;
     put(&mut o, key::LIFECYCLE, lifecycle);
-    let replication = read_replication(s3, name).await?;
     put(
         &mut o,
         key::REPLICATION,
@@ -78,20 +88,8 @@ pub async fn observe(
         ),
     );
     o.replication = replication;
-    let recorded = match audit_log_sink {
-        Some(sink) => {
-            crate::resources::audit_trail::describe_recording(
-                clients,
-                sink,
-                name,
-                s3_common::partition(&clients.region),
-            )
-            .await?
-        }
-        None => "no audit_log_sink".to_owned(),
-    };
     put(&mut o, key::RECORDED, recorded);
-    o.tags = s3_common::read_tags(s3, name).await?;
+    o.tags = base.tags;
     // The create-intent marker is the provider's, never a configured tag.
     o.tags.remove(crate::resources::create_intent::MARKER_TAG);
     Ok(Some(o))
