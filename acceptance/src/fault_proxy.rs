@@ -1,7 +1,7 @@
 //! A loopback TCP proxy between the provider and the AWS endpoint that
 //! injects the network faults a real apply meets: a connection reset after
 //! the request reached AWS (the answer is lost, the change was made), an
-//! endpoint that accepts and never answers, and slow calls.
+//! endpoint that accepts and never answers, slow calls, and throttling.
 //!
 //! Why a TCP proxy and not an SDK interceptor: the faults must hit the real
 //! provider binary, through its real HTTP client, retry and timeout code,
@@ -30,6 +30,11 @@ pub enum Fault {
     Freeze,
     /// Forward after this delay.
     Delay(Duration),
+    /// Answer at once, without forwarding, with the service's throttling
+    /// error: S3's `503 SlowDown`, `ThrottlingException` for the JSON
+    /// protocols (KMS, CloudTrail, Logs), `Throttling` for the query ones
+    /// (RDS, STS, IAM).
+    Throttle,
 }
 
 /// One request as the client sent it.
@@ -68,6 +73,24 @@ impl Request {
             }
         }
         None
+    }
+
+    /// Which attempt of its call this request is, from the SDK's
+    /// `amz-sdk-request: attempt=N; max=M` header (1 when absent).
+    pub fn attempt(&self) -> u32 {
+        self.header("amz-sdk-request")
+            .and_then(|v| {
+                v.split(';')
+                    .find_map(|p| p.trim().strip_prefix("attempt="))
+                    .and_then(|n| n.parse().ok())
+            })
+            .unwrap_or(1)
+    }
+
+    /// The SDK's id of the call this request is an attempt of (the same for
+    /// every retry of it).
+    pub fn invocation_id(&self) -> Option<&str> {
+        self.header("amz-sdk-invocation-id")
     }
 
     /// True for S3 CreateBucket of `bucket` (path-style, as the provider
@@ -302,6 +325,11 @@ async fn serve(mut client: TcpStream, upstream: String, shared: Arc<Shared>) {
             return;
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Throttle) => {
+            let _ = client.write_all(&throttling_answer(&request)).await;
+            let _ = client.shutdown().await;
+            return;
+        }
         _ => {}
     }
     let Ok(mut server) = TcpStream::connect(&upstream).await else {
@@ -321,4 +349,39 @@ async fn serve(mut client: TcpStream, upstream: String, shared: Arc<Shared>) {
         return;
     }
     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+}
+
+/// The throttling error the service `request` is addressed to sends, as a
+/// complete HTTP response that closes the connection.
+fn throttling_answer(request: &Request) -> Vec<u8> {
+    let (status, content_type, body) = if request.header("x-amz-target").is_some() {
+        (
+            "400 Bad Request",
+            "application/x-amz-json-1.1",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_owned(),
+        )
+    } else if request.operation().is_some() {
+        (
+            "400 Bad Request",
+            "text/xml",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
+             <Message>Rate exceeded</Message></Error><RequestId>fault-proxy</RequestId>\
+             </ErrorResponse>"
+                .to_owned(),
+        )
+    } else {
+        (
+            "503 Slow Down",
+            "application/xml",
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>\
+             <RequestId>fault-proxy</RequestId></Error>"
+                .to_owned(),
+        )
+    };
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         x-amzn-RequestId: fault-proxy\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }

@@ -17,6 +17,11 @@ pub use error::AwsError;
 pub use timeouts::CallLimits;
 
 /// The clients one configured provider instance uses.
+/// Attempts per AWS call, the first included.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The longest wait between two attempts.
+pub const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub region: String,
@@ -33,10 +38,19 @@ impl Clients {
     /// Clients for `region` (and `profile`), every call bounded by `limits`.
     /// Retry and timeout settings live here, in one place, for every client.
     pub async fn new(region: &str, profile: Option<&str>, limits: &CallLimits) -> Self {
-        // Standard retry mode backs off on throttling and transient errors.
+        // DESIGN: an estate-wide refresh is exactly when S3 and RDS answer
+        // `SlowDown` / `Throttling`. Adaptive mode retries those (and
+        // transient errors) with jittered exponential backoff and, once
+        // throttled, also paces the client's own requests; the operation
+        // timeout (`limits`) bounds the total time of a call with all its
+        // retries.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .retry_config(
+                RetryConfig::adaptive()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_max_backoff(MAX_BACKOFF),
+            )
             .timeout_config(limits.timeout_config());
         if let Some(profile) = profile {
             loader = loader.profile_name(profile);
