@@ -37,7 +37,7 @@ fn throttled(request: &Request) -> bool {
     };
     let mut h = DefaultHasher::new();
     id.hash(&mut h);
-    h.finish() % 3 == 0 && request.attempt() <= 2
+    h.finish().is_multiple_of(3) && request.attempt() <= 2
 }
 
 #[tokio::test]
