@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod moto;
+pub mod network;
 pub mod suite;
 pub mod terraform;
 

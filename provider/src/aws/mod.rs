@@ -3,6 +3,7 @@
 //! so the same binary talks to AWS or to a local emulator.
 
 pub mod compat;
+pub mod ec2;
 pub mod error;
 pub mod kms;
 pub mod rds;
@@ -23,6 +24,7 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub rds: aws_sdk_rds::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl Clients {
@@ -52,6 +54,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&sdk),
             rds: aws_sdk_rds::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
+            ec2: aws_sdk_ec2::Client::new(&sdk),
         };
         tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
         clients

@@ -13,7 +13,13 @@ use super::{Database, defaults, desired, desired_from};
 
 /// Arguments whose change replaces the database (RDS cannot change them in
 /// place). `kms_key_arn` is among them: storage encryption is fixed at create.
-const REPLACE_ON_CHANGE: &[&str] = &["identifier", "engine", "kms_key_arn", "master_username"];
+const REPLACE_ON_CHANGE: &[&str] = &[
+    "identifier",
+    "engine",
+    "kms_key_arn",
+    "master_username",
+    "snapshot_identifier",
+];
 
 pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> PlanResponse {
     let PlanRequest {
@@ -24,7 +30,7 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
     if proposed.is_null() {
         return plan_destroy(&prior);
     }
-    let mut diagnostics = db.full_checks(&config, ctx, false).await;
+    let mut diagnostics = db.full_checks(&config, ctx, false, prior.is_null()).await;
     let Value::Map(mut planned) = proposed else {
         return plan_common::not_an_object(diagnostics);
     };
@@ -77,6 +83,9 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
     let enforced = desired_from(&planned_value, ctx.policy())
         .map(|d| Value::from_string_map(&d.enforced()))
         .unwrap_or(Value::Unknown);
+    if same {
+        warn_of_reboot(prior.get("enforced"), &enforced, &mut diagnostics);
+    }
     planned.insert("enforced".to_owned(), enforced);
     PlanResponse {
         planned: Value::Map(planned),
@@ -124,8 +133,44 @@ fn check_in_place_change(
             format!(
                 "engine_version goes from {before} to {after}, a new major version. phi_database \
                  applies minor upgrades only: a major upgrade needs a new TLS parameter group \
-                 family and a tested upgrade path. Create a new phi_database from a snapshot, \
-                 or keep the current major version."
+                 family and a tested upgrade path. Create a new phi_database on {after} with \
+                 `snapshot_identifier` set to a manual snapshot of this one, switch to it, then \
+                 retire this one (docs/guides/major-version-upgrade.md); or keep the current \
+                 major version."
+            ),
+        );
+    }
+}
+
+/// Parameter-group entries whose restore needs a reboot: every parameter is
+/// set with the `pending-reboot` apply method, and `shared_preload_libraries`
+/// (pgaudit) is static anyway.
+const REBOOT_ENTRIES: &[&str] = &[desired::key::TLS_PARAMETERS, desired::key::DATABASE_AUDIT];
+
+/// Says in the plan when the apply will reboot the instance (a brief outage),
+/// so nobody is surprised by it.
+fn warn_of_reboot(prior: &Value, planned: &Value, d: &mut Diagnostics) {
+    let changed: Vec<&str> = REBOOT_ENTRIES
+        .iter()
+        .copied()
+        .filter(|k| {
+            // MySQL's audit lives in the option group: no reboot.
+            let pg_audit = *k != desired::key::DATABASE_AUDIT
+                || planned
+                    .get(k)
+                    .as_str()
+                    .is_some_and(|v| v.starts_with("pgaudit"));
+            pg_audit && planned.get(k).is_wholly_known() && prior.get(k) != planned.get(k)
+        })
+        .collect();
+    if !changed.is_empty() {
+        d.warning(
+            "This apply reboots the database",
+            format!(
+                "{} must be restored in the dedicated parameter group, and RDS applies them only \
+                 on a reboot. Apply sets them, reboots the instance and waits until it is \
+                 available again: connections drop for a minute or two.",
+                changed.join(" and ")
             ),
         );
     }
