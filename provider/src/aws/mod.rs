@@ -3,6 +3,7 @@
 //! so the same binary talks to AWS or to a local emulator.
 
 pub mod compat;
+pub mod ec2;
 pub mod error;
 pub mod kms;
 pub mod rds;
@@ -26,6 +27,7 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl Clients {
@@ -59,6 +61,7 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
+            ec2: aws_sdk_ec2::Client::new(&sdk),
         };
         tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
         clients
