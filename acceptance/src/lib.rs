@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod fault_proxy;
 pub mod moto;
+pub mod network;
 pub mod suite;
 pub mod terraform;
 

@@ -21,7 +21,11 @@ impl Moto {
         let tools = crate::tools_dir()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = tempfile::NamedTempFile::new()?;
-        let child = Command::new(tools.join("venv/bin/moto_server"))
+        // Through acceptance/moto_server.py: moto's own server with MySQL 8.4
+        // option groups accepted, as RDS does (see that file).
+        let shim = crate::repo_root().join("acceptance/moto_server.py");
+        let child = Command::new(tools.join("venv/bin/python"))
+            .arg(shim)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .envs(env.iter().copied())
             .stdout(Stdio::null())

@@ -6,6 +6,7 @@
 
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 use phi_acceptance::aws::{Clients, clients, create_cmk, sdk_config};
+use phi_acceptance::network::{Network, private_network, private_network_as};
 use phi_acceptance::{Moto, Workdir};
 
 const PROVIDER: &str = r#"
@@ -20,6 +21,14 @@ provider "phi" {
 }
 
 variable "key" {
+  type = string
+}
+
+variable "subnet_group" {
+  type = string
+}
+
+variable "security_group" {
   type = string
 }
 "#;
@@ -42,6 +51,8 @@ resource "phi_database" "ehr" {{
   instance_class       = "db.t3.medium"
   allocated_storage_gb = 50
   kms_key_arn          = var.key
+  db_subnet_group_name   = var.subnet_group
+  vpc_security_group_ids = [var.security_group]
 {extra}
 }}
 "#
@@ -53,18 +64,31 @@ struct Env {
     aws: Clients,
     rds: aws_sdk_rds::Client,
     key: String,
+    net: Network,
+}
+
+/// The variables every root here takes: the key and the private network.
+fn vars<'a>(key: &'a str, net: &'a Network) -> [(&'static str, &'a str); 3] {
+    [
+        ("key", key),
+        ("subnet_group", net.subnet_group.as_str()),
+        ("security_group", net.security_group.as_str()),
+    ]
 }
 
 async fn env() -> Env {
     let moto = Moto::start().expect("moto starts");
     let aws = clients(&moto, "eu-central-1").await;
-    let rds = aws_sdk_rds::Client::new(&sdk_config(&moto, "eu-central-1").await);
+    let config = sdk_config(&moto, "eu-central-1").await;
+    let rds = aws_sdk_rds::Client::new(&config);
     let key = create_cmk(&aws, true).await;
+    let net = private_network(&moto, "acme-private");
     Env {
         moto,
         aws,
         rds,
         key,
+        net,
     }
 }
 
@@ -97,6 +121,29 @@ impl Env {
     }
 }
 
+impl Env {
+    /// `SERVER_AUDIT_EVENTS` of the audit plugin in an option group, `None`
+    /// when the plugin is not in it.
+    async fn audit_events(&self, group: &str) -> Option<String> {
+        let out = self
+            .rds
+            .describe_option_groups()
+            .option_group_name(group)
+            .send()
+            .await
+            .unwrap();
+        let option = out.option_groups_list()[0]
+            .options()
+            .iter()
+            .find(|o| o.option_name() == Some("MARIADB_AUDIT_PLUGIN"))?;
+        option
+            .option_settings()
+            .iter()
+            .find(|s| s.name() == Some("SERVER_AUDIT_EVENTS"))
+            .and_then(|s| s.value().map(str::to_owned))
+    }
+}
+
 /// A root with a compliant database (and whatever `extra` adds), applied.
 fn applied(e: &Env, identifier: &str, extra: &str) -> Workdir {
     let wd = Workdir::new(&e.moto);
@@ -104,7 +151,7 @@ fn applied(e: &Env, identifier: &str, extra: &str) -> Workdir {
         "main.tf",
         &format!("{PROVIDER}{}", database(identifier, extra)),
     );
-    wd.apply(&[("key", e.key.as_str())]).assert_success();
+    wd.apply(&vars(&e.key, &e.net)).assert_success();
     wd
 }
 
@@ -122,7 +169,7 @@ async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
             )
         ),
     );
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     wd.apply(&vars).assert_success();
 
     let i = e.instance("acme-ehr").await.expect("instance exists");
@@ -155,6 +202,21 @@ async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
             .as_deref(),
         Some("TLSv1.2")
     );
+    // In-database audit (PHI-RDS-015): pgaudit preloaded with the baseline
+    // classes, no parameters logged, connections and disconnections logged.
+    for (name, value) in [
+        ("shared_preload_libraries", "pg_stat_statements,pgaudit"),
+        ("pgaudit.log", "ddl,role,write,read"),
+        ("pgaudit.log_parameter", "0"),
+        ("log_connections", "1"),
+        ("log_disconnections", "1"),
+    ] {
+        assert_eq!(
+            e.parameter("acme-ehr-phi", name).await.as_deref(),
+            Some(value),
+            "{name}"
+        );
+    }
     for log_type in ["postgresql", "upgrade"] {
         let name = format!("/aws/rds/instance/acme-ehr/{log_type}");
         let groups = e
@@ -185,7 +247,7 @@ async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
 async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() {
     let e = env().await;
     let wd = applied(&e, "acme-drift", "");
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     // A console user weakens the database and its TLS parameter.
     e.rds
         .modify_db_instance()
@@ -241,7 +303,7 @@ async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() 
 async fn a_database_deleted_outside_terraform_leaves_state_and_is_recreated() {
     let e = env().await;
     let wd = applied(&e, "acme-gone", "");
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     e.rds
         .modify_db_instance()
         .db_instance_identifier("acme-gone")
@@ -287,7 +349,7 @@ async fn import_adopts_a_database_and_the_next_plan_lists_what_must_change() {
         "main.tf",
         &format!("{PROVIDER}{}", database("acme-legacy", "")),
     );
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     wd.import("phi_database.ehr", "acme-legacy", &vars)
         .assert_success();
     let plan = wd.plan(&vars);
@@ -307,7 +369,7 @@ async fn import_adopts_a_database_and_the_next_plan_lists_what_must_change() {
 async fn destroy_is_refused_while_deletion_protection_is_on_then_takes_a_final_snapshot() {
     let e = env().await;
     let wd = applied(&e, "acme-keep", "");
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     wd.destroy(&vars)
         .assert_failure()
         .assert_contains("PHI-RDS-008: deletion protection is on");
@@ -366,7 +428,7 @@ async fn every_violation_of_one_database_is_reported_at_once_on_its_line() {
             .expect("needle in config")
             + 1
     };
-    let plan = wd.plan(&[("key", e.key.as_str())]);
+    let plan = wd.plan(&vars(&e.key, &e.net));
     plan.assert_failure()
         .assert_contains("Error: PHI-RDS-002")
         .assert_contains(&format!("on main.tf line {}", line("publicly_accessible")))
@@ -434,6 +496,9 @@ async fn a_permission_missing_mid_create_leaves_a_tainted_database_naming_the_st
     // once the instance exists.
     let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")]).unwrap();
     let (key, access_key, secret_key) = restricted_user(&moto, "rds:DescribeDBParameters");
+    // The network is set up with the deployer's own credentials: moto
+    // enforces IAM by now.
+    let net = private_network_as(&moto, "acme-private", (&access_key, &secret_key));
     let mut wd = Workdir::new(&moto);
     wd.env("AWS_ACCESS_KEY_ID", &access_key)
         .env("AWS_SECRET_ACCESS_KEY", &secret_key);
@@ -441,7 +506,7 @@ async fn a_permission_missing_mid_create_leaves_a_tainted_database_naming_the_st
         "main.tf",
         &format!("{PROVIDER}{}", database("acme-fault", "")),
     );
-    let apply = wd.apply(&[("key", key.as_str())]);
+    let apply = wd.apply(&vars(&key, &net));
     apply
         .assert_failure()
         .assert_contains("Database not fully configured")
@@ -459,7 +524,7 @@ async fn a_permission_missing_mid_create_leaves_a_tainted_database_naming_the_st
     grant_everything(&moto, &access_key, &secret_key);
     wd.terraform(&["untaint", "-no-color", "phi_database.ehr"])
         .assert_success();
-    let vars = [("key", key.as_str())];
+    let vars = vars(&key, &net);
     wd.apply(&vars)
         .assert_success()
         .assert_contains("0 destroyed");
@@ -504,6 +569,9 @@ iam.put_user_policy(UserName="deployer", PolicyName="all-but-one", PolicyDocumen
 async fn a_permission_missing_before_the_instance_creates_no_database() {
     let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")]).unwrap();
     let (key, access_key, secret_key) = restricted_user(&moto, "logs:CreateLogGroup");
+    // The network is set up with the deployer's own credentials: moto
+    // enforces IAM by now.
+    let net = private_network_as(&moto, "acme-private", (&access_key, &secret_key));
     let mut wd = Workdir::new(&moto);
     wd.env("AWS_ACCESS_KEY_ID", &access_key)
         .env("AWS_SECRET_ACCESS_KEY", &secret_key);
@@ -511,7 +579,7 @@ async fn a_permission_missing_before_the_instance_creates_no_database() {
         "main.tf",
         &format!("{PROVIDER}{}", database("acme-nolog", "")),
     );
-    wd.apply(&[("key", key.as_str())])
+    wd.apply(&vars(&key, &net))
         .assert_failure()
         .assert_contains("create the encrypted log group /aws/rds/instance/acme-nolog/postgresql")
         .assert_contains("No database instance was created");
@@ -550,7 +618,7 @@ async fn a_compliant_mysql_database_forces_tls_and_exports_every_log() {
         .replace("\"postgres\"", "\"mysql\"")
         .replace("\"16.4\"", "\"8.4.3\"");
     wd.write("main.tf", &format!("{PROVIDER}{body}"));
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     wd.apply(&vars).assert_success();
     let i = e.instance("acme-billing").await.unwrap();
     let mut exports = i.enabled_cloudwatch_logs_exports().to_vec();
@@ -583,6 +651,16 @@ async fn a_compliant_mysql_database_forces_tls_and_exports_every_log() {
             .iter()
             .all(|g| g.kms_key_id() == Some(e.key.as_str()) && g.retention_in_days() == Some(2192))
     );
+    // The audit plugin (PHI-RDS-015), in the dedicated option group attached
+    // to the instance.
+    assert_eq!(
+        i.option_group_memberships()[0].option_group_name(),
+        Some("acme-billing-phi")
+    );
+    assert_eq!(
+        e.audit_events("acme-billing-phi").await.as_deref(),
+        Some("CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML")
+    );
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
 }
@@ -592,7 +670,7 @@ async fn a_swapped_parameter_group_or_a_deleted_log_group_shows_in_the_plan_and_
 {
     let e = env().await;
     let wd = applied(&e, "acme-swap", "");
-    let vars = [("key", e.key.as_str())];
+    let vars = vars(&e.key, &e.net);
     // Someone attaches a permissive parameter group and deletes a log group
     // (RDS would recreate it unencrypted and never expiring).
     e.rds
@@ -663,10 +741,10 @@ async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() 
     );
     let wd = Workdir::new(&e.moto);
     wd.write("main.tf", &config);
-    let plan = wd.plan(&[("key", &disabled)]);
+    let plan = wd.plan(&vars(&disabled, &e.net));
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("KMS key will be verified at apply");
-    wd.apply(&[("key", &disabled)])
+    wd.apply(&vars(&disabled, &e.net))
         .assert_failure()
         .assert_contains("Error: PHI-KMS-003");
     // Nothing was created: no instance, no parameter group, no log group.
@@ -692,6 +770,276 @@ async fn a_key_unknown_at_plan_is_checked_at_apply_before_anything_is_created() 
     // The same run with a compliant key goes through.
     let wd = Workdir::new(&e.moto);
     wd.write("main.tf", &config);
-    wd.apply(&[("key", &e.key)]).assert_success();
+    wd.apply(&vars(&e.key, &e.net)).assert_success();
     assert!(e.instance("acme-later").await.is_some());
+}
+
+/// The 1-based line of `config` that contains `needle`.
+fn line_in(config: &str, needle: &str) -> usize {
+    config
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in config")
+        + 1
+}
+
+#[tokio::test]
+async fn a_route_to_an_internet_gateway_added_later_is_refused_at_the_next_plan_naming_the_route() {
+    let e = env().await;
+    let wd = applied(&e, "acme-net", "");
+    let vars = vars(&e.key, &e.net);
+    // The network team later gives the VPC an internet gateway and a default
+    // route in the main table, which the database's subnets use.
+    let (table, igw) = phi_acceptance::network::route_to_internet(&e.moto, &e.net);
+    let plan = wd.plan(&vars);
+    let source = std::fs::read_to_string(wd.path().join("main.tf")).unwrap();
+    plan.assert_failure()
+        .assert_contains("Error: PHI-RDS-013")
+        .assert_contains(&format!(
+            "route table {table}, whose route 0.0.0.0/0 -> {igw}"
+        ))
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line_in(&source, "db_subnet_group_name")
+        ))
+        .assert_contains("How to fix:");
+    // The refusal stops apply too; the database is left as it was.
+    wd.apply(&vars)
+        .assert_failure()
+        .assert_contains("Error: PHI-RDS-013");
+    assert!(e.instance("acme-net").await.is_some());
+}
+
+#[tokio::test]
+async fn a_security_group_admitting_the_internet_is_refused_naming_the_rule() {
+    let e = env().await;
+    phi_acceptance::network::open_to_internet(&e.moto, &e.net);
+    let wd = Workdir::new(&e.moto);
+    let source = format!("{PROVIDER}{}", database("acme-open", ""));
+    wd.write("main.tf", &source);
+    let plan = wd.plan(&vars(&e.key, &e.net));
+    plan.assert_failure()
+        .assert_contains("Error: PHI-RDS-014")
+        .assert_contains(&format!(
+            "security group {} (acme-private) has the ingress rule \"tcp 5432 from 0.0.0.0/0\"",
+            e.net.security_group
+        ))
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line_in(&source, "vpc_security_group_ids")
+        ));
+    // Exactly this refusal: the private subnets pass.
+    assert_eq!(plan.combined().matches("Error: PHI-").count(), 1);
+    assert!(e.instance("acme-open").await.is_none());
+}
+
+#[tokio::test]
+async fn pgaudit_turned_off_out_of_band_shows_as_drift_with_a_reboot_and_apply_restores_it() {
+    let e = env().await;
+    let wd = applied(&e, "acme-audit-pg", "");
+    let vars = vars(&e.key, &e.net);
+    // A DBA "tidies up" the parameter group: pgaudit no longer preloaded,
+    // connections no longer logged.
+    e.rds
+        .modify_db_parameter_group()
+        .db_parameter_group_name("acme-audit-pg-phi")
+        .parameters(
+            Parameter::builder()
+                .parameter_name("shared_preload_libraries")
+                .parameter_value("pg_stat_statements")
+                .apply_method(ApplyMethod::PendingReboot)
+                .build(),
+        )
+        .parameters(
+            Parameter::builder()
+                .parameter_name("log_connections")
+                .parameter_value("0")
+                .apply_method(ApplyMethod::PendingReboot)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("\"PHI-RDS-015\"")
+        .assert_contains("pgaudit NOT preloaded")
+        .assert_contains("log_connections=0")
+        .assert_contains("This apply reboots the database");
+
+    wd.apply(&vars).assert_success();
+    assert_eq!(
+        e.parameter("acme-audit-pg-phi", "shared_preload_libraries")
+            .await
+            .as_deref(),
+        Some("pg_stat_statements,pgaudit")
+    );
+    assert_eq!(
+        e.parameter("acme-audit-pg-phi", "log_connections")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}
+
+#[tokio::test]
+async fn the_mysql_audit_plugin_removed_out_of_band_shows_as_drift_and_apply_restores_it() {
+    let e = env().await;
+    let wd = Workdir::new(&e.moto);
+    let body = database("acme-audit-my", "")
+        .replace("\"postgres\"", "\"mysql\"")
+        .replace("\"16.4\"", "\"8.4.3\"");
+    wd.write("main.tf", &format!("{PROVIDER}{body}"));
+    let vars = vars(&e.key, &e.net);
+    wd.apply(&vars).assert_success();
+    e.rds
+        .modify_option_group()
+        .option_group_name("acme-audit-my-phi")
+        .options_to_remove("MARIADB_AUDIT_PLUGIN")
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(e.audit_events("acme-audit-my-phi").await, None);
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("\"PHI-RDS-015\"")
+        .assert_contains("MARIADB_AUDIT_PLUGIN missing");
+    assert!(
+        !plan.combined().contains("This apply reboots the database"),
+        "the audit plugin needs no reboot:\n{}",
+        plan.combined()
+    );
+
+    wd.apply(&vars).assert_success();
+    assert_eq!(
+        e.audit_events("acme-audit-my-phi").await.as_deref(),
+        Some("CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML")
+    );
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}
+
+/// docs/guides/major-version-upgrade.md, walked: a PostgreSQL 16 database,
+/// a manual snapshot of it, a new phi_database on 17 created from the
+/// snapshot beside it, then the old one retired under deletion protection.
+#[tokio::test]
+async fn the_major_version_upgrade_path_restores_an_encrypted_snapshot_onto_the_next_major() {
+    let e = env().await;
+    let vars = vars(&e.key, &e.net);
+    let wd = Workdir::new(&e.moto);
+    let old = database("acme-ehr16", "");
+    wd.write("main.tf", &format!("{PROVIDER}{old}"));
+    wd.apply(&vars).assert_success();
+
+    // 1. A manual snapshot of the running database.
+    e.rds
+        .create_db_snapshot()
+        .db_instance_identifier("acme-ehr16")
+        .db_snapshot_identifier("acme-ehr16-to-17")
+        .send()
+        .await
+        .unwrap();
+    // 2. A new phi_database on the next major version from the snapshot.
+    let new = database("acme-ehr17", "  snapshot_identifier = \"acme-ehr16-to-17\"")
+        .replace("\"phi_database\" \"ehr\"", "\"phi_database\" \"ehr17\"")
+        .replace("\"16.4\"", "\"17.2\"");
+    wd.write("main.tf", &format!("{PROVIDER}{old}{new}"));
+    wd.apply(&vars)
+        .assert_success()
+        .assert_contains("1 added, 0 changed, 0 destroyed");
+    let i = e.instance("acme-ehr17").await.expect("restored instance");
+    assert_eq!(i.engine_version(), Some("17.2"));
+    assert_eq!(i.storage_encrypted(), Some(true));
+    assert_eq!(i.kms_key_id(), Some(e.key.as_str()));
+    assert_eq!(i.publicly_accessible(), Some(false));
+    assert_eq!(i.iam_database_authentication_enabled(), Some(true));
+    assert_eq!(
+        i.db_parameter_groups()[0].db_parameter_group_name(),
+        Some("acme-ehr17-phi")
+    );
+    assert_eq!(
+        i.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
+        Some("acme-private")
+    );
+    assert_eq!(
+        e.parameter("acme-ehr17-phi", "rds.force_ssl")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        e.parameter("acme-ehr17-phi", "pgaudit.log")
+            .await
+            .as_deref(),
+        Some("ddl,role,write,read")
+    );
+    // The transitional group (postgres16 family) is gone after the upgrade.
+    let groups = e.rds.describe_db_parameter_groups().send().await.unwrap();
+    assert!(
+        groups
+            .db_parameter_groups()
+            .iter()
+            .all(|g| g.db_parameter_group_name() != Some("acme-ehr17-phi-restore")),
+        "{groups:?}"
+    );
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "second plan not empty:\n{}", plan.combined());
+
+    // 3. Switch the applications (outside this test), then retire the old
+    // database: deletion protection off, apply, remove it.
+    let retiring = database("acme-ehr16", "  deletion_protection = false");
+    wd.write("main.tf", &format!("{PROVIDER}{retiring}{new}"));
+    wd.apply(&vars).assert_success();
+    wd.write("main.tf", &format!("{PROVIDER}{new}"));
+    wd.apply(&vars)
+        .assert_success()
+        .assert_contains("1 destroyed");
+    assert!(e.instance("acme-ehr16").await.is_none());
+    assert!(e.instance("acme-ehr17").await.is_some());
+}
+
+#[tokio::test]
+async fn a_snapshot_that_is_not_encrypted_with_the_key_is_refused_at_plan() {
+    let e = env().await;
+    // A database made by hand without encryption, and its snapshot.
+    e.rds
+        .create_db_instance()
+        .db_instance_identifier("acme-plain")
+        .engine("postgres")
+        .engine_version("16.4")
+        .db_instance_class("db.t3.medium")
+        .allocated_storage(50)
+        .master_username("phiadmin")
+        .master_user_password("hunter2hunter2")
+        .send()
+        .await
+        .unwrap();
+    e.rds
+        .create_db_snapshot()
+        .db_instance_identifier("acme-plain")
+        .db_snapshot_identifier("acme-plain-snap")
+        .send()
+        .await
+        .unwrap();
+    let wd = Workdir::new(&e.moto);
+    let source = format!(
+        "{PROVIDER}{}",
+        database(
+            "acme-from-plain",
+            "  snapshot_identifier = \"acme-plain-snap\""
+        )
+    );
+    wd.write("main.tf", &source);
+    let plan = wd.plan(&vars(&e.key, &e.net));
+    plan.assert_failure()
+        .assert_contains("Error: PHI-RDS-001")
+        .assert_contains("snapshot acme-plain-snap is not encrypted")
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line_in(&source, "snapshot_identifier")
+        ));
+    assert!(e.instance("acme-from-plain").await.is_none());
 }

@@ -4,6 +4,7 @@
 use std::process::Command;
 
 use phi_acceptance::aws::{bucket_names, clients, create_cmk};
+use phi_acceptance::network::{Network, open_to_internet, private_network, route_to_internet};
 use phi_acceptance::terraform::phi_lint;
 use phi_acceptance::{Moto, Workdir, repo_root};
 
@@ -74,6 +75,22 @@ const REFUSALS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Roots whose refusal the provider finds through the AWS API at plan (the
+/// configuration is fine; the network it names is not), so the linter cannot:
+/// (example, control, argument line the error must point at).
+const API_REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "refusals/database-public-subnets",
+        "PHI-RDS-013",
+        "db_subnet_group_name",
+    ),
+    (
+        "refusals/database-open-security-group",
+        "PHI-RDS-014",
+        "vpc_security_group_ids",
+    ),
+];
+
 /// Roots only the linter can refuse, because what is wrong lies outside the
 /// phi provider (a raw resource of another provider, a module source):
 /// (example, control, line text the finding must point at).
@@ -96,12 +113,51 @@ fn takes_key(wd: &Workdir) -> bool {
         .contains("variable \"audit_key_arn\"")
 }
 
+fn takes_network(wd: &Workdir) -> bool {
+    std::fs::read_to_string(wd.path().join("main.tf"))
+        .unwrap()
+        .contains("variable \"subnet_group\"")
+}
+
+/// The networks the database examples are planned against: a private one,
+/// one whose subnets route to an internet gateway, one whose security group
+/// admits the internet.
+struct Networks {
+    private: Network,
+    public_subnets: Network,
+    open_group: Network,
+}
+
+fn networks(moto: &Moto) -> Networks {
+    let private = private_network(moto, "acme-private");
+    let public_subnets = private_network(moto, "acme-public");
+    route_to_internet(moto, &public_subnets);
+    let open_group = private_network(moto, "acme-open");
+    open_to_internet(moto, &open_group);
+    Networks {
+        private,
+        public_subnets,
+        open_group,
+    }
+}
+
+impl Networks {
+    fn for_example(&self, example: &str) -> &Network {
+        match example {
+            "refusals/database-public-subnets" => &self.public_subnets,
+            "refusals/database-open-security-group" => &self.open_group,
+            _ => &self.private,
+        }
+    }
+}
+
 #[tokio::test]
 async fn each_refusal_example_produces_exactly_its_refusal() {
     let moto = Moto::start().unwrap();
     let aws = clients(&moto, "eu-central-1").await;
     let key = create_cmk(&aws, true).await;
-    for (example, control, line_text) in REFUSALS {
+    let nets = networks(&moto);
+    for (example, control, line_text) in REFUSALS.iter().chain(API_REFUSALS) {
         let mut wd = Workdir::new(&moto);
         wd.copy_example(example);
         // An example that needs an organisation policy carries it beside
@@ -113,11 +169,16 @@ async fn each_refusal_example_produces_exactly_its_refusal() {
         if policy.exists() {
             wd.env("PHI_POLICY_FILE", &policy.display().to_string());
         }
-        let vars: Vec<(&str, &str)> = if takes_key(&wd) {
+        let mut vars: Vec<(&str, &str)> = if takes_key(&wd) {
             vec![("audit_key_arn", key.as_str())]
         } else {
             vec![]
         };
+        let net = nets.for_example(example);
+        if takes_network(&wd) {
+            vars.push(("subnet_group", net.subnet_group.as_str()));
+            vars.push(("security_group", net.security_group.as_str()));
+        }
         let plan = wd.plan(&vars);
         assert_eq!(
             plan.code,
@@ -135,7 +196,11 @@ async fn each_refusal_example_produces_exactly_its_refusal() {
         plan.assert_contains(&format!("on main.tf line {line}"));
         // Exactly the documented refusals, nothing else.
         let errors = plan.combined().matches("Error: PHI-").count();
-        let expected = REFUSALS.iter().filter(|(e, _, _)| e == example).count();
+        let expected = REFUSALS
+            .iter()
+            .chain(API_REFUSALS)
+            .filter(|(e, _, _)| e == example)
+            .count();
         assert_eq!(errors, expected, "{example}:\n{}", plan.combined());
     }
     assert!(bucket_names(&aws).await.is_empty());
@@ -165,7 +230,12 @@ async fn the_compliant_database_example_applies_and_replans_empty() {
     let key = create_cmk(&aws, true).await;
     let wd = Workdir::new(&moto);
     wd.copy_example("database");
-    let vars = [("audit_key_arn", key.as_str())];
+    let net = private_network(&moto, "acme-private");
+    let vars = [
+        ("audit_key_arn", key.as_str()),
+        ("subnet_group", net.subnet_group.as_str()),
+        ("security_group", net.security_group.as_str()),
+    ];
     wd.apply(&vars).assert_success();
     assert_eq!(wd.plan(&vars).code, 0);
     // deletion_protection defaults to on: destroy is refused.
@@ -221,6 +291,7 @@ fn every_example_is_listed_in_the_examples_readme() {
             || REFUSALS
                 .iter()
                 .chain(LINT_REFUSALS)
+                .chain(API_REFUSALS)
                 .any(|(e, _, _)| *e == r);
         assert!(tested, "{r} has no asserted outcome in this test");
     }
@@ -310,7 +381,11 @@ async fn the_compliant_stack_applies_replans_empty_and_keeps_no_secret_in_state(
     wd.copy_repo_dir("modules")
         .copy_repo_dir("examples/compliant-stack");
     let chdir = "-chdir=examples/compliant-stack";
-    let vars: [String; 0] = [];
+    let net = private_network(&moto, "acme-private");
+    let vars = [
+        format!("-var=db_subnet_group={}", net.subnet_group),
+        format!("-var=db_security_group={}", net.security_group),
+    ];
     let run = |args: &[&str]| {
         let mut all = vec![chdir];
         all.extend_from_slice(args);

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use phi_acceptance::aws::{Clients, bucket_names};
 use phi_acceptance::fault_proxy::{Fault, FaultProxy};
+use phi_acceptance::network::private_network;
 use phi_acceptance::suite::{Env, assert_s3_baseline, env};
 use phi_acceptance::{TfRun, Workdir};
 
@@ -444,6 +445,7 @@ async fn two_concurrent_applies_on_one_sink_both_keep_their_trail_entries() {
 #[tokio::test]
 async fn a_database_create_cut_off_with_the_endpoint_gives_one_honest_error() {
     let e = env().await;
+    let net = private_network(&e.moto, "acme-ehr");
     let proxy = FaultProxy::start(&e.moto.endpoint()).unwrap();
     let mut wd = Workdir::new(&e.moto);
     wd.env("AWS_ENDPOINT_URL", &proxy.endpoint());
@@ -464,15 +466,17 @@ provider "phi" {{
 }}
 
 resource "phi_database" "ehr" {{
-  identifier           = "acme-ehr"
-  engine               = "postgres"
-  engine_version       = "16.4"
-  instance_class       = "db.t3.medium"
-  allocated_storage_gb = 50
-  kms_key_arn          = "{}"
+  identifier             = "acme-ehr"
+  engine                 = "postgres"
+  engine_version         = "16.4"
+  instance_class         = "db.t3.medium"
+  allocated_storage_gb   = 50
+  kms_key_arn            = "{}"
+  db_subnet_group_name   = "{}"
+  vpc_security_group_ids = ["{}"]
 }}
 "#,
-            e.key
+            e.key, net.subnet_group, net.security_group
         ),
     );
     // CreateDBInstance reaches RDS but its answer is lost, and so is every

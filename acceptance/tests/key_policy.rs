@@ -6,6 +6,7 @@
 
 use phi_acceptance::Workdir;
 use phi_acceptance::aws::{MOTO_ACCOUNT, bucket_names, create_cmk_with_policy};
+use phi_acceptance::network::{Network, private_network};
 use phi_acceptance::suite::env;
 
 const PROVIDER: &str = r#"
@@ -30,9 +31,12 @@ fn sink(name: &str) -> String {
     )
 }
 
-fn database(identifier: &str) -> String {
+/// A database on `net`, a private network on the endpoint, so that the key
+/// is the only thing the plan can refuse.
+fn database(identifier: &str, net: &Network) -> String {
     format!(
-        "{PROVIDER}\nresource \"phi_database\" \"main\" {{\n  identifier           = \"{identifier}\"\n  engine               = \"postgres\"\n  engine_version       = \"16.4\"\n  instance_class       = \"db.t3.medium\"\n  allocated_storage_gb = 20\n  kms_key_arn          = var.key\n  audit_log_sink       = \"acme-audit\"\n}}\n"
+        "{PROVIDER}\nresource \"phi_database\" \"main\" {{\n  identifier             = \"{identifier}\"\n  engine                 = \"postgres\"\n  engine_version         = \"16.4\"\n  instance_class         = \"db.t3.medium\"\n  allocated_storage_gb   = 20\n  kms_key_arn            = var.key\n  audit_log_sink         = \"acme-audit\"\n  db_subnet_group_name   = \"{}\"\n  vpc_security_group_ids = [\"{}\"]\n}}\n",
+        net.subnet_group, net.security_group
     )
 }
 
@@ -148,7 +152,8 @@ async fn a_database_key_must_admit_rds_secrets_manager_and_logs() {
     .to_string();
     let key = create_cmk_with_policy(&e.aws, true, &policy).await;
     let wd = Workdir::new(&e.moto);
-    wd.write("main.tf", &database("acme-keypolicy"));
+    let net = private_network(&e.moto, "acme-keypolicy");
+    wd.write("main.tf", &database("acme-keypolicy", &net));
     let plan = wd.plan(&[("key", &key)]);
     plan.assert_failure()
         .assert_contains("Error: PHI-KMS-011")

@@ -80,11 +80,22 @@ async fn every_module_passes_its_terraform_tests() {
     let moto = Moto::start().unwrap();
     let aws = clients(&moto, "eu-central-1").await;
     let key = create_cmk(&aws, true).await;
+    let net = phi_acceptance::network::private_network(&moto, "tftest-private");
     let wd = Workdir::new(&moto);
     wd.copy_repo_dir("modules");
     for name in module_names() {
         let chdir = format!("-chdir=modules/{name}");
         let var = format!("-var=kms_key_arn={key}");
+        // The database module also needs a private network; the other
+        // modules do not declare these variables.
+        let network = if name == "phi-database" {
+            vec![
+                format!("-var=db_subnet_group_name={}", net.subnet_group),
+                format!("-var=vpc_security_group_ids=[\"{}\"]", net.security_group),
+            ]
+        } else {
+            Vec::new()
+        };
         // Runs that call a sibling module need it installed; offline, since
         // modules are local and the provider comes from dev_overrides.
         wd.terraform(&[
@@ -95,7 +106,9 @@ async fn every_module_passes_its_terraform_tests() {
             "-backend=false",
         ])
         .assert_success();
-        let run = wd.terraform(&[&chdir, "test", "-no-color", &var]);
+        let mut args = vec![chdir.as_str(), "test", "-no-color", var.as_str()];
+        args.extend(network.iter().map(String::as_str));
+        let run = wd.terraform(&args);
         assert_eq!(
             run.code,
             0,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use phi_acceptance::aws::clients;
+use phi_acceptance::network::private_network;
 use phi_acceptance::terraform::phi_lint;
 use phi_acceptance::{Moto, Workdir, repo_root};
 use serde_json::{Value, json};
@@ -49,7 +50,13 @@ impl Stack {
     async fn new(moto: &Moto) -> (Stack, phi_acceptance::aws::Clients) {
         let aws = clients(moto, "eu-central-1").await;
         // The stack makes its own keys with phi_kms_key: no key variables.
-        let vars: Vec<String> = Vec::new();
+        // The database's private network (PHI-RDS-013/014) is the network
+        // team's, made on the endpoint and passed in.
+        let net = private_network(moto, "acme-private");
+        let vars = vec![
+            format!("-var=db_subnet_group={}", net.subnet_group),
+            format!("-var=db_security_group={}", net.security_group),
+        ];
         let wd = Workdir::new(moto);
         wd.copy_repo_dir("modules").copy_repo_dir(STACK);
         let stack = Stack { wd, vars };

@@ -7,6 +7,7 @@
 //! available at once, so the SDK waiter and `aws::rds::wait_for` succeed on
 //! their first poll; `aws::rds`'s unit tests cover the deadline.
 
+use phi_acceptance::network::{Network, private_network};
 use phi_acceptance::suite::{env, line_of};
 use phi_acceptance::{Moto, Workdir};
 
@@ -56,20 +57,25 @@ resource "phi_bucket" "records" {{
     )
 }
 
-fn database(timeouts: &str) -> String {
+/// A database on `net`, the private network it requires (PHI-RDS-013/014).
+fn database(timeouts: &str, net: &Network) -> String {
     format!(
         r#"
 resource "phi_database" "ehr" {{
-  identifier           = "acme-ehr"
-  engine               = "postgres"
-  engine_version       = "16.4"
-  instance_class       = "db.t3.medium"
-  allocated_storage_gb = 50
-  kms_key_arn          = var.key
-  deletion_protection  = false
+  identifier             = "acme-ehr"
+  engine                 = "postgres"
+  engine_version         = "16.4"
+  instance_class         = "db.t3.medium"
+  allocated_storage_gb   = 50
+  kms_key_arn            = var.key
+  deletion_protection    = false
+  db_subnet_group_name   = "{subnet_group}"
+  vpc_security_group_ids = ["{security_group}"]
 {timeouts}
 }}
-"#
+"#,
+        subnet_group = net.subnet_group,
+        security_group = net.security_group,
     )
 }
 
@@ -95,6 +101,7 @@ fn timeouts_in_state(wd: &Workdir, address: &str) -> serde_json::Value {
 #[tokio::test]
 async fn timeouts_blocks_in_go_duration_syntax_apply_on_every_resource_and_replan_empty() {
     let e = env().await;
+    let net = private_network(&e.moto, "acme-private");
     let wd = root(
         &e.moto,
         &[
@@ -102,6 +109,7 @@ async fn timeouts_blocks_in_go_duration_syntax_apply_on_every_resource_and_repla
             bucket("  timeouts {\n    create = \"1.5h\"\n  }"),
             database(
                 "  timeouts {\n    create = \"60m\"\n    update = \"1.5h\"\n    delete = \"45m\"\n  }",
+                &net,
             ),
         ],
     );
@@ -134,7 +142,7 @@ async fn timeouts_blocks_in_go_duration_syntax_apply_on_every_resource_and_repla
     // Without the block nothing changes either: it is configuration only.
     wd.write(
         "main.tf",
-        &format!("{PROVIDER}{}{}{}", sink(""), bucket(""), database("")),
+        &format!("{PROVIDER}{}{}{}", sink(""), bucket(""), database("", &net)),
     );
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "{}", plan.combined());
@@ -147,11 +155,12 @@ async fn timeouts_blocks_in_go_duration_syntax_apply_on_every_resource_and_repla
 #[tokio::test]
 async fn a_malformed_timeout_is_refused_at_plan_on_its_line_before_anything_exists() {
     let e = env().await;
+    let net = private_network(&e.moto, "acme-private");
     let wd = root(
         &e.moto,
         &[
             sink("  timeouts {\n    create = \"5d\"\n  }"),
-            database("  timeouts {\n    delete = \"forever\"\n  }"),
+            database("  timeouts {\n    delete = \"forever\"\n  }", &net),
         ],
     );
     let plan = wd.plan(&[("key", e.key.as_str())]);
@@ -186,7 +195,8 @@ async fn a_malformed_timeout_is_refused_at_plan_on_its_line_before_anything_exis
 #[tokio::test]
 async fn database_state_with_the_old_timeouts_map_keeps_its_values() {
     let e = env().await;
-    let wd = root(&e.moto, &[database("")]);
+    let net = private_network(&e.moto, "acme-private");
+    let wd = root(&e.moto, &[database("", &net)]);
     let vars = [("key", e.key.as_str())];
     wd.apply(&vars).assert_success();
     let path = wd.path().join("terraform.tfstate");
@@ -199,7 +209,7 @@ async fn database_state_with_the_old_timeouts_map_keeps_its_values() {
         "main.tf",
         &format!(
             "{PROVIDER}{}",
-            database("  timeouts {\n    create = \"60m\"\n  }")
+            database("  timeouts {\n    create = \"60m\"\n  }", &net)
         ),
     );
     let plan = wd.plan(&vars);

@@ -1,9 +1,10 @@
 # A compliant PHI stack built from the organisation's modules: an audit log
 # sink, a PHI bucket whose object access the sink records, and a PostgreSQL
-# database whose engine logs go to encrypted log groups, each with its own
-# phi_kms_key (no raw aws_kms_key: the provider writes each key's policy for
-# the services that use it). It applies cleanly, a second plan is empty, and
-# phi-lint reports nothing.
+# database whose engine logs go to encrypted log groups, in a private subnet
+# group behind its own security group, each store with its own phi_kms_key
+# (no raw aws_kms_key: the provider writes each key's policy for the services
+# that use it). It applies cleanly, a second plan is empty, and phi-lint
+# reports nothing.
 terraform {
   required_version = ">= 1.6"
   required_providers {
@@ -71,4 +72,9 @@ module "ehr" {
   audit_log_sink        = module.audit.id
   backup_retention_days = 14
   owner                 = "ehr-team"
+
+  # The network team's private subnets and the database's own security group;
+  # the provider verifies both through the API at every plan.
+  db_subnet_group_name   = var.db_subnet_group
+  vpc_security_group_ids = [var.db_security_group]
 }

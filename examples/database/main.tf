@@ -15,6 +15,16 @@ variable "audit_key_arn" {
   type        = string
 }
 
+variable "subnet_group" {
+  description = "DB subnet group of private subnets in two Availability Zones of eu-central-1 (no route to an internet gateway)."
+  type        = string
+}
+
+variable "security_group" {
+  description = "Security group for the database that admits no ingress from the internet."
+  type        = string
+}
+
 provider "phi" {
   region = "eu-central-1"
 }
@@ -26,14 +36,16 @@ resource "phi_audit_log_sink" "main" {
 }
 
 resource "phi_database" "ehr" {
-  identifier            = "acme-ehr"
-  engine                = "postgres"
-  engine_version        = "16.4"
-  instance_class        = "db.t3.medium"
-  allocated_storage_gb  = 50
-  kms_key_arn           = var.audit_key_arn
-  audit_log_sink        = phi_audit_log_sink.main.id
-  backup_retention_days = 14
+  identifier             = "acme-ehr"
+  engine                 = "postgres"
+  engine_version         = "16.4"
+  instance_class         = "db.t3.medium"
+  allocated_storage_gb   = 50
+  kms_key_arn            = var.audit_key_arn
+  audit_log_sink         = phi_audit_log_sink.main.id
+  backup_retention_days  = 14
+  db_subnet_group_name   = var.subnet_group
+  vpc_security_group_ids = [var.security_group]
 
   tags = {
     data_classification = "phi"

@@ -256,9 +256,9 @@ fn count_for_each_and_optional_defaults_are_expanded_per_instance() {
         located(&json, "findings"),
         [
             f("PHI-S3-008", "expansion/main.tf", 10, 39),
-            f("PHI-RDS-002", "expansion/main.tf", 27, 27),
-            f("PHI-LOG-001", "expansion/main.tf", 37, 20),
-            f("PHI-LNT-001", "expansion/main.tf", 48, 20),
+            f("PHI-RDS-002", "expansion/main.tf", 27, 28),
+            f("PHI-LOG-001", "expansion/main.tf", 39, 20),
+            f("PHI-LNT-001", "expansion/main.tf", 50, 20),
             f("PHI-LOG-001", "expansion/sink/main.tf", 8, 20),
         ]
     );
@@ -290,7 +290,7 @@ fn an_optional_attribute_left_out_takes_its_default_and_passes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("main.tf"),
-        "terraform {\n  required_providers {\n    phi = {\n      source  = \"phi-guard/phi\"\n      version = \"0.1.0\"\n    }\n  }\n}\n\nvariable \"db\" {\n  type    = object({ publicly_accessible = optional(bool, false) })\n  default = {}\n}\n\nresource \"phi_database\" \"db\" {\n  identifier          = \"acme-db\"\n  engine              = \"postgres\"\n  engine_version      = \"16.4\"\n  kms_key_arn         = \"arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n  publicly_accessible = var.db.publicly_accessible\n  instance_class      = \"db.t4g.medium\"\n  allocated_storage_gb = 20\n}\n",
+        "terraform {\n  required_providers {\n    phi = {\n      source  = \"phi-guard/phi\"\n      version = \"0.1.0\"\n    }\n  }\n}\n\nvariable \"db\" {\n  type    = object({ publicly_accessible = optional(bool, false) })\n  default = {}\n}\n\nresource \"phi_database\" \"db\" {\n  identifier          = \"acme-db\"\n  engine              = \"postgres\"\n  engine_version      = \"16.4\"\n  kms_key_arn         = \"arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n  publicly_accessible = var.db.publicly_accessible\n  instance_class      = \"db.t4g.medium\"\n  allocated_storage_gb = 20\n  db_subnet_group_name = \"acme-private\"\n  vpc_security_group_ids = [\"sg-0123456789abcdef0\"]\n}\n",
     )
     .unwrap();
     let (code, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);

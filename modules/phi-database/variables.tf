@@ -94,15 +94,20 @@ variable "deletion_protection" {
 }
 
 variable "db_subnet_group_name" {
-  description = "Subnet group of private subnets to place the database in; null uses the account's default."
+  description = "DB subnet group of private subnets in at least two Availability Zones of the provider's region, none routing 0.0.0.0/0 or ::/0 to an internet gateway (PHI-RDS-013; verified by the provider at every plan)."
   type        = string
-  default     = null
+  nullable    = false
 }
 
 variable "vpc_security_group_ids" {
-  description = "Security groups to attach; null uses the VPC's default."
+  description = "At least one security group for the database, none admitting ingress from 0.0.0.0/0, ::/0 or a prefix the policy forbids (PHI-RDS-014; verified by the provider at every plan)."
   type        = set(string)
-  default     = null
+  nullable    = false
+
+  validation {
+    condition     = length(var.vpc_security_group_ids) > 0
+    error_message = "PHI-RDS-014: give at least one security group; without one RDS attaches the VPC's default group."
+  }
 }
 
 variable "owner" {

@@ -48,6 +48,8 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
             "instance_class",
             "allocated_storage_gb",
             "kms_key_arn",
+            "db_subnet_group_name",
+            "vpc_security_group_ids",
         ],
         optional: &[
             "master_username",
@@ -56,8 +58,7 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
             "multi_az",
             "deletion_protection",
             "publicly_accessible",
-            "db_subnet_group_name",
-            "vpc_security_group_ids",
+            "snapshot_identifier",
             "tags",
             "timeouts",
         ],

@@ -137,6 +137,9 @@ pub mod ids {
     pub const RDS_MULTI_AZ: &str = "PHI-RDS-010";
     pub const RDS_PATCHING: &str = "PHI-RDS-011";
     pub const RDS_COPY_TAGS: &str = "PHI-RDS-012";
+    pub const RDS_PRIVATE_SUBNETS: &str = "PHI-RDS-013";
+    pub const RDS_NO_INTERNET_INGRESS: &str = "PHI-RDS-014";
+    pub const RDS_DATABASE_AUDIT: &str = "PHI-RDS-015";
     pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
     pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
@@ -821,6 +824,62 @@ static CONTROLS: &[Control] = &[
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
+        id: ids::RDS_PRIVATE_SUBNETS,
+        title: "Database in its own private subnet group, in the provider's region, across two Availability Zones",
+        hipaa: &["164.312(a)(1)", "164.312(e)(1)"],
+        gdpr: &["Art. 32(1)(b)", "Art. 25"],
+        severity: Severity::Critical,
+        rationale: "Without a subnet group RDS places the instance in the default VPC's subnets, \
+            which route to an internet gateway; `publicly_accessible = false` is then the only \
+            barrier between PHI and the internet. A subnet whose route table sends `0.0.0.0/0` \
+            or `::/0` to an internet gateway is public, whatever the instance's flag says. Two \
+            Availability Zones are what RDS needs for a standby and for a failover target.",
+        remediation: "Set `db_subnet_group_name` to a subnet group of private subnets (routes to \
+            the internet, if any, only through a NAT gateway) in at least two Availability Zones \
+            of the provider's region. The check is repeated at every plan: a route to an \
+            internet gateway added later is refused like a disabled key.",
+        resources: DB,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::RDS_NO_INTERNET_INGRESS,
+        title: "Database security groups admit no ingress from the internet",
+        hipaa: &["164.312(a)(1)", "164.312(e)(1)"],
+        gdpr: &["Art. 32(1)(b)", "Art. 25"],
+        severity: Severity::Critical,
+        rationale: "Without security groups RDS attaches the VPC's default group, shared by \
+            everything in the VPC and often opened for convenience. A rule admitting \
+            `0.0.0.0/0` or `::/0` lets any host that can route to the subnet reach the database \
+            port; together with a public route or a peering it exposes PHI to the internet.",
+        remediation: "Set `vpc_security_group_ids` to at least one dedicated group whose ingress \
+            rules name the application's security groups or private ranges, never `0.0.0.0/0`, \
+            `::/0` or a prefix the policy forbids (`database.forbidden_ingress_cidrs`). The \
+            check is repeated at every plan.",
+        resources: DB,
+        enforcement: Enforcement::Api,
+    },
+    Control {
+        id: ids::RDS_DATABASE_AUDIT,
+        title: "In-database audit of statements and connections always on",
+        hipaa: &["164.312(b)", "164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 30", "Art. 32(1)(d)"],
+        severity: Severity::High,
+        rationale: "CloudTrail records API calls, never a SQL statement: who read which PHI rows \
+            is only known to the engine. PostgreSQL records it with `pgaudit` (preloaded, \
+            statement classes from the policy) and `log_connections`/`log_disconnections`; \
+            MySQL with the audit plugin of an option group. Statement parameters can hold PHI \
+            themselves, so they are not logged unless the policy says so.",
+        remediation: "Nothing to configure: the provider sets the audit parameters in the \
+            dedicated parameter group (PostgreSQL; preloading `pgaudit` needs a reboot, which \
+            apply performs and plan announces) or attaches the option group `<identifier>-phi` \
+            with `MARIADB_AUDIT_PLUGIN` (MySQL). The policy's `database.pgaudit_log` may add \
+            statement classes to the baseline `ddl, role, write, read`, never drop one; \
+            `database.pgaudit_log_parameter = true` logs statement parameters too. If drift is \
+            reported, run `terraform apply`.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
         id: ids::LINT_SUPPRESSION_INVALID,
         title: "Inline suppression complete, unexpired and allowed",
         hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
@@ -986,7 +1045,7 @@ pub const LINTED: &[&str] = &[
 ];
 
 /// The `phi_database` controls (PHI-RDS-*), in catalogue order.
-pub fn database_ids() -> [&'static str; 12] {
+pub fn database_ids() -> [&'static str; 15] {
     [
         ids::RDS_ENCRYPTION,
         ids::RDS_NOT_PUBLIC,
@@ -1000,6 +1059,9 @@ pub fn database_ids() -> [&'static str; 12] {
         ids::RDS_MULTI_AZ,
         ids::RDS_PATCHING,
         ids::RDS_COPY_TAGS,
+        ids::RDS_PRIVATE_SUBNETS,
+        ids::RDS_NO_INTERNET_INGRESS,
+        ids::RDS_DATABASE_AUDIT,
     ]
 }
 

@@ -939,11 +939,75 @@ impl Reader<'_> {
                     }
                     _ => self.problem(a.value.span(), "`require_multi_az` must be true or false"),
                 },
+                "forbidden_ingress_cidrs" => {
+                    let Some(entries) = self.strings(a) else {
+                        continue;
+                    };
+                    for entry in &entries {
+                        if !crate::engines::cidr_well_formed(entry) {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "{entry:?} is not a CIDR block such as \"10.0.0.0/8\" or \
+                                     \"2001:db8::/32\""
+                                ),
+                            );
+                        }
+                    }
+                    self.policy.database.forbidden_ingress_cidrs = entries;
+                }
+                "pgaudit_log" => {
+                    use crate::engines::{BASELINE_PGAUDIT_LOG, PGAUDIT_CLASSES};
+                    let Some(entries) = self.strings(a) else {
+                        continue;
+                    };
+                    let unknown: Vec<&String> = entries
+                        .iter()
+                        .filter(|c| !PGAUDIT_CLASSES.contains(&c.as_str()))
+                        .collect();
+                    let covers = |class: &str| entries.iter().any(|c| c == class || c == "all");
+                    let dropped: Vec<&str> = BASELINE_PGAUDIT_LOG
+                        .iter()
+                        .copied()
+                        .filter(|c| !covers(c))
+                        .collect();
+                    if !unknown.is_empty() {
+                        self.problem(
+                            a.value.span(),
+                            format!(
+                                "pgaudit_log has unknown classes {unknown:?}; pgaudit knows {}",
+                                PGAUDIT_CLASSES.join(", ")
+                            ),
+                        );
+                    } else if !dropped.is_empty() {
+                        self.problem(
+                            a.value.span(),
+                            format!(
+                                "pgaudit_log drops the baseline classes {dropped:?}; a policy may \
+                                 only add classes to {}: reads and writes of PHI are always \
+                                 audited.",
+                                BASELINE_PGAUDIT_LOG.join(", ")
+                            ),
+                        );
+                    } else {
+                        self.policy.database.pgaudit_log = entries;
+                    }
+                }
+                "pgaudit_log_parameter" => match &a.value {
+                    Expression::Bool(v) => {
+                        self.policy.database.pgaudit_log_parameter = *v.value();
+                    }
+                    _ => self.problem(
+                        a.value.span(),
+                        "`pgaudit_log_parameter` must be true or false",
+                    ),
+                },
                 other => self.problem(
                     a.key.span(),
                     format!(
                         "unknown attribute `{other}` in `database`; expected engine_versions, \
-                         backup_retention_min_days or require_multi_az"
+                         backup_retention_min_days, require_multi_az, forbidden_ingress_cidrs, \
+                         pgaudit_log or pgaudit_log_parameter"
                     ),
                 ),
             }
@@ -991,6 +1055,58 @@ mod tests {
                 .map(|p| (p.line, p.column, p.message.clone()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn pgaudit_classes_may_only_be_added() {
+        let p = Policy::parse(
+            "database {\n  pgaudit_log = [\"ddl\", \"role\", \"write\", \"read\", \"function\"]\n  pgaudit_log_parameter = true\n}\n",
+            "p",
+        )
+        .unwrap();
+        let params = p.database().postgres_audit_parameters();
+        assert!(params.contains(&("pgaudit.log", "ddl,role,write,read,function".to_owned())));
+        assert!(params.contains(&("pgaudit.log_parameter", "1".to_owned())));
+        let baseline = Policy::baseline().database().postgres_audit_parameters();
+        assert!(baseline.contains(&("pgaudit.log", "ddl,role,write,read".to_owned())));
+        assert!(baseline.contains(&("pgaudit.log_parameter", "0".to_owned())));
+        assert!(baseline.contains(&(
+            "shared_preload_libraries",
+            "pg_stat_statements,pgaudit".to_owned()
+        )));
+        let err = Policy::parse("database {\n  pgaudit_log = [\"ddl\"]\n}\n", "p")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("drops the baseline classes [\"role\", \"write\", \"read\"]"),
+            "{err}"
+        );
+        let err = Policy::parse("database {\n  pgaudit_log = [\"everything\"]\n}\n", "p")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown classes"), "{err}");
+        assert!(Policy::parse("database {\n  pgaudit_log = [\"all\"]\n}\n", "p").is_ok());
+    }
+
+    #[test]
+    fn database_block_lists_forbidden_ingress_prefixes() {
+        let p = Policy::parse(
+            "database {\n  forbidden_ingress_cidrs = [\"100.64.0.0/10\"]\n}\n",
+            "p",
+        )
+        .unwrap();
+        assert!(p.database().ingress_forbidden("100.64.0.0/10"));
+        assert!(p.database().ingress_forbidden("0.0.0.0/0"));
+        assert!(p.database().ingress_forbidden("::/0"));
+        assert!(!p.database().ingress_forbidden("10.0.0.0/8"));
+        let err = Policy::parse(
+            "database {\n  forbidden_ingress_cidrs = [\"10.0.0.0/33\", \"nope\"]\n}\n",
+            "p",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("\"10.0.0.0/33\" is not a CIDR block"), "{err}");
+        assert!(err.contains("\"nope\" is not a CIDR block"), "{err}");
     }
 
     #[test]

@@ -86,6 +86,23 @@ pub fn version_well_formed(engine: Engine, version: &str) -> bool {
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// `a.b.c.d/n` (n <= 32) or an IPv6 prefix `x::/n` (n <= 128), parsed by
+/// the standard library so a typo is a policy error, not a rule that never
+/// matches.
+pub fn cidr_well_formed(cidr: &str) -> bool {
+    let Some((addr, len)) = cidr.split_once('/') else {
+        return false;
+    };
+    let Ok(len) = len.parse::<u8>() else {
+        return false;
+    };
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => len <= 32,
+        Ok(std::net::IpAddr::V6(_)) => len <= 128,
+        Err(_) => false,
+    }
+}
+
 /// The database section of the policy (`database { ... }` in
 /// `phi-policy.hcl`). Every field may only tighten the baseline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +112,41 @@ pub struct DatabasePolicy {
     pub engine_versions: Vec<(String, String)>,
     pub backup_retention_min_days: i64,
     pub require_multi_az: bool,
+    /// Source prefixes a database security group may not admit, beyond
+    /// `0.0.0.0/0` and `::/0` which are always refused (PHI-RDS-014).
+    pub forbidden_ingress_cidrs: Vec<String>,
+    /// pgaudit statement classes logged on PostgreSQL (PHI-RDS-015); the
+    /// policy may add classes, never drop a baseline one.
+    pub pgaudit_log: Vec<String>,
+    /// Whether pgaudit logs statement parameters, which can hold PHI
+    /// themselves: off unless the policy says so.
+    pub pgaudit_log_parameter: bool,
 }
+
+/// Baseline pgaudit classes for PHI: schema changes, grants and roles, every
+/// write and every read.
+pub const BASELINE_PGAUDIT_LOG: &[&str] = &["ddl", "role", "write", "read"];
+
+/// Every class pgaudit knows.
+pub const PGAUDIT_CLASSES: &[&str] = &[
+    "read", "write", "function", "role", "ddl", "misc", "misc_set", "all",
+];
+
+/// The MySQL audit plugin option (RDS option groups) and the events it
+/// records: connections and every DCL, DDL and DML statement.
+pub const MYSQL_AUDIT_OPTION: &str = "MARIADB_AUDIT_PLUGIN";
+pub const MYSQL_AUDIT_EVENTS_SETTING: &str = "SERVER_AUDIT_EVENTS";
+pub const MYSQL_AUDIT_EVENTS: &str = "CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML";
+
+/// The library that must be in `shared_preload_libraries` for pgaudit.
+pub const PGAUDIT_LIBRARY: &str = "pgaudit";
+/// What the provider sets `shared_preload_libraries` to: RDS's default
+/// (`pg_stat_statements`, which Performance Insights uses) plus pgaudit.
+pub const PRELOAD_LIBRARIES: &str = "pg_stat_statements,pgaudit";
+
+/// Ingress sources no PHI database security group may admit, whatever the
+/// policy says: the whole IPv4 and IPv6 internet.
+pub const INTERNET_CIDRS: &[&str] = &["0.0.0.0/0", "::/0"];
 
 /// Baseline backup retention floor (Security Hub RDS.11), and RDS's maximum.
 pub const BASELINE_BACKUP_MIN_DAYS: i64 = 7;
@@ -114,6 +165,12 @@ impl DatabasePolicy {
                 .collect(),
             backup_retention_min_days: BASELINE_BACKUP_MIN_DAYS,
             require_multi_az: false,
+            forbidden_ingress_cidrs: Vec::new(),
+            pgaudit_log: BASELINE_PGAUDIT_LOG
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+            pgaudit_log_parameter: false,
         }
     }
 
@@ -121,6 +178,28 @@ impl DatabasePolicy {
         self.engine_versions
             .iter()
             .any(|(e, p)| e == engine && crate::exceptions::glob_match(p, version))
+    }
+
+    /// Whether a security group rule admitting `cidr` is refused: the
+    /// internet always, and the prefixes the policy lists.
+    pub fn ingress_forbidden(&self, cidr: &str) -> bool {
+        INTERNET_CIDRS.contains(&cidr) || self.forbidden_ingress_cidrs.iter().any(|c| c == cidr)
+    }
+
+    /// The audit parameters of a PostgreSQL parameter group, as (name,
+    /// value): pgaudit preloaded and configured from the policy, connections
+    /// and disconnections logged. All static or applied on reboot.
+    pub fn postgres_audit_parameters(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("shared_preload_libraries", PRELOAD_LIBRARIES.to_owned()),
+            ("pgaudit.log", self.pgaudit_log.join(",")),
+            (
+                "pgaudit.log_parameter",
+                if self.pgaudit_log_parameter { "1" } else { "0" }.to_owned(),
+            ),
+            ("log_connections", "1".to_owned()),
+            ("log_disconnections", "1".to_owned()),
+        ]
     }
 
     /// The approved patterns, for messages: `postgres 16.*, mysql 8.4.*`.

@@ -368,6 +368,28 @@ static LEDGER: &[(&str, &[&str])] = &[
             "policy/src/key_policy.rs::break_glass_guard_is_required_only_for_the_sink_when_the_policy_names_principals",
         ],
     ),
+    (
+        ids::RDS_PRIVATE_SUBNETS,
+        &[
+            "acceptance/tests/database.rs::a_route_to_an_internet_gateway_added_later_is_refused_at_the_next_plan_naming_the_route",
+            "provider/src/resources/database/network.rs::a_default_route_to_an_internet_gateway_is_named",
+            "provider/src/resources/database/network.rs::every_public_subnet_is_named_in_one_refusal_per_control",
+        ],
+    ),
+    (
+        ids::RDS_NO_INTERNET_INGRESS,
+        &[
+            "acceptance/tests/database.rs::a_security_group_admitting_the_internet_is_refused_naming_the_rule",
+            "provider/src/resources/database/network.rs::internet_ingress_is_named_by_rule",
+        ],
+    ),
+    (
+        ids::RDS_DATABASE_AUDIT,
+        &[
+            "acceptance/tests/database.rs::pgaudit_turned_off_out_of_band_shows_as_drift_with_a_reboot_and_apply_restores_it",
+            "acceptance/tests/database.rs::the_mysql_audit_plugin_removed_out_of_band_shows_as_drift_and_apply_restores_it",
+        ],
+    ),
 ];
 
 /// One named test: the file it is in and its function name.

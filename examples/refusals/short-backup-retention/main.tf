@@ -19,12 +19,24 @@ variable "audit_key_arn" {
   description = "Customer-managed KMS key for PHI (the demo creates one)."
 }
 
+variable "subnet_group" {
+  description = "DB subnet group of private subnets in two Availability Zones of eu-central-1 (no route to an internet gateway)."
+  type        = string
+}
+
+variable "security_group" {
+  description = "Security group for the database that admits no ingress from the internet."
+  type        = string
+}
+
 resource "phi_database" "ehr" {
-  identifier            = "acme-ehr-short-backups"
-  engine                = "postgres"
-  engine_version        = "16.4"
-  instance_class        = "db.t3.medium"
-  allocated_storage_gb  = 50
-  kms_key_arn           = var.audit_key_arn
-  backup_retention_days = 1
+  identifier             = "acme-ehr-short-backups"
+  engine                 = "postgres"
+  engine_version         = "16.4"
+  instance_class         = "db.t3.medium"
+  allocated_storage_gb   = 50
+  db_subnet_group_name   = var.subnet_group
+  vpc_security_group_ids = [var.security_group]
+  kms_key_arn            = var.audit_key_arn
+  backup_retention_days  = 1
 }

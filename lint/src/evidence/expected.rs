@@ -128,6 +128,7 @@ pub fn judge(
             .and_then(Value::as_i64)
             .map(|d| format!("every {d} days")),
         ("phi_kms_key", "PHI-KMS-010") => constant("as written by phi-guard"),
+        ("phi_database", "PHI-RDS-015") => engine(values).map(|e| database_audit(e, values, policy)),
         _ => None,
     };
     equal(reported, expected)
@@ -157,6 +158,31 @@ pub fn settings(key: &str, value: &str) -> Vec<(String, String)> {
     match parts {
         Some(parts) if bare_id && parts.len() > 1 => parts,
         _ => vec![(key.to_owned(), value.to_owned())],
+    }
+}
+
+/// The in-database audit entry of a compliant database (PHI-RDS-015), as
+/// `provider/src/resources/database/desired.rs` words it: PostgreSQL's
+/// pgaudit preloaded and its parameters from the policy; MySQL's option
+/// group `<identifier>-phi` with the audit plugin's events.
+fn database_audit(engine: Engine, values: &Value, policy: &Policy) -> String {
+    use phi_policy::engines::{MYSQL_AUDIT_EVENTS, MYSQL_AUDIT_EVENTS_SETTING, MYSQL_AUDIT_OPTION};
+    match engine {
+        Engine::Postgres => std::iter::once("pgaudit preloaded".to_owned())
+            .chain(
+                policy
+                    .database()
+                    .postgres_audit_parameters()
+                    .into_iter()
+                    .filter(|(name, _)| *name != "shared_preload_libraries")
+                    .map(|(name, value)| format!("{name}={value}")),
+            )
+            .collect::<Vec<_>>()
+            .join("; "),
+        Engine::Mysql => format!(
+            "option group {}-phi (in-sync), {MYSQL_AUDIT_OPTION} {MYSQL_AUDIT_EVENTS_SETTING}={MYSQL_AUDIT_EVENTS}",
+            text(values, "identifier").unwrap_or("?")
+        ),
     }
 }
 
@@ -225,6 +251,39 @@ mod tests {
             d("PHI-RDS-003 parameter group", "ehr-phi (in-sync)"),
             Judgement::Pass
         );
+        // In-database audit, in the provider's words (desired.rs).
+        let pgaudit = "pgaudit preloaded; pgaudit.log=ddl,role,write,read; \
+                       pgaudit.log_parameter=0; log_connections=1; log_disconnections=1";
+        assert_eq!(d("PHI-RDS-015", pgaudit), Judgement::Pass);
+        assert!(matches!(
+            d(
+                "PHI-RDS-015",
+                &pgaudit.replace("pgaudit preloaded", "pgaudit NOT preloaded")
+            ),
+            Judgement::Fail(_)
+        ));
+        let my = json!({"engine": "mysql", "identifier": "billing"});
+        assert_eq!(
+            judge(
+                "phi_database",
+                "PHI-RDS-015",
+                "option group billing-phi (in-sync), MARIADB_AUDIT_PLUGIN \
+                 SERVER_AUDIT_EVENTS=CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML",
+                &my,
+                &p
+            ),
+            Judgement::Pass
+        );
+        assert!(matches!(
+            judge(
+                "phi_database",
+                "PHI-RDS-015",
+                "option group billing-phi (in-sync), MARIADB_AUDIT_PLUGIN missing",
+                &my,
+                &p
+            ),
+            Judgement::Fail(_)
+        ));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 # Native Terraform tests for the module, run by `terraform test` against the
 # real provider and the local AWS endpoint (see acceptance/tests/modules.rs,
-# which supplies `kms_key_arn`, a customer-managed key it creates there).
+# which supplies `kms_key_arn`, a customer-managed key it creates there, and
+# `db_subnet_group_name` / `vpc_security_group_ids`, a private network it
+# creates there).
 
 provider "phi" {
   region = "eu-central-1"
@@ -84,4 +86,15 @@ run "alias_instead_of_key_arn_fails_at_plan" {
   }
 
   expect_failures = [var.kms_key_arn]
+}
+
+run "no_security_group_fails_at_plan" {
+  command = plan
+
+  variables {
+    audit_log_sink         = run.setup_audit_sink.id
+    vpc_security_group_ids = []
+  }
+
+  expect_failures = [var.vpc_security_group_ids]
 }

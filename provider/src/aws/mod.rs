@@ -4,6 +4,7 @@
 
 pub mod compat;
 pub mod concurrency;
+pub mod ec2;
 pub mod error;
 pub mod kms;
 pub mod rds;
@@ -32,6 +33,7 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl Clients {
@@ -74,6 +76,7 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
+            ec2: aws_sdk_ec2::Client::new(&sdk),
         };
         tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
         clients

@@ -62,6 +62,73 @@ pub async fn describe_instance(
     }
 }
 
+/// The DB subnet group `name`, or `None` when it does not exist.
+pub async fn subnet_group(
+    client: &aws_sdk_rds::Client,
+    name: &str,
+) -> Result<Option<aws_sdk_rds::types::DbSubnetGroup>, AwsError> {
+    match client
+        .describe_db_subnet_groups()
+        .db_subnet_group_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_subnet_groups().first().cloned()),
+        Err(e) => {
+            let err = AwsError::from_sdk("rds:DescribeDBSubnetGroups", e);
+            if err.code_is("DBSubnetGroupNotFoundFault") || err.code_is("DBSubnetGroupNotFound") {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+/// `SERVER_AUDIT_EVENTS` of the MySQL audit plugin in option group `name`:
+/// `Ok(None)` when the group lacks the plugin or does not exist (a default
+/// group the account never materialised).
+pub async fn audit_plugin_events(
+    client: &aws_sdk_rds::Client,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    let out = match client
+        .describe_option_groups()
+        .option_group_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let err = AwsError::from_sdk("rds:DescribeOptionGroups", e);
+            return if err.code_is("OptionGroupNotFoundFault") {
+                Ok(None)
+            } else {
+                Err(err)
+            };
+        }
+    };
+    Ok(audit_events_of(out.option_groups_list()))
+}
+
+/// The plugin's events in the first group that has it (pure, for tests).
+pub fn audit_events_of(groups: &[aws_sdk_rds::types::OptionGroup]) -> Option<String> {
+    use phi_policy::engines::{MYSQL_AUDIT_EVENTS_SETTING, MYSQL_AUDIT_OPTION};
+    let option = groups
+        .iter()
+        .flat_map(|g| g.options())
+        .find(|o| o.option_name() == Some(MYSQL_AUDIT_OPTION))?;
+    Some(
+        option
+            .option_settings()
+            .iter()
+            .find(|s| s.name() == Some(MYSQL_AUDIT_EVENTS_SETTING))
+            .and_then(|s| s.value())
+            .unwrap_or("")
+            .to_owned(),
+    )
+}
+
 /// Delays between polls: 2 s doubling to 30 s. RDS changes take minutes;
 /// polling faster only spends API quota.
 pub fn poll_delay(attempt: u32) -> Duration {
@@ -455,6 +522,33 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err, WaitError::Cancelled);
+    }
+
+    #[test]
+    fn the_audit_plugin_events_are_read_from_the_option_group() {
+        use aws_sdk_rds::types::{Option as RdsOption, OptionGroup, OptionSetting};
+        let group = |options: Vec<RdsOption>| {
+            OptionGroup::builder()
+                .option_group_name("acme-ehr-phi")
+                .set_options(Some(options))
+                .build()
+        };
+        let plugin = RdsOption::builder()
+            .option_name("MARIADB_AUDIT_PLUGIN")
+            .option_settings(
+                OptionSetting::builder()
+                    .name("SERVER_AUDIT_EVENTS")
+                    .value("CONNECT,QUERY_DDL")
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            audit_events_of(&[group(vec![plugin])]).as_deref(),
+            Some("CONNECT,QUERY_DDL")
+        );
+        let other = RdsOption::builder().option_name("MEMCACHED").build();
+        assert_eq!(audit_events_of(&[group(vec![other])]), None);
+        assert_eq!(audit_events_of(&[]), None);
     }
 
     #[test]

@@ -14,6 +14,16 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "db_subnet_group_name" {
+  description = "DB subnet group of private subnets in two Availability Zones of eu-central-1."
+  type        = string
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups for the database; none admits ingress from the internet."
+  type        = set(string)
+}
+
 provider "phi" {
   region = "eu-central-1"
 }
@@ -34,6 +44,9 @@ module "ehr" {
   kms_key_arn    = var.kms_key_arn
   audit_log_sink = module.audit.id
   owner          = "ehr-team"
+
+  db_subnet_group_name   = var.db_subnet_group_name
+  vpc_security_group_ids = var.vpc_security_group_ids
 }
 
 output "address" {

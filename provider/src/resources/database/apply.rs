@@ -23,14 +23,16 @@ use crate::value::Value;
 use super::converge::{self, StepError};
 use super::desired::{self, Desired};
 use super::observe::{self, Observed};
+use super::restore;
 use super::{Database, desired_from};
 
 pub async fn apply(db: &Database, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
+    let creating = request.prior.is_null();
     let gate = apply_gate::gate(
         request,
         ctx,
         "database",
-        |config| async move { db.full_checks(&config, ctx, true).await },
+        |config| async move { db.full_checks(&config, ctx, true, creating).await },
         |planned| desired_from(planned, ctx.policy()),
     )
     .await;
@@ -138,10 +140,23 @@ async fn create(
             })?;
         converge::ensure_log_groups(c, &desired, &existing).await?;
         converge::ensure_parameter_group(c, &desired).await?;
+        converge::ensure_option_group(c, &desired).await?;
         create_sent.store(true, Ordering::SeqCst);
-        converge::create_instance(c, &desired, cancel).await?;
-        instance_created.store(true, Ordering::SeqCst);
-        converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
+        match &desired.snapshot_identifier {
+            None => {
+                converge::create_instance(c, &desired, cancel).await?;
+                instance_created.store(true, Ordering::SeqCst);
+                converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
+            }
+            Some(snapshot) => {
+                let from = restore::restore_instance(c, &desired, snapshot, cancel).await?;
+                instance_created.store(true, Ordering::SeqCst);
+                converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
+                if restore::crosses_major(desired.engine, &from, &desired.engine_version) {
+                    restore::upgrade_after_restore(c, &desired, deadline, cancel).await?;
+                }
+            }
+        }
         settle(ctx, &desired, deadline, None).await
     };
     let outcome = run(ctx, work).await;
@@ -208,6 +223,7 @@ async fn update(
     let work = async {
         converge::ensure_log_groups(c, &desired, &observed.log_groups).await?;
         converge::ensure_parameter_group(c, &desired).await?;
+        converge::ensure_option_group(c, &desired).await?;
         if !rds_settled(&observed) {
             converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
         }

@@ -7,7 +7,13 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::LogGroupClass;
-use aws_sdk_rds::types::{ApplyMethod, CloudwatchLogsExportConfiguration, Parameter, Tag};
+use aws_sdk_rds::types::{
+    ApplyMethod, CloudwatchLogsExportConfiguration, OptionConfiguration, OptionSetting, Parameter,
+    Tag,
+};
+use phi_policy::engines::{
+    Engine, MYSQL_AUDIT_EVENTS, MYSQL_AUDIT_EVENTS_SETTING, MYSQL_AUDIT_OPTION,
+};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +36,11 @@ impl std::fmt::Display for StepError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "step \"{}\" failed: {}", self.step, self.error)
     }
+}
+
+/// A failed AWS call as the step it was for.
+pub fn step_error(name: &str, e: AwsError) -> StepError {
+    step(name)(e)
 }
 
 fn step(name: impl Into<String>) -> impl FnOnce(AwsError) -> StepError {
@@ -125,11 +136,20 @@ async fn put_retention(clients: &Clients, name: &str, days: i32) -> Result<(), S
 /// accepted for static and dynamic parameters alike; a reboot follows if RDS
 /// reports one is needed.
 pub async fn ensure_parameter_group(clients: &Clients, d: &Desired) -> Result<(), StepError> {
-    let group = d.parameter_group_name();
+    ensure_named_parameter_group(clients, d, &d.parameter_group_name()).await
+}
+
+/// [`ensure_parameter_group`] under another name: the transitional group a
+/// restore across a major version boots on (family of `d.engine_version`).
+pub async fn ensure_named_parameter_group(
+    clients: &Clients,
+    d: &Desired,
+    group: &str,
+) -> Result<(), StepError> {
     let created = clients
         .rds
         .create_db_parameter_group()
-        .db_parameter_group_name(&group)
+        .db_parameter_group_name(group)
         .db_parameter_group_family(d.engine.family(&d.engine_version))
         // No spaces: moto re-encodes form bodies (spaces as `+`) when it
         // verifies signatures, so a space breaks the IAM-enforcing fault test.
@@ -141,25 +161,24 @@ pub async fn ensure_parameter_group(clients: &Clients, d: &Desired) -> Result<()
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("rds:CreateDBParameterGroup", e));
+    let wanted = d.group_parameters();
     let current = match created {
         Ok(_) => BTreeMap::new(),
         Err(e) if e.code_is("DBParameterGroupAlreadyExists") => {
-            let names: Vec<&str> = d.engine.tls_parameters().iter().map(|(n, _)| *n).collect();
-            rds_api::parameters(&clients.rds, &group, &names)
+            let names: Vec<&str> = wanted.iter().map(|(n, _)| n.as_str()).collect();
+            rds_api::parameters(&clients.rds, group, &names)
                 .await
                 .map_err(step("read the TLS parameter group"))?
         }
         Err(e) => return Err(step("create the TLS parameter group")(e)),
     };
-    let missing: Vec<Parameter> = d
-        .engine
-        .tls_parameters()
+    let missing: Vec<Parameter> = wanted
         .iter()
-        .filter(|(n, v)| current.get(*n).map(String::as_str) != Some(*v))
+        .filter(|(n, v)| !desired::parameter_satisfied(n, v, current.get(n).map(String::as_str)))
         .map(|(n, v)| {
             Parameter::builder()
-                .parameter_name(*n)
-                .parameter_value(*v)
+                .parameter_name(n)
+                .parameter_value(v)
                 .apply_method(ApplyMethod::PendingReboot)
                 .build()
         })
@@ -170,16 +189,77 @@ pub async fn ensure_parameter_group(clients: &Clients, d: &Desired) -> Result<()
     clients
         .rds
         .modify_db_parameter_group()
-        .db_parameter_group_name(&group)
+        .db_parameter_group_name(group)
         .set_parameters(Some(missing))
         .send()
         .await
         .map(|_| ())
         .map_err(|e| AwsError::from_sdk("rds:ModifyDBParameterGroup", e))
-        .map_err(step("set the TLS parameters"))
+        .map_err(step("set the TLS and audit parameters"))
 }
 
-fn rds_tags(tags: &BTreeMap<String, String>) -> Option<Vec<Tag>> {
+/// MySQL: creates the dedicated option group if needed and puts the audit
+/// plugin in it with the required events (PHI-RDS-015). Creation is tried
+/// first, as for the parameter group. Nothing to do for PostgreSQL, whose
+/// audit lives in the parameter group.
+pub async fn ensure_option_group(clients: &Clients, d: &Desired) -> Result<(), StepError> {
+    if d.engine != Engine::Mysql {
+        return Ok(());
+    }
+    let group = d.option_group_name();
+    let created = clients
+        .rds
+        .create_option_group()
+        .option_group_name(&group)
+        .engine_name(d.engine.name())
+        .major_engine_version(d.engine.major(&d.engine_version))
+        .option_group_description(format!(
+            "phi-guard-audit-plugin-for-PHI-database-{}",
+            d.identifier
+        ))
+        .set_tags(rds_tags(&d.tags))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("rds:CreateOptionGroup", e));
+    let events = match created {
+        Ok(_) => None,
+        Err(e) if e.code_is("OptionGroupAlreadyExistsFault") => {
+            rds_api::audit_plugin_events(&clients.rds, &group)
+                .await
+                .map_err(step("read the audit option group"))?
+        }
+        Err(e) => return Err(step("create the audit option group")(e)),
+    };
+    if events.as_deref() == Some(MYSQL_AUDIT_EVENTS) {
+        return Ok(());
+    }
+    clients
+        .rds
+        .modify_option_group()
+        .option_group_name(&group)
+        .options_to_include(audit_plugin_option())
+        .apply_immediately(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("rds:ModifyOptionGroup", e))
+        .map_err(step("add the audit plugin to the option group"))
+}
+
+/// `MARIADB_AUDIT_PLUGIN` recording connections and DCL, DDL and DML.
+pub fn audit_plugin_option() -> OptionConfiguration {
+    OptionConfiguration::builder()
+        .option_name(MYSQL_AUDIT_OPTION)
+        .option_settings(
+            OptionSetting::builder()
+                .name(MYSQL_AUDIT_EVENTS_SETTING)
+                .value(MYSQL_AUDIT_EVENTS)
+                .build(),
+        )
+        .build()
+}
+
+pub fn rds_tags(tags: &BTreeMap<String, String>) -> Option<Vec<Tag>> {
     (!tags.is_empty()).then(|| {
         tags.iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -219,6 +299,7 @@ pub async fn create_instance(
             // The API default is true without a subnet group: always send it.
             .publicly_accessible(false)
             .db_parameter_group_name(d.parameter_group_name())
+            .set_option_group_name((d.engine == Engine::Mysql).then(|| d.option_group_name()))
             .enable_iam_database_authentication(true)
             .set_enable_cloudwatch_logs_exports(Some(exports.clone()))
             .copy_tags_to_snapshot(true)
@@ -247,6 +328,7 @@ pub async fn create_instance(
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Modify {
     pub parameter_group: Option<String>,
+    pub option_group: Option<String>,
     pub not_public: bool,
     pub iam_auth: bool,
     pub enable_exports: Vec<String>,
@@ -281,6 +363,11 @@ pub fn modify_plan(d: &Desired, o: &Observed) -> Modify {
     let group = d.parameter_group_name();
     if o.parameter_group.as_ref().map(|(n, _)| n) != Some(&group) {
         m.parameter_group = Some(group);
+    }
+    if d.engine == Engine::Mysql
+        && o.option_group.as_ref().map(|(n, _)| n) != Some(&d.option_group_name())
+    {
+        m.option_group = Some(d.option_group_name());
     }
     m.not_public = o.publicly_accessible;
     m.iam_auth = !o.iam_auth;
@@ -351,6 +438,7 @@ pub async fn modify_instance(
             .db_instance_identifier(&d.identifier)
             .apply_immediately(true)
             .set_db_parameter_group_name(m.parameter_group.clone())
+            .set_option_group_name(m.option_group.clone())
             .set_publicly_accessible(m.not_public.then_some(false))
             .set_enable_iam_database_authentication(flag(m.iam_auth))
             .set_cloudwatch_logs_export_configuration(export_config.clone())
@@ -419,7 +507,7 @@ pub async fn reboot(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("rds:RebootDBInstance", e))
-        .map_err(step("reboot to apply the TLS parameter group"))?;
+        .map_err(step("reboot to apply the parameter group (TLS and audit)"))?;
     wait_available(clients, identifier, deadline, cancel).await
 }
 
@@ -547,6 +635,63 @@ mod tests {
             parameter_group: Some(("acme-ehr-phi".into(), "in-sync".into())),
             ..Observed::default()
         }
+    }
+
+    #[test]
+    fn a_mysql_instance_on_another_option_group_is_moved_back_to_its_own() {
+        let d = desired(Engine::Mysql);
+        let mut o = compliant_observed();
+        o.engine = Some(Engine::Mysql);
+        o.exports = ["audit", "error", "general", "slowquery"]
+            .map(String::from)
+            .to_vec();
+        o.option_group = Some(("default:mysql-8-4".into(), "in-sync".into()));
+        assert_eq!(
+            modify_plan(&d, &o).option_group.as_deref(),
+            Some("acme-ehr-phi")
+        );
+        o.option_group = Some(("acme-ehr-phi".into(), "in-sync".into()));
+        assert!(modify_plan(&d, &o).is_empty());
+        // PostgreSQL audits through its parameter group: no option group.
+        assert!(
+            modify_plan(&desired(Engine::Postgres), &compliant_observed())
+                .option_group
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_audit_plugin_records_connections_and_every_statement_class() {
+        let option = audit_plugin_option();
+        assert_eq!(option.option_name(), Some("MARIADB_AUDIT_PLUGIN"));
+        let setting = &option.option_settings()[0];
+        assert_eq!(setting.name(), Some("SERVER_AUDIT_EVENTS"));
+        assert_eq!(
+            setting.value(),
+            Some("CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML")
+        );
+    }
+
+    #[test]
+    fn the_group_carries_tls_and_audit_parameters() {
+        let names: Vec<String> = desired(Engine::Postgres)
+            .group_parameters()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "rds.force_ssl",
+                "ssl_min_protocol_version",
+                "shared_preload_libraries",
+                "pgaudit.log",
+                "pgaudit.log_parameter",
+                "log_connections",
+                "log_disconnections"
+            ]
+        );
+        assert_eq!(desired(Engine::Mysql).group_parameters().len(), 2);
     }
 
     #[test]

@@ -30,9 +30,15 @@ pub struct Desired {
     /// `None` when not configured: RDS then uses the VPC's default group and
     /// the provider leaves the choice alone.
     pub vpc_security_group_ids: Option<Vec<String>>,
+    /// Create from this snapshot instead of empty.
+    pub snapshot_identifier: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Retention of the engine log groups (see [`log_retention_days`]).
     pub log_retention_days: i64,
+    /// PostgreSQL: the audit parameters of the dedicated parameter group, from
+    /// the policy (PHI-RDS-015). Empty for MySQL, which audits through the
+    /// option group instead.
+    pub audit_parameters: Vec<(String, String)>,
     pub timeouts: Timeouts,
 }
 
@@ -55,6 +61,7 @@ pub mod key {
     pub const MINOR_UPGRADE: &str = "PHI-RDS-011 auto minor version upgrade";
     pub const CA: &str = "PHI-RDS-011 CA certificate";
     pub const COPY_TAGS: &str = "PHI-RDS-012 copy tags to snapshots";
+    pub const DATABASE_AUDIT: &str = "PHI-RDS-015 database audit";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -71,6 +78,7 @@ const _: () = {
     assert!(starts_with(key::MINOR_UPGRADE, ids::RDS_PATCHING));
     assert!(starts_with(key::CA, ids::RDS_PATCHING));
     assert!(starts_with(key::COPY_TAGS, ids::RDS_COPY_TAGS));
+    assert!(starts_with(key::DATABASE_AUDIT, ids::RDS_DATABASE_AUDIT));
 };
 
 const fn starts_with(s: &str, prefix: &str) -> bool {
@@ -136,6 +144,68 @@ pub fn tls_text(engine: Engine, values: &BTreeMap<String, String>) -> String {
         .join(" ")
 }
 
+/// The PostgreSQL audit parameters the provider reads back, in the order
+/// they are shown.
+pub const POSTGRES_AUDIT_PARAMETERS: &[&str] = &[
+    "shared_preload_libraries",
+    "pgaudit.log",
+    "pgaudit.log_parameter",
+    "log_connections",
+    "log_disconnections",
+];
+
+/// Whether a parameter's current value satisfies the wanted one. The preload
+/// list only has to contain pgaudit: other libraries may be preloaded too.
+pub fn parameter_satisfied(name: &str, want: &str, have: Option<&str>) -> bool {
+    match (name, have) {
+        ("shared_preload_libraries", Some(h)) => h
+            .split(',')
+            .any(|l| l.trim() == phi_policy::engines::PGAUDIT_LIBRARY),
+        (_, Some(h)) => h == want,
+        (_, None) => false,
+    }
+}
+
+/// PostgreSQL's audit entry: whether pgaudit is preloaded, then
+/// `name=value` of the other audit parameters (`unset` when the group does
+/// not set one).
+pub fn postgres_audit_text(values: &BTreeMap<String, String>) -> String {
+    let mut parts = vec![if parameter_satisfied(
+        "shared_preload_libraries",
+        "",
+        values.get("shared_preload_libraries").map(String::as_str),
+    ) {
+        "pgaudit preloaded".to_owned()
+    } else {
+        "pgaudit NOT preloaded".to_owned()
+    }];
+    for name in &POSTGRES_AUDIT_PARAMETERS[1..] {
+        parts.push(format!(
+            "{name}={}",
+            values.get(*name).map_or("unset", String::as_str)
+        ));
+    }
+    parts.join("; ")
+}
+
+/// MySQL's audit entry: the option group the instance uses and what its
+/// audit plugin records.
+pub fn mysql_audit_text(option_group: Option<&(String, String)>, events: Option<&str>) -> String {
+    let group = match option_group {
+        Some((name, status)) => format!("option group {name} ({status})"),
+        None => "no option group".to_owned(),
+    };
+    let plugin = match events {
+        Some(e) => format!(
+            "{} {}={e}",
+            phi_policy::engines::MYSQL_AUDIT_OPTION,
+            phi_policy::engines::MYSQL_AUDIT_EVENTS_SETTING
+        ),
+        None => format!("{} missing", phi_policy::engines::MYSQL_AUDIT_OPTION),
+    };
+    format!("{group}, {plugin}")
+}
+
 pub fn secret_text(managed: bool, key: Option<&str>) -> String {
     match (managed, key) {
         (true, Some(k)) => format!("managed by RDS, encrypted with {k}"),
@@ -183,6 +253,12 @@ pub fn parameter_group_name(identifier: &str) -> String {
     format!("{identifier}-phi")
 }
 
+/// The dedicated option group the provider creates for each MySQL database
+/// (option groups are a namespace of their own, so the name is the same).
+pub fn option_group_name(identifier: &str) -> String {
+    format!("{identifier}-phi")
+}
+
 /// `<id>-final-<YYYYMMDDHHMMSS>`: unique per deletion, sorted by time.
 pub fn final_snapshot_identifier(identifier: &str, now: time::OffsetDateTime) -> String {
     format!(
@@ -205,6 +281,20 @@ pub fn log_retention_days(policy: &phi_policy::Policy) -> i64 {
         .first()
         .copied()
         .unwrap_or(policy.audit_retention_min_days())
+}
+
+/// The audit parameters the dedicated parameter group carries for `engine`
+/// under `policy` (none for MySQL, which uses the option group).
+pub fn audit_parameters(engine: Engine, policy: &phi_policy::Policy) -> Vec<(String, String)> {
+    match engine {
+        Engine::Postgres => policy
+            .database()
+            .postgres_audit_parameters()
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect(),
+        Engine::Mysql => Vec::new(),
+    }
 }
 
 /// How long each operation may take before the provider stops waiting.
@@ -274,7 +364,35 @@ impl Desired {
                 log_group_text(Some(&self.kms_key_arn), Some(self.log_retention_days)),
             );
         }
+        map.insert(key::DATABASE_AUDIT.to_owned(), self.audit_text());
         map
+    }
+
+    /// The audit entry of a compliant database.
+    pub fn audit_text(&self) -> String {
+        match self.engine {
+            Engine::Postgres => {
+                postgres_audit_text(&self.audit_parameters.iter().cloned().collect())
+            }
+            Engine::Mysql => mysql_audit_text(
+                Some(&(self.option_group_name(), "in-sync".to_owned())),
+                Some(phi_policy::engines::MYSQL_AUDIT_EVENTS),
+            ),
+        }
+    }
+
+    pub fn option_group_name(&self) -> String {
+        option_group_name(&self.identifier)
+    }
+
+    /// Every parameter the dedicated group must carry: TLS, then audit.
+    pub fn group_parameters(&self) -> Vec<(String, String)> {
+        self.engine
+            .tls_parameters()
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .chain(self.audit_parameters.iter().cloned())
+            .collect()
     }
 }
 
@@ -298,8 +416,10 @@ pub mod tests_support {
             deletion_protection: true,
             db_subnet_group_name: None,
             vpc_security_group_ids: None,
+            snapshot_identifier: None,
             tags: BTreeMap::new(),
             log_retention_days: 2192,
+            audit_parameters: audit_parameters(engine, &phi_policy::Policy::baseline()),
             timeouts: Timeouts::default(),
         }
     }
@@ -313,7 +433,12 @@ mod tests {
     #[test]
     fn enforced_map_covers_every_always_on_setting() {
         let pg = desired(Engine::Postgres).enforced();
-        assert_eq!(pg.len(), 12);
+        assert_eq!(pg.len(), 13);
+        assert_eq!(
+            pg[key::DATABASE_AUDIT],
+            "pgaudit preloaded; pgaudit.log=ddl,role,write,read; pgaudit.log_parameter=0; \
+             log_connections=1; log_disconnections=1"
+        );
         assert_eq!(
             pg[key::TLS_PARAMETERS],
             "rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2"
@@ -325,7 +450,12 @@ mod tests {
             "encrypted with arn:aws:kms:eu-central-1:111122223333:key/k, 2192 days"
         );
         let my = desired(Engine::Mysql).enforced();
-        assert_eq!(my.len(), 14);
+        assert_eq!(my.len(), 15);
+        assert_eq!(
+            my[key::DATABASE_AUDIT],
+            "option group acme-ehr-phi (in-sync), MARIADB_AUDIT_PLUGIN \
+             SERVER_AUDIT_EVENTS=CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML"
+        );
         assert_eq!(
             my[key::TLS_PARAMETERS],
             "require_secure_transport=1 tls_version=TLSv1.2,TLSv1.3"
@@ -345,6 +475,25 @@ mod tests {
         );
         assert_eq!(log_group_text(None, None), "no customer key, never expires");
         assert!(secret_text(false, None).starts_with("NOT managed"));
+        assert_eq!(
+            postgres_audit_text(&BTreeMap::new()),
+            "pgaudit NOT preloaded; pgaudit.log=unset; pgaudit.log_parameter=unset; \
+             log_connections=unset; log_disconnections=unset"
+        );
+        assert_eq!(
+            mysql_audit_text(Some(&("default:mysql-8-4".into(), "in-sync".into())), None),
+            "option group default:mysql-8-4 (in-sync), MARIADB_AUDIT_PLUGIN missing"
+        );
+        assert!(parameter_satisfied(
+            "shared_preload_libraries",
+            "pg_stat_statements,pgaudit",
+            Some("pgaudit, pg_cron")
+        ));
+        assert!(!parameter_satisfied(
+            "shared_preload_libraries",
+            "pg_stat_statements,pgaudit",
+            Some("pg_stat_statements")
+        ));
     }
 
     #[test]

@@ -14,8 +14,10 @@
 mod apply;
 mod converge;
 mod desired;
+mod network;
 mod observe;
 mod plan;
+mod restore;
 
 use std::collections::BTreeMap;
 
@@ -152,14 +154,30 @@ fn schema() -> Schema {
             Attribute::new(
                 "db_subnet_group_name",
                 String,
-                Optional,
-                "DB subnet group (private subnets). Without one RDS uses the default VPC.",
+                Required,
+                "DB subnet group of private subnets (control PHI-RDS-013): every subnet in the \
+                 provider's region, at least two Availability Zones, no route table sending \
+                 `0.0.0.0/0` or `::/0` to an internet gateway. Checked through the API at every \
+                 plan.",
             ),
             Attribute::new(
                 "vpc_security_group_ids",
                 SetOfString,
+                Required,
+                "At least one VPC security group (control PHI-RDS-014); none may admit ingress \
+                 from `0.0.0.0/0`, `::/0` or a prefix the policy forbids. Checked through the \
+                 API at every plan.",
+            ),
+            Attribute::new(
+                "snapshot_identifier",
+                String,
                 Optional,
-                "VPC security groups. Without them RDS uses the VPC's default group.",
+                "Create the database from this manual DB snapshot (identifier or ARN) instead of \
+                 empty: the way across major versions (see the major-version-upgrade guide). \
+                 The snapshot must be encrypted with `kms_key_arn` (control PHI-RDS-001, checked \
+                 through the API at plan), of the same engine, and on the configured major \
+                 version or, for PostgreSQL, the one before. Every always-on control is applied \
+                 after the restore as after a create. Changing it replaces the database.",
             ),
             Attribute::new(
                 "tags",
@@ -300,9 +318,10 @@ fn desired_from(value: &Value, policy: &Policy) -> Option<Desired> {
     if let Some(s) = sgs.as_mut() {
         s.sort();
     }
+    let engine = Engine::from_name(value.get("engine").as_str()?)?;
     Some(Desired {
         identifier: known_str(value.get("identifier"))?,
-        engine: Engine::from_name(value.get("engine").as_str()?)?,
+        engine,
         engine_version: known_str(value.get("engine_version"))?,
         instance_class: known_str(value.get("instance_class"))?,
         allocated_storage_gb: value.get("allocated_storage_gb").as_i64()?,
@@ -320,11 +339,16 @@ fn desired_from(value: &Value, policy: &Policy) -> Option<Desired> {
             v => Some(v.as_str()?.to_owned()),
         },
         vpc_security_group_ids: sgs,
+        snapshot_identifier: match value.get("snapshot_identifier") {
+            Value::Null => None,
+            v => Some(v.as_str()?.to_owned()),
+        },
         tags: match value.get("tags") {
             Value::Null => BTreeMap::new(),
             v => v.as_string_map()?,
         },
         log_retention_days: desired::log_retention_days(policy),
+        audit_parameters: desired::audit_parameters(engine, policy),
         timeouts: timeouts_from(value)?,
     })
 }
@@ -412,7 +436,13 @@ fn report(
 impl Database {
     /// Every static and API-backed check for a configuration. Errors mean
     /// "create nothing". At apply the key is looked up afresh.
-    async fn full_checks(&self, config: &Value, ctx: &Configured, at_apply: bool) -> Diagnostics {
+    async fn full_checks(
+        &self,
+        config: &Value,
+        ctx: &Configured,
+        at_apply: bool,
+        creating: bool,
+    ) -> Diagnostics {
         let policy = ctx.policy();
         let pctx = ctx.policy_context().await;
         let (mut d, mut violations) = configuration_checks(config, &pctx, policy);
@@ -435,6 +465,11 @@ impl Database {
             &mut d,
         )
         .await;
+        network::api_checks(config, ctx, at_apply, &mut violations, &mut d).await;
+        // The snapshot matters only for the create it restores from.
+        if creating {
+            restore::check(config, ctx, &mut violations, &mut d).await;
+        }
         if let Some(sink) = config.get("audit_log_sink").as_str() {
             check_sink(sink, ctx, at_apply, &mut d).await;
         }
@@ -458,10 +493,9 @@ fn configuration_checks(
     policy: &Policy,
 ) -> (Diagnostics, Vec<Violation>) {
     let cfg = policy_config(config, policy);
-    (
-        static_checks(config),
-        phi_policy::checks::database::check(&cfg, pctx, policy),
-    )
+    let mut violations = phi_policy::checks::database::check(&cfg, pctx, policy);
+    violations.extend(network::static_violations(config));
+    (static_checks(config), violations)
 }
 
 /// The sink's log group (`/phi-guard/audit/<name>`) must exist when the
@@ -530,7 +564,7 @@ impl Resource for Database {
             policy,
             TYPE_NAME,
             cfg.identifier.as_deref(),
-            |pctx| phi_policy::checks::database::check(&cfg, pctx, policy),
+            |pctx| configuration_checks(config, pctx, policy).1,
         )
     }
 

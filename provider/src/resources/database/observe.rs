@@ -47,6 +47,13 @@ pub struct Observed {
     /// The parameter group the instance uses and its apply status.
     pub parameter_group: Option<(String, String)>,
     pub tls_parameters: BTreeMap<String, String>,
+    /// PostgreSQL's audit parameters, as the group the instance uses sets them.
+    pub audit_parameters: BTreeMap<String, String>,
+    /// The option group the instance uses and its status (MySQL).
+    pub option_group: Option<(String, String)>,
+    /// `SERVER_AUDIT_EVENTS` of the audit plugin in that option group;
+    /// `None` when the plugin is not in it.
+    pub audit_events: Option<String>,
     pub db_subnet_group_name: Option<String>,
     pub vpc_security_group_ids: Vec<String>,
     pub tags: BTreeMap<String, String>,
@@ -102,6 +109,12 @@ pub fn from_instance(i: &DbInstance) -> Observed {
             (
                 g.db_parameter_group_name().unwrap_or_default().to_owned(),
                 g.parameter_apply_status().unwrap_or("unknown").to_owned(),
+            )
+        }),
+        option_group: i.option_group_memberships().first().map(|g| {
+            (
+                g.option_group_name().unwrap_or_default().to_owned(),
+                g.status().unwrap_or("unknown").to_owned(),
             )
         }),
         db_subnet_group_name: i
@@ -160,6 +173,16 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
                 key::TLS_PARAMETERS,
                 desired::tls_text(engine, &o.tls_parameters),
             );
+            put(
+                key::DATABASE_AUDIT,
+                match engine {
+                    Engine::Postgres => desired::postgres_audit_text(&o.audit_parameters),
+                    Engine::Mysql => desired::mysql_audit_text(
+                        o.option_group.as_ref(),
+                        o.audit_events.as_deref(),
+                    ),
+                },
+            );
             for t in engine.log_types() {
                 let text = match o.log_groups.get(*t) {
                     Some(g) => desired::log_group_text(g.kms_key_id.as_deref(), g.retention_days),
@@ -183,8 +206,23 @@ pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Obser
     };
     let mut o = from_instance(&instance);
     if let (Some(engine), Some((group, _))) = (o.engine, &o.parameter_group) {
-        let names: Vec<&str> = engine.tls_parameters().iter().map(|(n, _)| *n).collect();
-        o.tls_parameters = crate::aws::rds::parameters(&clients.rds, group, &names).await?;
+        let tls: Vec<&str> = engine.tls_parameters().iter().map(|(n, _)| *n).collect();
+        let audit: &[&str] = match engine {
+            Engine::Postgres => desired::POSTGRES_AUDIT_PARAMETERS,
+            Engine::Mysql => &[],
+        };
+        let names: Vec<&str> = tls.iter().chain(audit).copied().collect();
+        let mut values = crate::aws::rds::parameters(&clients.rds, group, &names).await?;
+        o.audit_parameters = audit
+            .iter()
+            .filter_map(|n| values.remove_entry(*n))
+            .collect();
+        o.tls_parameters = values;
+    }
+    if o.engine == Some(Engine::Mysql)
+        && let Some((group, _)) = &o.option_group
+    {
+        o.audit_events = crate::aws::rds::audit_plugin_events(&clients.rds, group).await?;
     }
     o.log_groups = log_groups(clients, identifier).await?;
     fill_enforced(&mut o, &instance);
@@ -270,6 +308,11 @@ mod tests {
 
     fn read(i: &DbInstance, tls: &[(&str, &str)], groups: &[&str]) -> Observed {
         let mut o = from_instance(i);
+        // The compliant audit parameters; tests of audit drift change them.
+        o.audit_parameters = desired(Engine::Postgres)
+            .audit_parameters
+            .into_iter()
+            .collect();
         o.tls_parameters = tls
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -344,6 +387,57 @@ mod tests {
         );
         assert!(o.pending_reboot());
         assert_eq!(o.enforced[key::PUBLIC], "PUBLICLY ACCESSIBLE");
+    }
+
+    #[test]
+    fn audit_parameters_and_the_plugin_read_as_drift_when_changed() {
+        let mut o = read(
+            &compliant_instance().build(),
+            TLS,
+            &["postgresql", "upgrade"],
+        );
+        o.audit_parameters.insert(
+            "shared_preload_libraries".into(),
+            "pg_stat_statements".into(),
+        );
+        o.audit_parameters
+            .insert("pgaudit.log_parameter".into(), "1".into());
+        fill_enforced(&mut o, &compliant_instance().build());
+        assert_eq!(
+            o.enforced[key::DATABASE_AUDIT],
+            "pgaudit NOT preloaded; pgaudit.log=ddl,role,write,read; pgaudit.log_parameter=1; \
+             log_connections=1; log_disconnections=1"
+        );
+        // MySQL on the engine's default option group, without the plugin.
+        let i = compliant_instance()
+            .engine("mysql")
+            .engine_version("8.4.3")
+            .option_group_memberships(
+                aws_sdk_rds::types::OptionGroupMembership::builder()
+                    .option_group_name("default:mysql-8-4")
+                    .status("in-sync")
+                    .build(),
+            )
+            .build();
+        let mut o = from_instance(&i);
+        fill_enforced(&mut o, &i);
+        assert_eq!(
+            o.enforced[key::DATABASE_AUDIT],
+            "option group default:mysql-8-4 (in-sync), MARIADB_AUDIT_PLUGIN missing"
+        );
+        o.option_group = Some(("acme-ehr-phi".into(), "in-sync".into()));
+        o.audit_events = Some("CONNECT".into());
+        fill_enforced(&mut o, &i);
+        assert_ne!(
+            o.enforced[key::DATABASE_AUDIT],
+            desired(Engine::Mysql).enforced()[key::DATABASE_AUDIT]
+        );
+        o.audit_events = Some("CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML".into());
+        fill_enforced(&mut o, &i);
+        assert_eq!(
+            o.enforced[key::DATABASE_AUDIT],
+            desired(Engine::Mysql).enforced()[key::DATABASE_AUDIT]
+        );
     }
 
     /// A database created by hand: unencrypted, default parameter group,

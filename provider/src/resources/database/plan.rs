@@ -13,7 +13,13 @@ use super::{Database, defaults, desired, desired_from};
 
 /// Arguments whose change replaces the database (RDS cannot change them in
 /// place). `kms_key_arn` is among them: storage encryption is fixed at create.
-const REPLACE_ON_CHANGE: &[&str] = &["identifier", "engine", "kms_key_arn", "master_username"];
+const REPLACE_ON_CHANGE: &[&str] = &[
+    "identifier",
+    "engine",
+    "kms_key_arn",
+    "master_username",
+    "snapshot_identifier",
+];
 
 pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> PlanResponse {
     let PlanRequest {
@@ -24,7 +30,7 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
     if proposed.is_null() {
         return plan_destroy(&prior);
     }
-    let mut diagnostics = db.full_checks(&config, ctx, false).await;
+    let mut diagnostics = db.full_checks(&config, ctx, false, prior.is_null()).await;
     let Value::Map(mut planned) = proposed else {
         return plan_common::not_an_object(diagnostics);
     };
@@ -77,6 +83,9 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
     let enforced = desired_from(&planned_value, ctx.policy())
         .map(|d| crate::resources::enforced::state_value(&d.enforced()))
         .unwrap_or(Value::Unknown);
+    if same {
+        warn_of_reboot(prior.get("enforced"), &enforced, &mut diagnostics);
+    }
     planned.insert("enforced".to_owned(), enforced);
     PlanResponse {
         planned: Value::Map(planned),
@@ -124,8 +133,61 @@ fn check_in_place_change(
             format!(
                 "engine_version goes from {before} to {after}, a new major version. phi_database \
                  applies minor upgrades only: a major upgrade needs a new TLS parameter group \
-                 family and a tested upgrade path. Create a new phi_database from a snapshot, \
-                 or keep the current major version."
+                 family and a tested upgrade path. Create a new phi_database on {after} with \
+                 `snapshot_identifier` set to a manual snapshot of this one, switch to it, then \
+                 retire this one (docs/guides/major-version-upgrade.md); or keep the current \
+                 major version."
+            ),
+        );
+    }
+}
+
+/// Parameter-group entries whose restore needs a reboot: every parameter is
+/// set with the `pending-reboot` apply method, and `shared_preload_libraries`
+/// (pgaudit) is static anyway.
+const REBOOT_ENTRIES: &[&str] = &[desired::key::TLS_PARAMETERS, desired::key::DATABASE_AUDIT];
+
+/// The value of the per-setting entry `key` ("PHI-RDS-003 TLS parameters")
+/// within the `enforced` map as state holds it, keyed by control id: the
+/// whole entry for a control with one setting, else the `name: value` part
+/// of that setting (see `resources/enforced.rs`).
+fn setting_value<'a>(enforced: &'a Value, key: &str) -> Option<&'a str> {
+    let (control, name) = key.split_once(' ').unwrap_or((key, ""));
+    let entry = enforced.get(control).as_str()?;
+    let prefix = format!("{name}: ");
+    match entry
+        .split("; ")
+        .find_map(|part| part.strip_prefix(&prefix))
+    {
+        Some(value) => Some(value),
+        // A control with one setting: the entry is its value, unnamed.
+        None if !entry.contains(": ") => Some(entry),
+        None => None,
+    }
+}
+
+/// Says in the plan when the apply will reboot the instance (a brief outage),
+/// so nobody is surprised by it.
+fn warn_of_reboot(prior: &Value, planned: &Value, d: &mut Diagnostics) {
+    let changed: Vec<&str> = REBOOT_ENTRIES
+        .iter()
+        .copied()
+        .filter(|k| {
+            let after = setting_value(planned, k);
+            // MySQL's audit lives in the option group: no reboot.
+            let pg_audit = *k != desired::key::DATABASE_AUDIT
+                || after.is_some_and(|v| v.starts_with("pgaudit"));
+            pg_audit && after.is_some() && setting_value(prior, k) != after
+        })
+        .collect();
+    if !changed.is_empty() {
+        d.warning(
+            "This apply reboots the database",
+            format!(
+                "{} must be restored in the dedicated parameter group, and RDS applies them only \
+                 on a reboot. Apply sets them, reboots the instance and waits until it is \
+                 available again: connections drop for a minute or two.",
+                changed.join(" and ")
             ),
         );
     }
@@ -155,5 +217,82 @@ fn plan_destroy(prior: &Value) -> PlanResponse {
         planned: Value::Null,
         requires_replace: Vec::new(),
         diagnostics: d,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn state(settings: &[(&str, &str)]) -> Value {
+        let map: BTreeMap<String, String> = settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        crate::resources::enforced::state_value(&map)
+    }
+
+    const PG_AUDIT: &str = "pgaudit preloaded; pgaudit.log=ddl,role,write,read; \
+                            pgaudit.log_parameter=0; log_connections=1; log_disconnections=1";
+
+    fn compliant() -> Vec<(&'static str, &'static str)> {
+        vec![
+            (desired::key::PARAMETER_GROUP, "acme-phi (in-sync)"),
+            (
+                desired::key::TLS_PARAMETERS,
+                "rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2",
+            ),
+            (desired::key::DATABASE_AUDIT, PG_AUDIT),
+        ]
+    }
+
+    fn warnings(prior: &Value, planned: &Value) -> String {
+        let mut d = Diagnostics::new();
+        warn_of_reboot(prior, planned, &mut d);
+        format!("{d:?}")
+    }
+
+    #[test]
+    fn settings_are_found_inside_the_control_keyed_entries() {
+        let s = state(&compliant());
+        assert_eq!(
+            setting_value(&s, desired::key::TLS_PARAMETERS),
+            Some("rds.force_ssl=1 ssl_min_protocol_version=TLSv1.2")
+        );
+        assert_eq!(
+            setting_value(&s, desired::key::DATABASE_AUDIT),
+            Some(PG_AUDIT)
+        );
+    }
+
+    #[test]
+    fn restoring_pgaudit_or_tls_warns_of_the_reboot_and_nothing_else_does() {
+        let planned = state(&compliant());
+        assert!(!warnings(&planned, &planned).contains("reboots"));
+        let mut drifted = compliant();
+        drifted[2].1 = "pgaudit NOT preloaded; pgaudit.log=ddl,role,write,read; \
+                        pgaudit.log_parameter=0; log_connections=0; log_disconnections=1";
+        let w = warnings(&state(&drifted), &planned);
+        assert!(w.contains("This apply reboots the database"), "{w}");
+        assert!(w.contains(desired::key::DATABASE_AUDIT), "{w}");
+        let mut drifted = compliant();
+        drifted[1].1 = "rds.force_ssl=0 ssl_min_protocol_version=TLSv1.2";
+        let w = warnings(&state(&drifted), &planned);
+        assert!(w.contains(desired::key::TLS_PARAMETERS), "{w}");
+        // A swapped parameter group alone is fixed by ModifyDBInstance.
+        let mut drifted = compliant();
+        drifted[0].1 = "permissive (in-sync)";
+        assert!(!warnings(&state(&drifted), &planned).contains("reboots"));
+        // MySQL's audit plugin is restored in the option group: no reboot.
+        let my = "option group acme-phi (in-sync), MARIADB_AUDIT_PLUGIN \
+                  SERVER_AUDIT_EVENTS=CONNECT,QUERY_DCL,QUERY_DDL,QUERY_DML";
+        let planned = state(&[(desired::key::DATABASE_AUDIT, my)]);
+        let prior = state(&[(
+            desired::key::DATABASE_AUDIT,
+            "option group acme-phi (in-sync), MARIADB_AUDIT_PLUGIN missing",
+        )]);
+        assert!(!warnings(&prior, &planned).contains("reboots"));
     }
 }
