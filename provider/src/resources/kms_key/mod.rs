@@ -360,17 +360,18 @@ fn static_checks(config: &Value, policy: &Policy) -> (Diagnostics, Vec<Violation
             }
         }
     }
-    if let Some(days) = config.get("rotation_period_days").as_i64() {
-        if days < KMS_MIN_ROTATION_DAYS {
-            d.error_at(
-                &attr("rotation_period_days"),
-                "Rotation period too short",
-                format!(
-                    "rotation_period_days is {days}; KMS rotates at most every \
-                     {KMS_MIN_ROTATION_DAYS} days."
-                ),
-            );
-        }
+    // Above the policy's maximum is a violation (`checks::kms_key`, below).
+    if let Some(days) = config.get("rotation_period_days").as_i64()
+        && days < KMS_MIN_ROTATION_DAYS
+    {
+        d.error_at(
+            &attr("rotation_period_days"),
+            "Rotation period too short",
+            format!(
+                "rotation_period_days is {days}; KMS rotates at most every \
+                 {KMS_MIN_ROTATION_DAYS} days."
+            ),
+        );
     }
     if let Some(days) = config.get("deletion_window_days").as_i64() {
         let min = policy.key_deletion_window_min_days();
