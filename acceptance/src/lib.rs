@@ -3,6 +3,7 @@
 //! built from this workspace, and a moto AWS endpoint on loopback.
 
 pub mod aws;
+pub mod differential;
 pub mod fault_proxy;
 pub mod moto;
 pub mod network;

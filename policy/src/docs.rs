@@ -75,6 +75,13 @@ fn proofs_section(c: &Control) -> String {
 fn lint_line(c: &Control) -> String {
     if c.enforcement == Enforcement::Lint {
         format!("`phi-lint`: rule {} (`phi-lint explain {}`).", c.id, c.id)
+    } else if c.id == crate::catalogue::ids::KMS_ROTATION {
+        format!(
+            "`phi-lint`: a `phi_kms_key`'s `rotation_period_days` against the policy maximum, on \
+             the Terraform source, reported as {} at the offending line; the rotation of a key \
+             given by ARN is a fact of the AWS key, which only the provider checks, at plan.",
+            c.id
+        )
     } else if crate::catalogue::LINTED.contains(&c.id) {
         format!(
             "`phi-lint`: the same check on the Terraform source, before any plan, reported as \

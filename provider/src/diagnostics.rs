@@ -123,6 +123,23 @@ impl Diagnostics {
     }
 
     /// A violation waived by a recorded exception: shown, never silent.
+    /// PHI-EXC-001 beside a violation an expired exception would have waived.
+    pub fn expired_exception(&mut self, v: &Violation, e: &phi_policy::Exception) {
+        self.warning_at(
+            &violation_path(v),
+            format!(
+                "{}: exception for {} has expired",
+                phi_policy::ids::EXCEPTION_VALID,
+                e.control
+            ),
+            format!(
+                "The policy's exception for {} (scope {}, owner {}) expired on {}. It no longer \
+                 waives anything; renew it with a new expiry date or fix the configuration.",
+                e.control, e.scope, e.owner, e.expires
+            ),
+        );
+    }
+
     pub fn waived(&mut self, v: &Violation, exception: &phi_policy::Exception) {
         self.warning_at(
             &violation_path(v),

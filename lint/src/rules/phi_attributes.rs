@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use phi_policy::checks::audit_log_sink::{AuditLogSinkConfig, check as check_sink};
 use phi_policy::checks::bucket::{BucketConfig, check as check_bucket};
 use phi_policy::checks::database::{DatabaseConfig, check as check_database};
+use phi_policy::checks::kms_key::{KmsKeyConfig, check as check_kms_key};
 use phi_policy::{Context, Policy, Violation};
 
 use super::unverifiable;
@@ -99,6 +100,20 @@ pub static RESOURCES: &[PhiResource] = &[
                 tags: a.string_map_or_empty("tags"),
             };
             check_database(&cfg, ctx, policy)
+        },
+    },
+    // A key the provider makes: its rotation period against the policy's
+    // maximum and its tags, as the provider checks them at plan.
+    PhiResource {
+        resource_type: "phi_kms_key",
+        name_attr: "name",
+        checked: &["rotation_period_days", "tags"],
+        check: |a, _ctx, policy| {
+            let cfg = KmsKeyConfig {
+                rotation_period_days: a.int("rotation_period_days"),
+                tags: a.string_map_or_empty("tags"),
+            };
+            check_kms_key(&cfg, policy)
         },
     },
 ];

@@ -7,5 +7,6 @@ pub mod audit_log_sink;
 pub mod bucket;
 mod common;
 pub mod database;
+pub mod kms_key;
 pub mod region;
 pub mod tags;

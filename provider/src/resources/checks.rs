@@ -127,19 +127,12 @@ pub fn report(
     for (v, e) in &outcome.waived {
         d.waived(v, e);
     }
-    for e in &outcome.expired {
-        d.warning(
-            format!(
-                "{}: exception for {} has expired",
-                ids::EXCEPTION_VALID,
-                e.control
-            ),
-            format!(
-                "The policy's exception for {} (scope {}, owner {}) expired on {}. It no longer \
-                 waives anything; renew it with a new expiry date or fix the configuration.",
-                e.control, e.scope, e.owner, e.expires
-            ),
-        );
+    // An expired exception is reported beside each violation it no longer
+    // waives, at the violation's argument, as phi-lint reports it.
+    for v in &outcome.errors {
+        for e in outcome.expired.iter().filter(|e| e.control == v.control.id) {
+            d.expired_exception(v, e);
+        }
     }
 }
 

@@ -17,7 +17,7 @@ mod observe;
 use std::collections::BTreeMap;
 
 use phi_policy::key_policy::{KeyPolicyInputs, KeyScope, KeyService};
-use phi_policy::{Policy, Violation, ids};
+use phi_policy::{Policy, Violation};
 
 use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
@@ -360,24 +360,18 @@ fn static_checks(config: &Value, policy: &Policy) -> (Diagnostics, Vec<Violation
             }
         }
     }
-    if let Some(days) = config.get("rotation_period_days").as_i64() {
-        let max = policy.kms_rotation_max_days();
-        if days > max {
-            violations.push(Violation::new(
-                ids::KMS_ROTATION,
-                &["rotation_period_days"],
-                format!("rotation_period_days is {days}; the policy allows at most {max}."),
-            ));
-        } else if days < KMS_MIN_ROTATION_DAYS {
-            d.error_at(
-                &attr("rotation_period_days"),
-                "Rotation period too short",
-                format!(
-                    "rotation_period_days is {days}; KMS rotates at most every \
-                     {KMS_MIN_ROTATION_DAYS} days."
-                ),
-            );
-        }
+    // Above the policy's maximum is a violation (`checks::kms_key`, below).
+    if let Some(days) = config.get("rotation_period_days").as_i64()
+        && days < KMS_MIN_ROTATION_DAYS
+    {
+        d.error_at(
+            &attr("rotation_period_days"),
+            "Rotation period too short",
+            format!(
+                "rotation_period_days is {days}; KMS rotates at most every \
+                 {KMS_MIN_ROTATION_DAYS} days."
+            ),
+        );
     }
     if let Some(days) = config.get("deletion_window_days").as_i64() {
         let min = policy.key_deletion_window_min_days();
@@ -392,17 +386,18 @@ fn static_checks(config: &Value, policy: &Policy) -> (Diagnostics, Vec<Violation
             );
         }
     }
+    // The policy's checks, the same function phi-lint runs on the source.
     let tags = match config.get("tags") {
         Value::Null => Some(BTreeMap::new()),
         v => v.as_string_map(),
     };
-    if let Some(tags) = tags {
-        violations.extend(phi_policy::checks::tags::check_required_tags(
-            &tags,
-            policy,
-            &["tags".to_owned()],
-        ));
-    }
+    violations.extend(phi_policy::checks::kms_key::check(
+        &phi_policy::checks::kms_key::KmsKeyConfig {
+            rotation_period_days: config.get("rotation_period_days").as_i64(),
+            tags,
+        },
+        policy,
+    ));
     (d, violations)
 }
 
@@ -563,6 +558,7 @@ impl Resource for KmsKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phi_policy::ids;
 
     fn config(entries: &[(&str, Value)]) -> Value {
         Value::Map(
