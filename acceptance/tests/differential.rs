@@ -44,24 +44,13 @@ use phi_acceptance::differential::render::Keys;
 use phi_acceptance::differential::{Judged, judge};
 use phi_acceptance::terraform::phi_lint;
 
-/// Disagreements found and not fixed yet, as (name, what): the generator
-/// never produces them (every value it does not vary is compliant under the
-/// policy in force), and each is named here.
-///
-/// - "validate-time refusal of a counted resource": a violating value that
-///   Terraform knows while validating (a literal or a local, not depending on
-///   `each`, `count` or a variable) in a resource with `count`/`for_each`.
-///   The provider refuses the unexpanded resource at validate, once, as
-///   `phi_x.name`, and the plan stops there; phi-lint names each instance
-///   (`phi_x.name["a"]`, `phi_x.name["b"]`). Found by the full run (a sink's
-///   2192-day retention under a 2557-day floor, in a `for_each` resource).
-///   Fixing it means phi-lint evaluating a counted resource a second time as
-///   Terraform validates it (every variable unknown) and naming the
-///   resource, and deciding how exceptions apply to a name not known yet.
-const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[(
-    "validate-time refusal of a counted resource",
-    "provider: one error on the unexpanded resource; phi-lint: one finding per instance",
-)];
+/// Disagreements found and not fixed yet, as (name, what), each explained
+/// here; the generator never produces them. Empty: the one the full run
+/// found (a violating literal in a counted resource, refused once at
+/// validate by the provider, per instance by phi-lint) is fixed, and
+/// `a_literal_violation_in_a_counted_resource_is_refused_per_instance_by_both`
+/// checks it.
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 
 /// The controls the generated configurations must make the provider refuse
 /// (or waive) at least once.
@@ -208,4 +197,44 @@ async fn linter_and_provider_refuse_the_same_instances_on_the_same_lines() {
         judged.len() - compliant,
         started.elapsed()
     );
+}
+
+/// A violating literal in a resource with `for_each`: Terraform knows the
+/// value while validating, but the provider leaves the policy to plan
+/// (while the configuration's shape is sound), so both programs refuse
+/// each instance, on the same line. This was the one disagreement the full
+/// run found (the provider refused the unexpanded resource once, at
+/// validate); the generator varies one attribute at a time and never
+/// writes this case, so it is checked here.
+#[tokio::test]
+async fn a_literal_violation_in_a_counted_resource_is_refused_per_instance_by_both() {
+    use phi_acceptance::differential::compare;
+    let moto = Moto::start().unwrap();
+    let aws = clients(&moto, "eu-central-1").await;
+    let key = create_cmk(&aws, true).await;
+    let wd = phi_acceptance::Workdir::new(&moto);
+    wd.write(
+        "main.tf",
+        &format!(
+            "terraform {{\n  required_providers {{\n    phi = {{ source = \"phi-guard/phi\" }}\n  }}\n}}\n\
+             provider \"phi\" {{\n  region = \"eu-central-1\"\n}}\n\
+             resource \"phi_audit_log_sink\" \"s\" {{\n  for_each       = toset([\"a\", \"b\"])\n  \
+             name           = \"acme-counted-${{each.key}}\"\n  kms_key_arn    = \"{key}\"\n  \
+             retention_days = 2191\n}}\n"
+        ),
+    );
+    let lint = compare::lint(phi_lint(), wd.path(), None).verdicts;
+    let plan = wd.terraform(&["plan", "-json", "-no-color", "-input=false"]);
+    let provider: BTreeSet<compare::Verdict> = compare::diagnostics(&plan.stdout)
+        .iter()
+        .filter_map(compare::Diagnostic::verdict)
+        .collect();
+    let instances: BTreeSet<&str> = provider.iter().map(|v| v.instance.as_str()).collect();
+    assert_eq!(
+        instances,
+        BTreeSet::from(["phi_audit_log_sink.s[\"a\"]", "phi_audit_log_sink.s[\"b\"]"]),
+        "{}",
+        plan.combined()
+    );
+    assert_eq!(lint, provider, "{}", plan.combined());
 }
