@@ -120,7 +120,9 @@ pub async fn observe(
         };
     put(key::S3_OBJECT_LOCK, lock_text);
 
-    let tags = s3_common::read_tags(s3, name).await?;
+    let mut tags = s3_common::read_tags(s3, name).await?;
+    // The create-intent marker is the provider's, never a configured tag.
+    tags.remove(crate::resources::create_intent::MARKER_TAG);
 
     let group_name = desired::log_group_name(name);
     let groups = clients
