@@ -239,23 +239,13 @@ async fn create(
     let created = if instance_created.load(Ordering::SeqCst) {
         Creation::Confirmed
     } else if create_sent.load(Ordering::SeqCst) {
-        Creation::Unconfirmed
+        Creation::Unconfirmed(creating.lost_answer())
     } else {
         Creation::NotAttempted
     };
-    let consequence_if_lost = creating.lost_answer();
-    let response = finish(
-        desired,
-        planned,
-        outcome,
-        d,
-        ctx,
-        "created",
-        created,
-        &consequence_if_lost,
-    )
-    .await;
-    if response.new_state.is_null() && created != Creation::Unconfirmed {
+    let unconfirmed = matches!(created, Creation::Unconfirmed(_));
+    let response = finish(desired, planned, outcome, d, ctx, "created", created).await;
+    if response.new_state.is_null() && !unconfirmed {
         // AWS confirmed there is no instance: nothing to adopt later.
         creating.settle();
     }
@@ -275,13 +265,14 @@ fn judge(creating: &create_intent::Creating, instance: &DbInstance) -> create_in
 
 /// What the steps know about the instance's existence, for when the
 /// read-back cannot tell.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Creation {
     /// RDS accepted the create (or the instance existed before: update).
     Confirmed,
     /// CreateDBInstance was sent and its answer never arrived (timeout,
-    /// reset, interrupt): the instance may exist.
-    Unconfirmed,
+    /// reset, interrupt): the instance may exist. With what the error says
+    /// about it and what the next apply does.
+    Unconfirmed(String),
     /// The create was never sent: no instance.
     NotAttempted,
 }
@@ -341,7 +332,6 @@ async fn update(
         ctx,
         "updated",
         Creation::Confirmed,
-        "",
     )
     .await
 }
@@ -360,7 +350,6 @@ async fn finish(
     ctx: &Configured,
     verb: &str,
     creation: Creation,
-    lost_answer: &str,
 ) -> ApplyResponse {
     // The read-back is cancelled by StopProvider too; then it is unknown.
     let observed = tokio::select! {
@@ -371,11 +360,15 @@ async fn finish(
     // When the read-back itself fails, trust what the steps did.
     let exists = match &observed {
         Some(Ok(found)) => found.is_some(),
-        _ => creation == Creation::Confirmed,
+        _ => matches!(creation, Creation::Confirmed),
     };
-    let maybe = read_back_failed && creation == Creation::Unconfirmed;
-    let consequence = if maybe {
-        lost_answer
+    let lost_answer = match &creation {
+        Creation::Unconfirmed(text) if read_back_failed => Some(text.as_str()),
+        _ => None,
+    };
+    let maybe = lost_answer.is_some();
+    let consequence = if let Some(text) = lost_answer {
+        text
     } else if exists {
         "The database exists but is NOT fully secured. Terraform keeps it in state (tainted on \
          create); the enforced map shows which settings are missing. Fix the cause (often a \
