@@ -133,3 +133,26 @@ pub async fn assert_database_secured(rds: &aws_sdk_rds::Client, identifier: &str
         "{identifier}"
     );
 }
+
+/// Asserts, through the SDK, that the log group `name` is encrypted with
+/// `key` and keeps its events `retention_days`.
+pub async fn assert_log_group_secured(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    name: &str,
+    key: &str,
+    retention_days: i32,
+) {
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .unwrap();
+    let group = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+        .unwrap_or_else(|| panic!("log group {name} exists"));
+    assert_eq!(group.kms_key_id(), Some(key), "{name}");
+    assert_eq!(group.retention_in_days(), Some(retention_days), "{name}");
+}

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use phi_acceptance::aws::{Clients, bucket_names, sdk_config};
 use phi_acceptance::fault_proxy::{Fault, FaultProxy};
-use phi_acceptance::suite::{Env, assert_database_secured, assert_s3_baseline, env};
+use phi_acceptance::suite::{
+    Env, assert_database_secured, assert_log_group_secured, assert_s3_baseline, env,
+};
 use phi_acceptance::{TfRun, Workdir};
 
 fn config(key: &str, buckets: &[String], limits: &str) -> String {
@@ -754,17 +756,7 @@ async fn a_lost_answer_to_the_sinks_create_log_group_is_proven_by_its_marker() {
 /// log group is encrypted with the key and kept, its trail logs.
 async fn assert_sink_secured(e: &Env) {
     assert_s3_baseline(&e.aws.s3, "acme-audit", &e.key, "1.2").await;
-    let groups = e
-        .aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix("/phi-guard/audit/acme-audit")
-        .send()
-        .await
-        .unwrap();
-    let group = &groups.log_groups()[0];
-    assert_eq!(group.kms_key_id(), Some(e.key.as_str()));
-    assert_eq!(group.retention_in_days(), Some(2192));
+    assert_log_group_secured(&e.aws.logs, "/phi-guard/audit/acme-audit", &e.key, 2192).await;
     let status = e
         .aws
         .cloudtrail
