@@ -87,3 +87,72 @@ pub async fn assert_s3_baseline(s3: &aws_sdk_s3::Client, bucket: &str, key: &str
             && s["Condition"]["NumericLessThan"]["s3:TlsVersion"] == min_tls)
     );
 }
+
+/// Asserts, through the SDK, that the DB instance `identifier` carries every
+/// always-on setting of a `phi_database` created with `key`: storage and
+/// master secret encrypted with the key, not public, IAM authentication,
+/// copy tags to snapshots, deletion protection, backups, minor upgrades,
+/// the current CA, every engine log exported, and the provider's TLS
+/// parameter group.
+pub async fn assert_database_secured(rds: &aws_sdk_rds::Client, identifier: &str, key: &str) {
+    let out = rds
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeDBInstances {identifier}: {e:?}"));
+    let i = &out.db_instances()[0];
+    assert_eq!(i.storage_encrypted(), Some(true), "{identifier}");
+    assert_eq!(i.kms_key_id(), Some(key), "{identifier}");
+    assert_eq!(i.publicly_accessible(), Some(false), "{identifier}");
+    assert_eq!(
+        i.iam_database_authentication_enabled(),
+        Some(true),
+        "{identifier}"
+    );
+    assert_eq!(i.copy_tags_to_snapshot(), Some(true), "{identifier}");
+    assert_eq!(i.deletion_protection(), Some(true), "{identifier}");
+    assert!(
+        i.backup_retention_period().unwrap_or(0) >= 7,
+        "{identifier}"
+    );
+    assert_eq!(i.auto_minor_version_upgrade(), Some(true), "{identifier}");
+    assert_eq!(
+        i.ca_certificate_identifier(),
+        Some("rds-ca-rsa2048-g1"),
+        "{identifier}"
+    );
+    let mut exports = i.enabled_cloudwatch_logs_exports().to_vec();
+    exports.sort();
+    assert_eq!(exports, ["postgresql", "upgrade"], "{identifier}");
+    let secret = i.master_user_secret().expect("a managed master secret");
+    assert_eq!(secret.kms_key_id(), Some(key), "{identifier}");
+    assert_eq!(
+        i.db_parameter_groups()[0].db_parameter_group_name(),
+        Some(format!("{identifier}-phi").as_str()),
+        "{identifier}"
+    );
+}
+
+/// Asserts, through the SDK, that the log group `name` is encrypted with
+/// `key` and keeps its events `retention_days`.
+pub async fn assert_log_group_secured(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    name: &str,
+    key: &str,
+    retention_days: i32,
+) {
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .unwrap();
+    let group = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+        .unwrap_or_else(|| panic!("log group {name} exists"));
+    assert_eq!(group.kms_key_id(), Some(key), "{name}");
+    assert_eq!(group.retention_in_days(), Some(retention_days), "{name}");
+}

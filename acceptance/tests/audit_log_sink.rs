@@ -5,7 +5,7 @@
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode};
 use phi_acceptance::Workdir;
 use phi_acceptance::aws::{bucket_names, create_cmk};
-use phi_acceptance::suite::{Env, assert_s3_baseline, env, line_of};
+use phi_acceptance::suite::{Env, assert_log_group_secured, assert_s3_baseline, env, line_of};
 
 const PROVIDER: &str = r#"
 terraform {
@@ -67,17 +67,7 @@ async fn compliant_sink_applies_with_every_setting_confirmed_by_the_sdk() {
     assert_eq!(retention.mode(), Some(&ObjectLockRetentionMode::Compliance));
     assert!(retention.days().unwrap() >= 2192);
 
-    let groups = e
-        .aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix("/phi-guard/audit/acme-audit")
-        .send()
-        .await
-        .unwrap();
-    let group = &groups.log_groups()[0];
-    assert_eq!(group.kms_key_id(), Some(e.key.as_str()));
-    assert_eq!(group.retention_in_days(), Some(2192));
+    assert_log_group_secured(&e.aws.logs, "/phi-guard/audit/acme-audit", &e.key, 2192).await;
 
     // A second plan is empty.
     assert_eq!(wd.plan(&vars).code, 0, "second plan not empty");

@@ -28,6 +28,18 @@ fn plugin_command(dir: &Path) -> Command {
     cmd
 }
 
+/// Starts the provider as Terraform would, with its sockets under `dir`
+/// and stderr as given; returns it with the socket path of its handshake.
+fn start_provider(dir: &Path, stderr: Stdio) -> (Child, PathBuf) {
+    let mut child = plugin_command(dir)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let socket = socket_of(child.stdout.take().unwrap());
+    (child, socket)
+}
+
 /// Reads the handshake line and returns the socket path.
 fn socket_of(out: impl Read) -> PathBuf {
     let mut line = String::new();
@@ -62,12 +74,7 @@ fn signal(pid: u32, sig: &str) {
 #[test]
 fn sighup_stops_the_provider_and_removes_its_private_socket_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = plugin_command(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let socket = socket_of(child.stdout.take().unwrap());
+    let (mut child, socket) = start_provider(dir.path(), Stdio::null());
     let private = socket.parent().unwrap().to_path_buf();
     assert_ne!(private, dir.path(), "the socket has a directory of its own");
     use std::os::unix::fs::PermissionsExt;
@@ -84,12 +91,7 @@ fn sighup_stops_the_provider_and_removes_its_private_socket_directory() {
 #[test]
 fn a_closed_stderr_drops_log_lines_instead_of_aborting() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = plugin_command(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let socket = socket_of(child.stdout.take().unwrap());
+    let (mut child, socket) = start_provider(dir.path(), Stdio::piped());
     // Terraform gone: nobody reads stderr any more.
     drop(child.stderr.take());
     // Connections without a certificate are logged as warnings.
@@ -113,12 +115,7 @@ fn a_closed_stderr_drops_log_lines_instead_of_aborting() {
 #[test]
 fn a_connection_that_never_handshakes_is_closed() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = plugin_command(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let socket = socket_of(child.stdout.take().unwrap());
+    let (mut child, socket) = start_provider(dir.path(), Stdio::null());
     let mut idle = std::os::unix::net::UnixStream::connect(&socket).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();

@@ -190,10 +190,13 @@ pub fn covers(selectors: &[AdvancedEventSelector], prefix: &str) -> bool {
 /// Creates the sink's trail if it does not exist, and makes sure it logs
 /// with log file validation, encrypts with the sink's key and delivers to
 /// the sink's log group.
+/// `marker` is the sink's create-intent token while it is being created,
+/// written as a tag in CreateTrail.
 pub async fn ensure_trail(
     clients: &Clients,
     sink: &str,
     delivery: &Delivery<'_>,
+    marker: Option<&str>,
 ) -> Result<(), StepError> {
     const STEP: &str = "create the CloudTrail trail that records PHI access";
     let ct = &clients.cloudtrail;
@@ -241,6 +244,14 @@ pub async fn ensure_trail(
                 .cloud_watch_logs_role_arn(delivery.role_arn)
                 .is_multi_region_trail(true)
                 .enable_log_file_validation(true)
+                .set_tags_list(marker.and_then(|token| {
+                    aws_sdk_cloudtrail::types::Tag::builder()
+                        .key(crate::resources::create_intent::MARKER_TAG)
+                        .value(token)
+                        .build()
+                        .ok()
+                        .map(|tag| vec![tag])
+                }))
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("cloudtrail:CreateTrail", e))

@@ -19,14 +19,31 @@
 //!   Endpoints that drop it (older APIs, the emulator) leave the intent file
 //!   and the object's creation time as the proof.
 //!
-//! An object of that name is adopted only if an intent exists for it and
-//! either its marker tag carries the intent's token, or it carries no marker
-//! and was created no earlier than the intent was recorded. Anything else
-//! (no intent in this working directory, another run's token, an object
-//! older than the intent) is somebody else's and is refused with the import
-//! command. The intent is removed once the object is seen in Terraform's
-//! state (the next refresh), on destroy, and when AWS confirms that nothing
-//! was created.
+//! An object of that name is adopted only if an intent exists for it and its
+//! provenance is proven (see [`Proof`]):
+//!
+//! - where the create call carries the marker ([`Proof::Marker`]: RDS
+//!   `CreateDBInstance`, CloudWatch Logs `CreateLogGroup`, CloudTrail
+//!   `CreateTrail` all take tags), only the marker counts: the object must
+//!   carry the intent's token. Timing plays no part, so an object somebody
+//!   else made a second before the apply is refused like any other.
+//! - S3 `CreateBucket` ([`Proof::MarkerOrTime`]) takes tags in
+//!   `CreateBucketConfiguration` on current AWS, but endpoints that predate
+//!   that (S3-compatible stores, the emulator the tests use) accept the call
+//!   and drop the tag. A bucket that carries a marker is judged by it alone;
+//!   one that carries none falls back to timing: it must have been created
+//!   no earlier than the intent was recorded, less [`CLOCK_SKEW`]. This is
+//!   the one timing-based proof left, and the reason is that the marker is
+//!   the only record the object itself can hold and those endpoints do not
+//!   keep it. Its residual risk: a bucket somebody else created under this
+//!   exact name in this account within those seconds before the apply would
+//!   be adopted (and secured, never deleted).
+//!
+//! Anything else (no intent in this working directory, another run's token,
+//! an object older than the intent) is somebody else's and is refused with
+//! the import command. The intent is removed once the object is seen in
+//! Terraform's state (the next refresh), on destroy, and when AWS confirms
+//! that nothing was created.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,10 +75,26 @@ pub enum Verdict {
     Refuse(String),
 }
 
+/// What may prove that an existing object is the one an intent started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// The create call carries the marker tag: only the marker counts.
+    Marker,
+    /// The create call may lose the marker (S3 endpoints that drop
+    /// `CreateBucketConfiguration.Tags`): the marker if present, else the
+    /// object's creation time against the intent's.
+    MarkerOrTime,
+}
+
 /// Decides whether an existing object is the one `intent` started.
 /// `marker` is the object's marker tag, `created` its creation time
 /// (seconds since the epoch) where the API reports one.
-pub fn verdict(intent: Option<&Intent>, marker: Option<&str>, created: Option<u64>) -> Verdict {
+pub fn verdict(
+    intent: Option<&Intent>,
+    marker: Option<&str>,
+    created: Option<u64>,
+    proof: Proof,
+) -> Verdict {
     let Some(intent) = intent else {
         return Verdict::Refuse(
             "this working directory has no record of the provider starting to create it".into(),
@@ -72,6 +105,13 @@ pub fn verdict(intent: Option<&Intent>, marker: Option<&str>, created: Option<u6
         Some(_) => {
             return Verdict::Refuse(
                 "its phi-guard marker tag was written by another Terraform run".into(),
+            );
+        }
+        None if proof == Proof::Marker => {
+            return Verdict::Refuse(
+                "it carries no phi-guard marker tag, which this provider writes in the create \
+                 call itself"
+                    .into(),
             );
         }
         None => {}
@@ -170,6 +210,163 @@ impl Journal {
     }
 }
 
+/// One create in progress: the intent recorded for it (if the journal
+/// could be written) and what the diagnostics call the object. Every
+/// resource's create goes through this, so the record, the marker and the
+/// words a user reads are the same for buckets, databases and sinks.
+#[derive(Debug, Clone)]
+pub struct Creating {
+    kind: &'static str,
+    what: &'static str,
+    name: String,
+    intent: Option<Intent>,
+}
+
+impl Creating {
+    /// Records the intent to create the `what` (`"bucket"`, `"DB
+    /// instance"`, ...) named `name`, journalled under `kind`. Must run
+    /// before the first call that creates anything. A journal that cannot
+    /// be written only warns: the create goes on, but an interruption of it
+    /// cannot be adopted.
+    pub fn start(kind: &'static str, what: &'static str, name: &str) -> Creating {
+        let intent = match Journal::from_environment().record(kind, name) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                tracing::warn!(
+                    "could not record the intent to create {what} {name}: {e}; an interrupted \
+                     create of it will not be adopted automatically"
+                );
+                None
+            }
+        };
+        Creating {
+            kind,
+            what,
+            name: name.to_owned(),
+            intent,
+        }
+    }
+
+    /// The token to send as the value of [`MARKER_TAG`] in the create call.
+    pub fn token(&self) -> Option<&str> {
+        self.intent.as_ref().map(|i| i.token.as_str())
+    }
+
+    /// `tags` with the marker added, for create calls that take a tag map.
+    pub fn marked(
+        &self,
+        tags: &std::collections::BTreeMap<String, String>,
+    ) -> std::collections::BTreeMap<String, String> {
+        let mut all = tags.clone();
+        if let Some(token) = self.token() {
+            all.insert(MARKER_TAG.to_owned(), token.to_owned());
+        }
+        all
+    }
+
+    pub fn verdict(&self, marker: Option<&str>, created: Option<u64>, proof: Proof) -> Verdict {
+        verdict(self.intent.as_ref(), marker, created, proof)
+    }
+
+    /// AWS confirmed that nothing was created: forget the intent.
+    pub fn settle(&self) {
+        Journal::from_environment().settle(self.kind, &self.name);
+    }
+
+    /// The warning that an object was adopted.
+    pub fn adopted(&self, d: &mut crate::diagnostics::Diagnostics) {
+        d.warning(
+            format!(
+                "Adopted {} an interrupted apply started to create",
+                with_article(self.what)
+            ),
+            format!(
+                "The {what} {name} already existed: an earlier create of it was interrupted \
+                 before Terraform recorded it. This provider had recorded that it started \
+                 creating it (and the {what} carries the proof), so it adopts it now and brings \
+                 it to every control.",
+                what = self.what,
+                name = self.name
+            ),
+        );
+    }
+
+    /// The error for an object of this name that is not provably ours.
+    pub fn refused(&self, d: &mut crate::diagnostics::Diagnostics, summary: &str, why: &str) {
+        d.error(
+            summary.to_owned(),
+            format!(
+                "{a_what} named {name} already exists in this account, and it is not one this \
+                 configuration started to create ({why}). Adopt it with `terraform import \
+                 <address of this resource> {name}`, or choose another name. Nothing was \
+                 created.",
+                a_what = capitalised(&with_article(self.what)),
+                name = self.name
+            ),
+        );
+    }
+
+    /// The error when whether it is ours could not be read.
+    pub fn unchecked(
+        &self,
+        d: &mut crate::diagnostics::Diagnostics,
+        summary: &str,
+        error: &dyn std::fmt::Display,
+    ) {
+        d.error(
+            summary.to_owned(),
+            format!(
+                "{a_what} named {name} already exists in this account, and whether this \
+                 configuration started it could not be checked: {error}. Nothing was changed. \
+                 The next apply checks again.",
+                a_what = capitalised(&with_article(self.what)),
+                name = self.name
+            ),
+        );
+    }
+
+    /// What a create says when AWS's answer never arrived.
+    pub fn lost_answer(&self) -> String {
+        let what = self.what;
+        if self.intent.is_some() {
+            format!(
+                "AWS did not confirm whether the {what} was created, so it may have been \
+                 created, without all its security settings: do not use it. This provider \
+                 recorded that it started creating it: the next `terraform apply` of this \
+                 configuration finds it, adopts it and brings it to every control."
+            )
+        } else {
+            format!(
+                "AWS did not confirm whether the {what} was created, so it may have been \
+                 created, without all its security settings: do not use it. The provider could \
+                 not record that it started creating it, so if it exists the next apply refuses \
+                 it: adopt it with `terraform import <address of this resource> {}`.",
+                self.name
+            )
+        }
+    }
+}
+
+/// "a bucket", "an audit sink".
+fn with_article(what: &str) -> String {
+    let vowel = what.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {what}", if vowel { "an" } else { "a" })
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// Forgets the intent for `kind`/`name`: the object is in Terraform's state
+/// (read, import) or deleted.
+pub fn settled(kind: &str, name: &str) {
+    Journal::from_environment().settle(kind, name);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,22 +381,35 @@ mod tests {
     #[test]
     fn adopts_only_what_the_intent_provably_started() {
         let i = intent();
-        assert_eq!(verdict(Some(&i), Some("abc"), Some(10)), Verdict::Adopt);
-        assert_eq!(verdict(Some(&i), None, Some(1_000)), Verdict::Adopt);
-        assert_eq!(verdict(Some(&i), None, Some(997)), Verdict::Adopt);
+        let v = |intent, marker, created| verdict(intent, marker, created, Proof::MarkerOrTime);
+        assert_eq!(v(Some(&i), Some("abc"), Some(10)), Verdict::Adopt);
+        assert_eq!(v(Some(&i), None, Some(1_000)), Verdict::Adopt);
+        assert_eq!(v(Some(&i), None, Some(997)), Verdict::Adopt);
+        assert!(matches!(v(Some(&i), None, Some(900)), Verdict::Refuse(_)));
         assert!(matches!(
-            verdict(Some(&i), None, Some(900)),
+            v(Some(&i), Some("other"), Some(2_000)),
             Verdict::Refuse(_)
         ));
         assert!(matches!(
-            verdict(Some(&i), Some("other"), Some(2_000)),
+            v(None, Some("abc"), Some(2_000)),
             Verdict::Refuse(_)
         ));
+        assert!(matches!(v(Some(&i), None, None), Verdict::Refuse(_)));
+    }
+
+    #[test]
+    fn where_the_create_call_carries_the_marker_timing_proves_nothing() {
+        let i = intent();
+        let v = |marker, created| verdict(Some(&i), marker, created, Proof::Marker);
+        assert_eq!(v(Some("abc"), Some(10)), Verdict::Adopt);
+        // Created right after the intent, but without the marker: somebody
+        // else's object of that name, refused.
+        assert!(matches!(v(None, Some(1_001)), Verdict::Refuse(why) if why.contains("marker")));
+        assert!(matches!(v(Some("other"), Some(1_001)), Verdict::Refuse(_)));
         assert!(matches!(
-            verdict(None, Some("abc"), Some(2_000)),
+            verdict(None, Some("abc"), None, Proof::Marker),
             Verdict::Refuse(_)
         ));
-        assert!(matches!(verdict(Some(&i), None, None), Verdict::Refuse(_)));
     }
 
     #[test]

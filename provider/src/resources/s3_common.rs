@@ -185,19 +185,10 @@ pub fn min_tls_of(description: &str) -> Option<String> {
 // ---- writes ------------------------------------------------------------------
 
 /// Creates the bucket with ACLs disabled from the first moment, optionally
-/// with Object Lock (irreversible; it also turns versioning on).
-pub async fn create_bucket(
-    clients: &Clients,
-    bucket: &str,
-    object_lock: bool,
-    step_name: &'static str,
-) -> Result<(), StepError> {
-    create_bucket_marked(clients, bucket, object_lock, step_name, None).await
-}
-
-/// [`create_bucket`] with the create-intent marker tag (see
-/// `resources::create_intent`) sent in the CreateBucket call itself, so the
-/// bucket carries it from its first moment where S3 accepts tags there.
+/// with Object Lock (irreversible; it also turns versioning on), and with
+/// the create-intent marker tag (see `resources::create_intent`) sent in the
+/// CreateBucket call itself, so the bucket carries it from its first moment
+/// where S3 accepts tags there.
 pub async fn create_bucket_marked(
     clients: &Clients,
     bucket: &str,
@@ -237,6 +228,73 @@ pub async fn create_bucket_marked(
         .map_err(|e| AwsError::from_sdk("s3:CreateBucket", e))
         .map(|_| ())
         .map_err(step(step_name))
+}
+
+/// What a marked CreateBucket (see [`create_bucket_marked`]) came to, for
+/// `phi_bucket` and the sink's archive alike: `Some(false)` created,
+/// `Some(true)` an existing bucket this working directory provably started
+/// (adopted, with the warning), `None` stop with the error already in `d`
+/// (refused, not created, or unconfirmed). `cancelled` ends the wait for
+/// the answer at once. `verdict` judges an existing bucket.
+pub async fn began<V>(
+    sent: impl std::future::Future<Output = Result<(), StepError>>,
+    cancelled: &tokio_util::sync::CancellationToken,
+    creating: &crate::resources::create_intent::Creating,
+    d: &mut Diagnostics,
+    summary: &str,
+    verdict: impl FnOnce() -> V,
+) -> Option<bool>
+where
+    V: std::future::Future<Output = Result<crate::resources::create_intent::Verdict, AwsError>>,
+{
+    use crate::resources::create_intent::Verdict;
+    let created = tokio::select! {
+        r = sent => Some(r),
+        _ = cancelled.cancelled() => None,
+    };
+    match created {
+        Some(Ok(())) => Some(false),
+        Some(Err(e)) if e.error.code_is("BucketAlreadyOwnedByYou") => match verdict().await {
+            Ok(Verdict::Adopt) => {
+                creating.adopted(d);
+                Some(true)
+            }
+            Ok(Verdict::Refuse(why)) => {
+                creating.refused(d, summary, &why);
+                None
+            }
+            Err(e) => {
+                creating.unchecked(d, summary, &e);
+                None
+            }
+        },
+        Some(Err(e)) if e.error.code.is_some() => {
+            // AWS answered with an error: the bucket was not created.
+            creating.settle();
+            let hint = if e.error.code_is("BucketAlreadyExists") {
+                "Bucket names are global across AWS and this one is taken. Choose another name. \
+                 Nothing was created."
+            } else {
+                "Nothing was created."
+            };
+            fail(d, summary, &e, hint);
+            None
+        }
+        Some(Err(e)) => {
+            fail(d, summary, &e, &creating.lost_answer());
+            None
+        }
+        None => {
+            d.error(
+                "Interrupted",
+                format!(
+                    "Terraform was interrupted during the create. {}",
+                    creating.lost_answer()
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// How long a new bucket (a `phi_bucket`, a sink's archive) may take to

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
 use crate::resources::apply_gate::{self, Gate, Write};
+use crate::resources::create_intent;
 use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
@@ -70,6 +71,9 @@ struct Kept {
     protection: bool,
 }
 
+/// The kind of object in create-intent records.
+const INTENT_KIND: &str = "sink";
+
 async fn create(
     desired: Desired,
     kept: Kept,
@@ -77,31 +81,42 @@ async fn create(
     ctx: &Configured,
     visible_within: std::time::Duration,
 ) -> ApplyResponse {
-    if let Err(e) = converge::create_bucket(&ctx.clients, &desired).await {
-        let hint = if e.error.code_is("BucketAlreadyOwnedByYou") {
-            "A bucket with this name already exists in this account. Import it with \
-             `terraform import` to adopt it, or choose another name. Nothing was created."
-        } else if e.error.code_is("BucketAlreadyExists") {
-            "Bucket names are global across AWS and this one is taken. Choose another name. \
-             Nothing was created."
-        } else {
-            "Nothing was created."
-        };
-        fail(&mut d, "Could not create the audit sink", &e, hint);
+    const SUMMARY: &str = "Could not create the audit sink";
+    let creating = create_intent::Creating::start(INTENT_KIND, "audit sink", &desired.name);
+    let sent = converge::create_bucket(&ctx.clients, &desired, creating.token());
+    let verdict = || adoption_verdict(ctx, &desired, &creating);
+    let began = s3_common::began(sent, ctx.cancelled(), &creating, &mut d, SUMMARY, verdict).await;
+    let Some(adopted) = began else {
         return ApplyResponse {
             new_state: Value::Null,
             diagnostics: d,
         };
-    }
+    };
     let work = async {
         s3_common::wait_until_visible(&ctx.clients, desired.bucket_name(), visible_within).await?;
+        // An adopted sink is converged from what exists, like an update.
+        let (observed, log_group_exists) = if adopted {
+            match observe::observe(&ctx.clients, &desired.name, desired::PROTECTION_ON).await {
+                Ok(Some(o)) => (o.enforced, o.log_group_exists),
+                Ok(None) => (BTreeMap::new(), false),
+                Err(error) => {
+                    return Err(StepError {
+                        step: "read the adopted sink",
+                        error,
+                    });
+                }
+            }
+        } else {
+            (BTreeMap::new(), false)
+        };
         let account = ctx.account_id().await;
         converge::converge(
             &ctx.clients,
             &desired,
-            &BTreeMap::new(),
-            false,
+            &observed,
+            log_group_exists,
             account.as_deref(),
+            creating.token(),
         )
         .await?;
         if !desired.tags.is_empty() {
@@ -114,6 +129,30 @@ async fn create(
         _ = ctx.cancelled().cancelled() => Err(None),
     };
     finish(desired, kept, outcome, d, ctx, "created").await
+}
+
+/// Whether the existing archive bucket is one this working directory
+/// started to create: its marker, else its log group's (CreateLogGroup
+/// always keeps it), else its creation time (S3 endpoints may drop the
+/// marker sent in CreateBucket; see `create_intent`).
+async fn adoption_verdict(
+    ctx: &Configured,
+    desired: &Desired,
+    creating: &create_intent::Creating,
+) -> Result<create_intent::Verdict, crate::aws::AwsError> {
+    let s3 = &ctx.clients.s3;
+    let bucket = desired.bucket_name();
+    let tags = s3_common::read_tags(s3, bucket).await?;
+    let created = s3_common::creation_time(s3, bucket).await?;
+    let mut marker = tags.get(create_intent::MARKER_TAG).cloned();
+    if marker.is_none() {
+        marker = converge::log_group_marker_of(ctx, desired).await;
+    }
+    Ok(creating.verdict(
+        marker.as_deref(),
+        created,
+        create_intent::Proof::MarkerOrTime,
+    ))
 }
 
 async fn update(
@@ -160,6 +199,7 @@ async fn update(
             &observed.enforced,
             observed.log_group_exists,
             account.as_deref(),
+            None,
         )
         .await?;
         if tags_changed {
@@ -274,6 +314,7 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
+    create_intent::settled(INTENT_KIND, &name);
     // Checked again here: a plan made by another tool, or a state changed
     // between plan and apply, must not bypass it.
     if protected(&prior) {
@@ -356,6 +397,11 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
+    // A sink Terraform refreshes is in its state: an intent to create it
+    // has done its job.
+    if let Some(name) = state.get("name").as_str() {
+        create_intent::settled(INTENT_KIND, name);
+    }
     refresh::read(
         state,
         "name",
@@ -382,6 +428,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
     match observe::observe(&ctx.clients, id, desired::PROTECTION_ON).await {
         Ok(Some(o)) => {
+            create_intent::settled(INTENT_KIND, id);
             let partition = desired::partition(&ctx.region);
             let retention = o.log_retention_days.or(o.lock_days).unwrap_or(0);
             let entries: BTreeMap<String, Value> = [

@@ -11,6 +11,7 @@ use aws_sdk_s3::types::{
 };
 
 use crate::aws::{AwsError, Clients};
+use crate::resources::create_intent::MARKER_TAG;
 use crate::resources::s3_common;
 pub use crate::resources::s3_common::StepError;
 use crate::resources::s3_common::step;
@@ -19,9 +20,21 @@ use super::archive;
 use super::desired::{self, Desired, key};
 
 /// Creates the bucket with Object Lock (which also turns versioning on; both
-/// are irreversible) and ACLs disabled from the first moment.
-pub async fn create_bucket(clients: &Clients, d: &Desired) -> Result<(), StepError> {
-    s3_common::create_bucket(clients, d.bucket_name(), true, "create the archive bucket").await
+/// are irreversible) and ACLs disabled from the first moment, with the
+/// create-intent `marker` in the call.
+pub async fn create_bucket(
+    clients: &Clients,
+    d: &Desired,
+    marker: Option<&str>,
+) -> Result<(), StepError> {
+    s3_common::create_bucket_marked(
+        clients,
+        d.bucket_name(),
+        true,
+        "create the archive bucket",
+        marker,
+    )
+    .await
 }
 
 /// The account is needed to name the sink's own trail in the bucket policy
@@ -45,12 +58,16 @@ fn require_account(account: Option<&str>) -> Result<&str, StepError> {
 /// desired one (all of them for a new sink). Order matters: public access is
 /// blocked before anything else is configured, and the lock and the
 /// lifecycle are set before the policy that denies changing them.
+/// `marker` is the create-intent token while the sink is being created: it
+/// is written in CreateLogGroup and CreateTrail, and an existing log group
+/// of the sink's name is taken over only if it carries it.
 pub async fn converge(
     clients: &Clients,
     d: &Desired,
     observed: &BTreeMap<String, String>,
     log_group_exists: bool,
     account: Option<&str>,
+    marker: Option<&str>,
 ) -> Result<(), StepError> {
     let want = d.enforced();
     let drifted = |k: &str| observed.get(k) != want.get(k);
@@ -109,7 +126,16 @@ pub async fn converge(
         let account = require_account(account)?;
         s3_common::put_policy(s3, bucket, d.bucket_policy(&clients.region, account)).await?;
     }
-    converge_log_group(clients, d, observed, &want, log_group_exists).await?;
+    converge_log_group(
+        clients,
+        d,
+        observed,
+        &want,
+        log_group_exists,
+        account,
+        marker,
+    )
+    .await?;
     if drifted(key::S3_ACCESS_TRAIL) {
         let account = require_account(account)?;
         let partition = desired::partition(&clients.region);
@@ -133,7 +159,9 @@ pub async fn converge(
         // CloudTrail says so with this code, so wait and try again.
         let mut attempt = 0;
         loop {
-            match crate::resources::audit_trail::ensure_trail(clients, bucket, &delivery).await {
+            match crate::resources::audit_trail::ensure_trail(clients, bucket, &delivery, marker)
+                .await
+            {
                 Err(e)
                     if attempt < 10 && e.error.code_is("InvalidCloudWatchLogsRoleArnException") =>
                 {
@@ -153,21 +181,60 @@ async fn converge_log_group(
     observed: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
     exists: bool,
+    account: Option<&str>,
+    marker: Option<&str>,
 ) -> Result<(), StepError> {
+    const CREATE: &str = "create the encrypted log group";
     let logs = &clients.logs;
     let name = d.log_group_name();
     let drifted = |k: &str| observed.get(k) != want.get(k);
     if !exists {
-        logs.create_log_group()
+        let mut tags = d.tags.clone();
+        if let Some(token) = marker {
+            tags.insert(MARKER_TAG.to_owned(), token.to_owned());
+        }
+        let created = logs
+            .create_log_group()
             .log_group_name(&name)
             .kms_key_id(&d.kms_key_arn)
             .log_group_class(LogGroupClass::Standard)
             .deletion_protection_enabled(true)
-            .set_tags((!d.tags.is_empty()).then(|| d.tags.clone().into_iter().collect()))
+            .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("logs:CreateLogGroup", e))
-            .map_err(step("create the encrypted log group"))?;
+            .map_err(|e| AwsError::from_sdk("logs:CreateLogGroup", e));
+        match created {
+            Ok(_) => {}
+            // The SDK retried a CreateLogGroup whose answer was lost: the
+            // group is ours if it carries this create's marker.
+            Err(e) if e.code_is("ResourceAlreadyExistsException") => {
+                let theirs = match (marker, account) {
+                    (Some(token), Some(account)) => {
+                        let arn = format!(
+                            "arn:{}:logs:{}:{account}:log-group:{name}",
+                            desired::partition(&clients.region),
+                            clients.region
+                        );
+                        log_group_marker(clients, &arn).await?.as_deref() != Some(token)
+                    }
+                    _ => true,
+                };
+                if theirs {
+                    return Err(StepError {
+                        step: CREATE,
+                        error: AwsError {
+                            message: format!(
+                                "a log group {name} exists that this sink did not create (it \
+                                 carries no marker of this create); delete or rename it, or \
+                                 import the sink"
+                            ),
+                            ..e
+                        },
+                    });
+                }
+            }
+            Err(e) => return Err(step(CREATE)(e)),
+        }
     } else {
         if drifted(key::LOG_ENCRYPTION) {
             logs.associate_kms_key()
@@ -211,6 +278,44 @@ async fn converge_log_group(
             .map_err(step("set the log group retention"))?;
     }
     Ok(())
+}
+
+/// The create-intent marker on the log group `arn`, if any.
+async fn log_group_marker(clients: &Clients, arn: &str) -> Result<Option<String>, StepError> {
+    let out = clients
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("logs:ListTagsForResource", e))
+        .map_err(step("read the log group's tags"))?;
+    Ok(out.tags().and_then(|t| t.get(MARKER_TAG)).cloned())
+}
+
+/// The create-intent marker on the sink's log group, if the group exists,
+/// the account is known and its tags can be read. Supplementary evidence
+/// only (the archive bucket's own marker and creation time come first), so
+/// a failed read counts as no marker rather than blocking the adoption.
+pub async fn log_group_marker_of(
+    ctx: &crate::configured::Configured,
+    d: &Desired,
+) -> Option<String> {
+    let account = ctx.account_id().await?;
+    let clients = &ctx.clients;
+    let arn = format!(
+        "arn:{}:logs:{}:{account}:log-group:{}",
+        desired::partition(&clients.region),
+        clients.region,
+        d.log_group_name()
+    );
+    match log_group_marker(clients, &arn).await {
+        Ok(marker) => marker,
+        Err(e) => {
+            tracing::debug!("no log group marker for {}: {e}", d.name);
+            None
+        }
+    }
 }
 
 /// Makes the bucket's tags equal to `tags`.

@@ -124,6 +124,8 @@ pub async fn observe(
 
     put(key::S3_ACCESS_TRAIL, trail);
     o.tags = base.tags;
+    // The create-intent marker is the provider's, never a configured tag.
+    o.tags.remove(crate::resources::create_intent::MARKER_TAG);
     o.bucket_key_arn = enc_key;
     o.lock_mode = lock_mode;
     o.lock_days = lock_days;

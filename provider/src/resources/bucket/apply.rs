@@ -129,112 +129,29 @@ async fn create(
     mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
-    let journal = create_intent::Journal::from_environment();
-    let intent = match journal.record(INTENT_KIND, &desired.name) {
-        Ok(i) => Some(i),
-        Err(e) => {
-            tracing::warn!(
-                "could not record the intent to create bucket {}: {e}; an interrupted create \
-                 of it will not be adopted automatically",
-                desired.name
-            );
-            None
-        }
-    };
+    let creating = create_intent::Creating::start(INTENT_KIND, "bucket", &desired.name);
     let sent = s3_common::create_bucket_marked(
         &ctx.clients,
         &desired.name,
         false,
         "create the bucket",
-        intent.as_ref().map(|i| i.token.as_str()),
+        creating.token(),
     );
-    let created = tokio::select! {
-        r = sent => Some(r),
-        _ = ctx.cancelled().cancelled() => None,
-    };
-    match created {
-        Some(Ok(())) => {}
-        Some(Err(e)) if e.error.code_is("BucketAlreadyOwnedByYou") => {
-            match adoption_verdict(ctx, &desired.name, intent.as_ref()).await {
-                Ok(create_intent::Verdict::Adopt) => d.warning(
-                    "Adopted a bucket an interrupted apply started to create",
-                    format!(
-                        "The bucket {} already existed: an earlier create of it was \
-                         interrupted before Terraform recorded it. This provider had recorded \
-                         that it started creating it, so it adopts it now and brings it to \
-                         every control.",
-                        desired.name
-                    ),
-                ),
-                Ok(create_intent::Verdict::Refuse(why)) => {
-                    d.error(
-                        "Could not create the PHI bucket",
-                        format!(
-                            "A bucket named {name} already exists in this account, and it is \
-                             not one this configuration started to create ({why}). Adopt it \
-                             with `terraform import <address of this resource> {name}`, or \
-                             choose another name. Nothing was created.",
-                            name = desired.name
-                        ),
-                    );
-                    return ApplyResponse {
-                        new_state: Value::Null,
-                        diagnostics: d,
-                    };
-                }
-                Err(e) => {
-                    d.error(
-                        "Could not create the PHI bucket",
-                        format!(
-                            "A bucket named {} already exists in this account, and whether this \
-                             configuration started it could not be checked: {e}. Nothing was \
-                             changed. The next apply checks again.",
-                            desired.name
-                        ),
-                    );
-                    return ApplyResponse {
-                        new_state: Value::Null,
-                        diagnostics: d,
-                    };
-                }
-            }
-        }
-        Some(Err(e)) if e.error.code.is_some() => {
-            // AWS answered with an error: the bucket was not created.
-            journal.settle(INTENT_KIND, &desired.name);
-            let hint = if e.error.code_is("BucketAlreadyExists") {
-                "Bucket names are global across AWS and this one is taken. Choose another name. \
-                 Nothing was created."
-            } else {
-                "Nothing was created."
-            };
-            fail(&mut d, "Could not create the PHI bucket", &e, hint);
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: d,
-            };
-        }
-        Some(Err(e)) => {
-            fail(&mut d, "Could not create the PHI bucket", &e, LOST_CREATE);
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: d,
-            };
-        }
-        None => {
-            d.error(
-                "Interrupted",
-                format!(
-                    "Terraform was interrupted while the bucket {} was being created. \
-                     {LOST_CREATE}",
-                    desired.name
-                ),
-            );
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: d,
-            };
-        }
+    let verdict = || adoption_verdict(ctx, &desired.name, &creating);
+    let began = s3_common::began(
+        sent,
+        ctx.cancelled(),
+        &creating,
+        &mut d,
+        "Could not create the PHI bucket",
+        verdict,
+    )
+    .await;
+    if began.is_none() {
+        return ApplyResponse {
+            new_state: Value::Null,
+            diagnostics: d,
+        };
     }
     let visible_within = timeouts::get(&planned, "create", s3_common::DEFAULT_CREATE_TIMEOUT);
     let work = async {
@@ -252,26 +169,21 @@ async fn create(
     finish(desired, planned, outcome, d, ctx, "created").await
 }
 
-/// What a create says when AWS's answer never arrived.
-const LOST_CREATE: &str = "AWS did not confirm whether the bucket was created, so it may have \
-    been created, without its security settings: do not use it. This provider recorded that it \
-    started creating it: the next `terraform apply` of this configuration finds it, adopts it and \
-    brings it to every control.";
-
 /// Whether the existing bucket `name` is one this working directory
-/// started to create (see [`create_intent`]).
+/// started to create (see [`create_intent`]). S3 endpoints may drop the
+/// marker sent in CreateBucket, so its creation time is the fallback proof.
 async fn adoption_verdict(
     ctx: &Configured,
     name: &str,
-    intent: Option<&create_intent::Intent>,
+    creating: &create_intent::Creating,
 ) -> Result<create_intent::Verdict, crate::aws::AwsError> {
     let s3 = &ctx.clients.s3;
     let tags = s3_common::read_tags(s3, name).await?;
     let created = s3_common::creation_time(s3, name).await?;
-    Ok(create_intent::verdict(
-        intent,
+    Ok(creating.verdict(
         tags.get(create_intent::MARKER_TAG).map(String::as_str),
         created,
+        create_intent::Proof::MarkerOrTime,
     ))
 }
 
@@ -440,7 +352,7 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
-    create_intent::Journal::from_environment().settle(INTENT_KIND, &name);
+    create_intent::settled(INTENT_KIND, &name);
     // Checked again here: a plan made by another tool, or a state changed
     // between plan and apply, must not bypass it.
     if protected(&prior) {
@@ -506,7 +418,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
     // A bucket Terraform refreshes is in its state: an intent to create it
     // has done its job.
     if let Some(name) = state.get("name").as_str() {
-        create_intent::Journal::from_environment().settle(INTENT_KIND, name);
+        create_intent::settled(INTENT_KIND, name);
     }
     refresh::read(
         state,
@@ -546,7 +458,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     }
     match observe::observe(&ctx.clients, id, None).await {
         Ok(Some(o)) => {
-            create_intent::Journal::from_environment().settle(INTENT_KIND, id);
+            create_intent::settled(INTENT_KIND, id);
             ImportResponse {
                 state: Some(imported_state(id, &o, &ctx.region)),
                 diagnostics: d,

@@ -11,11 +11,13 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use aws_sdk_rds::types::DbInstance;
 use tokio::time::Instant;
 
 use crate::configured::Configured;
 use crate::diagnostics::Diagnostics;
 use crate::resources::apply_gate::{self, Gate, Write};
+use crate::resources::create_intent;
 use crate::resources::refresh;
 use crate::resources::{ApplyRequest, ApplyResponse, ImportResponse, ReadResponse};
 use crate::value::Value;
@@ -119,17 +121,68 @@ async fn settle(
     Ok(())
 }
 
+/// The kind of object in create-intent records.
+const INTENT_KIND: &str = "database";
+
+const CREATE_FAILED: &str = "Could not create the database";
+
 async fn create(
     desired: Desired,
     planned: Value,
-    d: Diagnostics,
+    mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
     let deadline = Instant::now() + desired.timeouts.create;
     let c = &ctx.clients;
     let cancel = ctx.cancelled();
-    let instance_created = AtomicBool::new(false);
+    // Recorded before anything is created, log groups included.
+    let creating = create_intent::Creating::start(INTENT_KIND, "DB instance", &desired.identifier);
+    let stop = |d| ApplyResponse {
+        new_state: Value::Null,
+        diagnostics: d,
+    };
+    // An instance of this identifier may exist already: one an interrupted
+    // apply started (adopted), or somebody else's (refused before anything
+    // of it, its log groups included, is touched).
+    let found = tokio::select! {
+        r = crate::aws::rds::describe_instance(&c.rds, &desired.identifier) => Some(r),
+        _ = cancel.cancelled() => None,
+    };
+    let mut adopted = match found {
+        Some(Ok(None)) => false,
+        Some(Ok(Some(instance))) => match judge(&creating, &instance) {
+            create_intent::Verdict::Adopt => {
+                creating.adopted(&mut d);
+                true
+            }
+            create_intent::Verdict::Refuse(why) => {
+                creating.refused(&mut d, CREATE_FAILED, &why);
+                return stop(d);
+            }
+        },
+        Some(Err(e)) => {
+            d.error(
+                CREATE_FAILED,
+                format!(
+                    "{e}. Whether a DB instance {} already exists could not be read, so nothing \
+                     was created. Fix the cause and apply again.",
+                    desired.identifier
+                ),
+            );
+            return stop(d);
+        }
+        None => {
+            d.error(
+                "Interrupted",
+                "Terraform was interrupted before the database was created. Nothing was created.",
+            );
+            return stop(d);
+        }
+    };
+    let marked = creating.marked(&desired.tags);
+    let instance_created = AtomicBool::new(adopted);
     let create_sent = AtomicBool::new(false);
+    let refused = std::sync::Mutex::new(None::<String>);
     let work = async {
         let existing = observe::log_groups(c, &desired.identifier)
             .await
@@ -138,47 +191,103 @@ async fn create(
                 error: e.to_string(),
                 access_denied: false,
             })?;
-        converge::ensure_log_groups(c, &desired, &existing).await?;
+        converge::ensure_log_groups(c, &desired, &existing, &marked).await?;
         converge::ensure_parameter_group(c, &desired).await?;
         converge::ensure_option_group(c, &desired).await?;
-        create_sent.store(true, Ordering::SeqCst);
-        match &desired.snapshot_identifier {
-            None => {
-                converge::create_instance(c, &desired, cancel).await?;
-                instance_created.store(true, Ordering::SeqCst);
-                converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
-            }
-            Some(snapshot) => {
-                let from = restore::restore_instance(c, &desired, snapshot, cancel).await?;
-                instance_created.store(true, Ordering::SeqCst);
-                converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
-                if restore::crosses_major(desired.engine, &from, &desired.engine_version) {
-                    restore::upgrade_after_restore(c, &desired, deadline, cancel).await?;
+        let mut restored_from = None;
+        if !adopted {
+            create_sent.store(true, Ordering::SeqCst);
+            match &desired.snapshot_identifier {
+                Some(snapshot) => {
+                    restored_from =
+                        Some(restore::restore_instance(c, &desired, snapshot, cancel).await?);
                 }
+                None => match converge::create_instance(c, &desired, &marked, cancel).await? {
+                    converge::Created::New => {}
+                    // The SDK retried a create whose answer was lost, or
+                    // somebody created it since the check above: judged again.
+                    converge::Created::AlreadyExists => {
+                        let instance = crate::aws::rds::describe_instance(&c.rds, &desired.identifier)
+                            .await
+                            .map_err(|e| StepError {
+                                step: "read the existing database instance".to_owned(),
+                                error: e.to_string(),
+                                access_denied: false,
+                            })?;
+                        match instance.as_ref().map(|i| judge(&creating, i)) {
+                            Some(create_intent::Verdict::Adopt) => adopted = true,
+                            Some(create_intent::Verdict::Refuse(why)) => {
+                                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+                                return Ok(());
+                            }
+                            None => {
+                                return Err(StepError {
+                                    step: "create the database instance".to_owned(),
+                                    error: "RDS reported that the instance exists, then that it \
+                                            does not"
+                                        .to_owned(),
+                                    access_denied: false,
+                                });
+                            }
+                        }
+                    }
+                },
             }
+            instance_created.store(true, Ordering::SeqCst);
+        }
+        converge::wait_available(c, &desired.identifier, deadline, cancel).await?;
+        if let Some(from) = restored_from
+            && restore::crosses_major(desired.engine, &from, &desired.engine_version)
+        {
+            restore::upgrade_after_restore(c, &desired, deadline, cancel).await?;
         }
         settle(ctx, &desired, deadline, None).await
     };
     let outcome = run(ctx, work).await;
+    if let Some(why) = refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        creating.refused(&mut d, CREATE_FAILED, &why);
+        return stop(d);
+    }
+    if adopted && create_sent.load(Ordering::SeqCst) {
+        creating.adopted(&mut d);
+    }
     let created = if instance_created.load(Ordering::SeqCst) {
         Creation::Confirmed
     } else if create_sent.load(Ordering::SeqCst) {
-        Creation::Unconfirmed
+        Creation::Unconfirmed(creating.lost_answer())
     } else {
         Creation::NotAttempted
     };
-    finish(desired, planned, outcome, d, ctx, "created", created).await
+    let unconfirmed = matches!(created, Creation::Unconfirmed(_));
+    let response = finish(desired, planned, outcome, d, ctx, "created", created).await;
+    if response.new_state.is_null() && !unconfirmed {
+        // AWS confirmed there is no instance: nothing to adopt later.
+        creating.settle();
+    }
+    response
+}
+
+/// Whether `instance` is one this working directory started to create: only
+/// its marker tag counts, since CreateDBInstance carries tags.
+fn judge(creating: &create_intent::Creating, instance: &DbInstance) -> create_intent::Verdict {
+    let marker = instance
+        .tag_list()
+        .iter()
+        .find(|t| t.key() == Some(create_intent::MARKER_TAG))
+        .and_then(|t| t.value());
+    creating.verdict(marker, None, create_intent::Proof::Marker)
 }
 
 /// What the steps know about the instance's existence, for when the
 /// read-back cannot tell.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Creation {
     /// RDS accepted the create (or the instance existed before: update).
     Confirmed,
     /// CreateDBInstance was sent and its answer never arrived (timeout,
-    /// reset, interrupt): the instance may exist.
-    Unconfirmed,
+    /// reset, interrupt): the instance may exist. With what the error says
+    /// about it and what the next apply does.
+    Unconfirmed(String),
     /// The create was never sent: no instance.
     NotAttempted,
 }
@@ -221,7 +330,7 @@ async fn update(
     let c = &ctx.clients;
     let cancel = ctx.cancelled();
     let work = async {
-        converge::ensure_log_groups(c, &desired, &observed.log_groups).await?;
+        converge::ensure_log_groups(c, &desired, &observed.log_groups, &desired.tags).await?;
         converge::ensure_parameter_group(c, &desired).await?;
         converge::ensure_option_group(c, &desired).await?;
         if !rds_settled(&observed) {
@@ -267,15 +376,15 @@ async fn finish(
     // When the read-back itself fails, trust what the steps did.
     let exists = match &observed {
         Some(Ok(found)) => found.is_some(),
-        _ => creation == Creation::Confirmed,
+        _ => matches!(creation, Creation::Confirmed),
     };
-    let maybe = read_back_failed && creation == Creation::Unconfirmed;
-    let consequence = if maybe {
-        "RDS did not confirm whether the DB instance was created, so it may have been created. \
-         If it was, the next apply reports that it already exists: import it with `terraform \
-         import <address of this resource> <identifier>`, and the next apply secures it fully. \
-         Log groups and the parameter group created so far hold no data and are adopted by the \
-         next apply."
+    let lost_answer = match &creation {
+        Creation::Unconfirmed(text) if read_back_failed => Some(text.as_str()),
+        _ => None,
+    };
+    let maybe = lost_answer.is_some();
+    let consequence = if let Some(text) = lost_answer {
+        text
     } else if exists {
         "The database exists but is NOT fully secured. Terraform keeps it in state (tainted on \
          create); the enforced map shows which settings are missing. Fix the cause (often a \
@@ -393,6 +502,7 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
             diagnostics: d,
         };
     };
+    create_intent::settled(INTENT_KIND, &identifier);
     let timeout = super::timeouts_from(&prior).unwrap_or_default().delete;
     let outcome = run(ctx, async {
         converge::delete(
@@ -442,6 +552,11 @@ async fn destroy(prior: Value, ctx: &Configured) -> ApplyResponse {
 }
 
 pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
+    // A database Terraform refreshes is in its state: an intent to create
+    // it has done its job.
+    if let Some(identifier) = state.get("identifier").as_str() {
+        create_intent::settled(INTENT_KIND, identifier);
+    }
     refresh::read(
         state,
         "identifier",
@@ -508,6 +623,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
     match observe::observe(&ctx.clients, id).await {
         Ok(Some(o)) => {
+            create_intent::settled(INTENT_KIND, id);
             let mut e: BTreeMap<String, Value> = [
                 ("id", Value::string(id)),
                 ("identifier", Value::string(id)),

@@ -66,10 +66,14 @@ fn waited(name: &str) -> impl FnOnce(WaitError) -> StepError + '_ {
 /// retention; fixes retention and key of existing ones. Runs before the
 /// instance exists so RDS never creates them itself (unencrypted by the
 /// customer key, never expiring).
+///
+/// `tags` are sent in CreateLogGroup: the configured ones, plus the
+/// create-intent marker while the database is being created.
 pub async fn ensure_log_groups(
     clients: &Clients,
     d: &Desired,
     existing: &BTreeMap<String, LogGroup>,
+    tags: &BTreeMap<String, String>,
 ) -> Result<(), StepError> {
     let logs = &clients.logs;
     let retention = i32::try_from(d.log_retention_days).unwrap_or(i32::MAX);
@@ -81,7 +85,7 @@ pub async fn ensure_log_groups(
                     .log_group_name(&name)
                     .kms_key_id(&d.kms_key_arn)
                     .log_group_class(LogGroupClass::Standard)
-                    .set_tags((!d.tags.is_empty()).then(|| d.tags.clone().into_iter().collect()))
+                    .set_tags((!tags.is_empty()).then(|| tags.clone().into_iter().collect()))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("logs:CreateLogGroup", e));
@@ -267,13 +271,26 @@ pub fn rds_tags(tags: &BTreeMap<String, String>) -> Option<Vec<Tag>> {
     })
 }
 
+/// What CreateDBInstance answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// RDS accepted the create.
+    New,
+    /// An instance of this identifier exists already: an earlier attempt of
+    /// this create (the SDK's retry after a lost answer) or somebody else's.
+    AlreadyExists,
+}
+
 /// Creates the instance with every always-on setting in the one call, so it
-/// is never available without them.
+/// is never available without them. `tags` are sent in the call: the
+/// configured ones plus the create-intent marker, so the instance carries
+/// the proof of who started it from its first moment.
 pub async fn create_instance(
     clients: &Clients,
     d: &Desired,
+    tags: &BTreeMap<String, String>,
     cancel: &CancellationToken,
-) -> Result<(), StepError> {
+) -> Result<Created, StepError> {
     let storage = i32::try_from(d.allocated_storage_gb).unwrap_or(i32::MAX);
     let backups = i32::try_from(d.backup_retention_days).unwrap_or(35);
     let exports: Vec<String> = d
@@ -282,7 +299,7 @@ pub async fn create_instance(
         .iter()
         .map(|t| (*t).to_owned())
         .collect();
-    rds_api::retry_consistency(EVENTUALLY_CONSISTENT, 5, cancel, || {
+    let outcome = rds_api::retry_consistency(EVENTUALLY_CONSISTENT, 5, cancel, || {
         let request = clients
             .rds
             .create_db_instance()
@@ -310,7 +327,7 @@ pub async fn create_instance(
             .ca_certificate_identifier(desired::DEFAULT_CA)
             .set_db_subnet_group_name(d.db_subnet_group_name.clone())
             .set_vpc_security_group_ids(d.vpc_security_group_ids.clone())
-            .set_tags(rds_tags(&d.tags));
+            .set_tags(rds_tags(tags));
         async move {
             request
                 .send()
@@ -318,9 +335,17 @@ pub async fn create_instance(
                 .map_err(|e| AwsError::from_sdk("rds:CreateDBInstance", e))
         }
     })
-    .await
-    .map(|_| ())
-    .map_err(step("create the database instance"))
+    .await;
+    match outcome {
+        Ok(_) => Ok(Created::New),
+        Err(e)
+            if e.code_is("DBInstanceAlreadyExists")
+                || e.code_is("DBInstanceAlreadyExistsFault") =>
+        {
+            Ok(Created::AlreadyExists)
+        }
+        Err(e) => Err(step("create the database instance")(e)),
+    }
 }
 
 /// What one ModifyDBInstance must change to make the instance compliant and

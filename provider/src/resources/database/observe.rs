@@ -122,9 +122,11 @@ pub fn from_instance(i: &DbInstance) -> Observed {
             .and_then(|g| g.db_subnet_group_name())
             .map(str::to_owned),
         vpc_security_group_ids,
+        // The create-intent marker is the provider's, never a configured tag.
         tags: i
             .tag_list()
             .iter()
+            .filter(|t| t.key() != Some(crate::resources::create_intent::MARKER_TAG))
             .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
             .collect(),
         arn: i.db_instance_arn().map(str::to_owned),
