@@ -19,6 +19,19 @@ pub fn provider_dir() -> &'static Path {
     })
 }
 
+/// Builds the `hashicorp/aws` test stand-in (`acceptance/standin-aws`, used
+/// only by the migration test) once per test process and returns the
+/// directory that holds its `terraform-provider-aws` binary.
+pub fn standin_aws_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        built_binary("standin-aws", "terraform-provider-aws")
+            .parent()
+            .expect("a binary lives in a directory")
+            .to_path_buf()
+    })
+}
+
 /// Builds `phi-lint` once per test process and returns its path.
 pub fn phi_lint() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -186,6 +199,22 @@ impl Workdir {
     /// Terraform state and `.terraform` folders are left behind.
     pub fn copy_repo_dir(&self, rel: &str) -> &Self {
         copy_tree(&crate::repo_root().join(rel), &self.dir.path().join(rel));
+        self
+    }
+
+    /// Lets Terraform find the `hashicorp/aws` test stand-in as well as the
+    /// phi provider (both through `dev_overrides`). Only the migration test
+    /// uses it.
+    pub fn with_standin_aws(&self) -> &Self {
+        std::fs::write(
+            self.dir.path().join("terraform.rc"),
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"phi-guard/phi\" = \"{}\"\n    \"hashicorp/aws\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir().display(),
+                standin_aws_dir().display()
+            ),
+        )
+        .expect("writing the CLI config");
         self
     }
 

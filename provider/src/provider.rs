@@ -157,7 +157,8 @@ fn capabilities() -> pb::ServerCapabilities {
         // retention keeps before anyone confirms.
         plan_destroy: true,
         get_provider_schema_optional: false,
-        move_resource_state: false,
+        // `moved` from hashicorp/aws (see resources::move_from_aws).
+        move_resource_state: true,
         generate_resource_config: false,
     }
 }
@@ -425,6 +426,13 @@ impl Provider for PhiProvider {
             self.unless_stopped("planning", plan).await
         }
         .await;
+        // The first plan after a `moved` from hashicorp/aws never replaces.
+        let outcome = outcome.map(|mut plan| {
+            if resources::move_from_aws::MOVED_MARKER == request.prior_private.as_slice() {
+                crate::plugin::moved::refuse_replacement(&request.type_name, &mut plan);
+            }
+            plan
+        });
         let response = match outcome {
             Ok(plan) => pb::plan_resource_change::Response {
                 planned_state: encode(&plan.planned),
@@ -510,6 +518,24 @@ impl Provider for PhiProvider {
             diagnostics: diagnostics.into_proto(),
             deferred: None,
         }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let region = self
+            .configured
+            .read()
+            .await
+            .as_ref()
+            .map(|c| c.region.clone());
+        Ok(Response::new(crate::plugin::moved::move_resource_state(
+            &self.resources,
+            request,
+            region.as_deref(),
+        )))
     }
 
     async fn stop_provider(
