@@ -445,12 +445,7 @@ async fn kill_mid_apply_then_converge(
     let net = private_network(&e.moto, &format!("{prefix}-net"));
     wd.write(
         "main.tf",
-        &config_with_database(
-            &e.key,
-            &buckets,
-            database.as_deref().map(|d| (d, &net)),
-            "",
-        ),
+        &config_with_database(&e.key, &buckets, database.as_deref().map(|d| (d, &net)), ""),
     );
     let all = buckets.clone();
     // Slowed down so that kills land between the create calls.

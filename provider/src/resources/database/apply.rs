@@ -207,13 +207,14 @@ async fn create(
                     // The SDK retried a create whose answer was lost, or
                     // somebody created it since the check above: judged again.
                     converge::Created::AlreadyExists => {
-                        let instance = crate::aws::rds::describe_instance(&c.rds, &desired.identifier)
-                            .await
-                            .map_err(|e| StepError {
-                                step: "read the existing database instance".to_owned(),
-                                error: e.to_string(),
-                                access_denied: false,
-                            })?;
+                        let instance =
+                            crate::aws::rds::describe_instance(&c.rds, &desired.identifier)
+                                .await
+                                .map_err(|e| StepError {
+                                    step: "read the existing database instance".to_owned(),
+                                    error: e.to_string(),
+                                    access_denied: false,
+                                })?;
                         match instance.as_ref().map(|i| judge(&creating, i)) {
                             Some(create_intent::Verdict::Adopt) => adopted = true,
                             Some(create_intent::Verdict::Refuse(why)) => {
