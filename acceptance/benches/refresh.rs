@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use phi_acceptance::Workdir;
 use phi_acceptance::fault_proxy::{Fault, FaultProxy};
-use phi_acceptance::suite::env;
+use phi_acceptance::suite::{env, sink_with_buckets};
 
 const PARALLELISM: usize = 10;
 
@@ -23,22 +23,6 @@ fn setting(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn config(key: &str, buckets: usize) -> String {
-    let mut tf = format!(
-        "terraform {{\n  required_providers {{\n    phi = {{ source = \"phi-guard/phi\" }}\n  }}\n}}\n\
-         provider \"phi\" {{\n  region = \"eu-central-1\"\n}}\n\
-         resource \"phi_audit_log_sink\" \"main\" {{\n  name           = \"bench-audit\"\n  \
-         kms_key_arn    = \"{key}\"\n  retention_days = 2192\n  deletion_protection = false\n}}\n"
-    );
-    for i in 0..buckets {
-        tf.push_str(&format!(
-            "resource \"phi_bucket\" \"b{i}\" {{\n  name           = \"bench-{i:03}\"\n  \
-             kms_key_arn    = \"{key}\"\n  audit_log_sink = phi_audit_log_sink.main.id\n}}\n"
-        ));
-    }
-    tf
 }
 
 /// The median wall time of `runs` refresh-only plans.
@@ -65,7 +49,10 @@ async fn main() {
     let proxy = FaultProxy::start(&e.moto.endpoint()).expect("proxy starts");
     let mut wd = Workdir::new(&e.moto);
     wd.env("AWS_ENDPOINT_URL", &proxy.endpoint());
-    wd.write("main.tf", &config(&e.key, buckets));
+    wd.write(
+        "main.tf",
+        &sink_with_buckets(&e.key, "bench", buckets, "  deletion_protection = false\n"),
+    );
     wd.apply(&[]).assert_success();
 
     let plain = refresh_time(&wd, runs);

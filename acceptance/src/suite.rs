@@ -156,3 +156,22 @@ pub async fn assert_log_group_secured(
     assert_eq!(group.kms_key_id(), Some(key), "{name}");
     assert_eq!(group.retention_in_days(), Some(retention_days), "{name}");
 }
+
+/// A root with one audit sink `sink` and `count` buckets `<sink>-NN` on it,
+/// every one on `key`: the estate the throttling test and the refresh
+/// benchmark refresh. `sink_extra` is added to the sink's block.
+pub fn sink_with_buckets(key: &str, sink: &str, count: usize, sink_extra: &str) -> String {
+    let mut tf = format!(
+        "terraform {{\n  required_providers {{\n    phi = {{ source = \"phi-guard/phi\" }}\n  }}\n}}\n\
+         provider \"phi\" {{\n  region = \"eu-central-1\"\n}}\n\
+         resource \"phi_audit_log_sink\" \"main\" {{\n  name           = \"{sink}\"\n  \
+         kms_key_arn    = \"{key}\"\n  retention_days = 2192\n{sink_extra}}}\n"
+    );
+    for i in 0..count {
+        tf.push_str(&format!(
+            "resource \"phi_bucket\" \"b{i}\" {{\n  name           = \"{sink}-{i:03}\"\n  \
+             kms_key_arn    = \"{key}\"\n  audit_log_sink = phi_audit_log_sink.main.id\n}}\n"
+        ));
+    }
+    tf
+}

@@ -10,23 +10,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use phi_acceptance::Workdir;
 use phi_acceptance::fault_proxy::{Fault, FaultProxy, Request};
-use phi_acceptance::suite::env;
-
-fn config(key: &str, buckets: usize) -> String {
-    let mut tf = format!(
-        "terraform {{\n  required_providers {{\n    phi = {{ source = \"phi-guard/phi\" }}\n  }}\n}}\n\
-         provider \"phi\" {{\n  region = \"eu-central-1\"\n}}\n\
-         resource \"phi_audit_log_sink\" \"main\" {{\n  name           = \"acme-throttled\"\n  \
-         kms_key_arn    = \"{key}\"\n  retention_days = 2192\n}}\n"
-    );
-    for i in 0..buckets {
-        tf.push_str(&format!(
-            "resource \"phi_bucket\" \"b{i}\" {{\n  name           = \"acme-throttled-{i:02}\"\n  \
-             kms_key_arn    = \"{key}\"\n  audit_log_sink = phi_audit_log_sink.main.id\n}}\n"
-        ));
-    }
-    tf
-}
+use phi_acceptance::suite::{env, sink_with_buckets};
 
 /// One call in three is throttled on its first two attempts, whichever
 /// service it goes to; the same call always falls in or out of the share,
@@ -50,7 +34,10 @@ async fn a_refresh_under_throttling_completes_with_the_right_result() {
     let proxy = FaultProxy::start(&e.moto.endpoint()).unwrap();
     let mut wd = Workdir::new(&e.moto);
     wd.env("AWS_ENDPOINT_URL", &proxy.endpoint());
-    wd.write("main.tf", &config(&e.key, buckets));
+    wd.write(
+        "main.tf",
+        &sink_with_buckets(&e.key, "acme-throttled", buckets, ""),
+    );
     wd.apply(&[]).assert_success();
 
     let hits = proxy.on(throttled, Fault::Throttle, None);

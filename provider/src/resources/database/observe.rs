@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::DbInstance;
 use phi_policy::engines::Engine;
 
+use crate::aws::concurrency::bounded;
 use crate::aws::{AwsError, Clients};
 
 use super::desired::{self, key};
@@ -207,7 +208,13 @@ pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Obser
         return Ok(None);
     };
     let mut o = from_instance(&instance);
-    if let (Some(engine), Some((group, _))) = (o.engine, &o.parameter_group) {
+    // DESIGN: the parameter group, the option group and the log groups are
+    // read together once the instance has named them (two round trips in
+    // all), as the bucket's and the sink's settings are.
+    let parameters = async {
+        let (Some(engine), Some((group, _))) = (o.engine, &o.parameter_group) else {
+            return Ok(None);
+        };
         let tls: Vec<&str> = engine.tls_parameters().iter().map(|(n, _)| *n).collect();
         let audit: &[&str] = match engine {
             Engine::Postgres => desired::POSTGRES_AUDIT_PARAMETERS,
@@ -215,18 +222,31 @@ pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Obser
         };
         let names: Vec<&str> = tls.iter().chain(audit).copied().collect();
         let mut values = crate::aws::rds::parameters(&clients.rds, group, &names).await?;
-        o.audit_parameters = audit
+        let audit_values: BTreeMap<String, String> = audit
             .iter()
             .filter_map(|n| values.remove_entry(*n))
             .collect();
-        o.tls_parameters = values;
+        Ok::<_, AwsError>(Some((values, audit_values)))
+    };
+    let audit_events = async {
+        match (&o.engine, &o.option_group) {
+            (Some(Engine::Mysql), Some((group, _))) => {
+                crate::aws::rds::audit_plugin_events(&clients.rds, group).await
+            }
+            _ => Ok(None),
+        }
+    };
+    let (parameters, audit_events, log_groups) = tokio::try_join!(
+        bounded(parameters),
+        bounded(audit_events),
+        bounded(log_groups(clients, identifier)),
+    )?;
+    if let Some((tls, audit)) = parameters {
+        o.tls_parameters = tls;
+        o.audit_parameters = audit;
     }
-    if o.engine == Some(Engine::Mysql)
-        && let Some((group, _)) = &o.option_group
-    {
-        o.audit_events = crate::aws::rds::audit_plugin_events(&clients.rds, group).await?;
-    }
-    o.log_groups = log_groups(clients, identifier).await?;
+    o.audit_events = audit_events;
+    o.log_groups = log_groups;
     fill_enforced(&mut o, &instance);
     Ok(Some(o))
 }
