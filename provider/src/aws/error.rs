@@ -23,22 +23,44 @@ where
         source = e.source();
     }
     let text = chain.join(" ").to_ascii_lowercase();
-    let fix = "check the network, the credentials and AWS_ENDPOINT_URL";
-    if text.contains("credentials") || text.contains("no identity") {
-        return format!(
-            "{UNREACHABLE}: no credentials found in the chain (environment variables, shared \
-             config and credentials files, SSO, container or instance role); configure \
-             credentials for the provider"
-        );
-    }
     let timed_out = matches!(err, SdkError::TimeoutError(_))
         || matches!(err, SdkError::DispatchFailure(d) if d.is_timeout());
-    if timed_out {
-        return format!("{UNREACHABLE}: the request timed out; {fix}");
-    }
-    match chain.last().filter(|c| !c.is_empty()) {
-        Some(cause) => format!("{UNREACHABLE}: {cause}; {fix}"),
-        None => format!("{UNREACHABLE}; {fix}"),
+    let why = if text.contains("credentials") || text.contains("no identity") {
+        Unreached::NoCredentials
+    } else if timed_out {
+        Unreached::TimedOut
+    } else {
+        Unreached::Cause(chain.last().cloned().unwrap_or_default())
+    };
+    why.message()
+}
+
+/// Why a request never got an answer from AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreached {
+    /// The credential chain found nothing.
+    NoCredentials,
+    /// The attempt or operation timeout ran out.
+    TimedOut,
+    /// The innermost cause as the OS or the HTTP stack put it.
+    Cause(String),
+}
+
+impl Unreached {
+    fn message(&self) -> String {
+        let fix = "check the network, the credentials and AWS_ENDPOINT_URL";
+        match self {
+            Unreached::NoCredentials => format!(
+                "{UNREACHABLE}: no credentials found in the chain (environment variables, shared \
+                 config and credentials files, SSO, container or instance role); configure \
+                 credentials for the provider"
+            ),
+            Unreached::TimedOut => format!("{UNREACHABLE}: the request timed out; {fix}"),
+            Unreached::Cause(cause) if !cause.is_empty() => {
+                format!("{UNREACHABLE}: {cause}; {fix}")
+            }
+            Unreached::Cause(_) => format!("{UNREACHABLE}; {fix}"),
+        }
     }
 }
 
@@ -73,6 +95,25 @@ impl AwsError {
                 code: None,
                 message: unreachable_message(&err),
             },
+        }
+    }
+
+    /// A call that never got an answer (for the clients that are not the
+    /// SDK's, see `aws::query`).
+    pub fn unreachable(operation: &'static str, why: Unreached) -> Self {
+        AwsError {
+            operation,
+            code: None,
+            message: why.message(),
+        }
+    }
+
+    /// An error AWS answered with, by its code and message.
+    pub fn service(operation: &'static str, code: &str, message: &str) -> Self {
+        AwsError {
+            operation,
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
         }
     }
 

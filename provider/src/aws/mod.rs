@@ -7,8 +7,10 @@ pub mod concurrency;
 pub mod ec2;
 pub mod error;
 pub mod kms;
+pub mod query;
 pub mod rds;
 pub mod timeouts;
+pub mod xml;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -33,7 +35,8 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub iam: aws_sdk_iam::Client,
-    pub ec2: aws_sdk_ec2::Client,
+    /// EC2 through the signed Query client (`query`), not the SDK crate.
+    pub ec2: query::QueryClient,
 }
 
 impl Clients {
@@ -49,7 +52,7 @@ impl Clients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .retry_config(
-                RetryConfig::adaptive()
+                RetryConfig::standard()
                     .with_max_attempts(MAX_ATTEMPTS)
                     .with_max_backoff(MAX_BACKOFF),
             )
@@ -76,7 +79,7 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
-            ec2: aws_sdk_ec2::Client::new(&sdk),
+            ec2: query::QueryClient::new(&sdk, ec2::EC2, limits),
         };
         tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
         clients

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::{IpPermission, RouteTable, SecurityGroup};
+use crate::aws::ec2::{IngressRule, RouteTable, SecurityGroup};
 use aws_sdk_rds::types::DbSubnetGroup;
 use phi_policy::Violation;
 use phi_policy::engines::DatabasePolicy;
@@ -75,7 +75,7 @@ pub fn subnet_group_findings(
         let Some(table) = effective_route_table(subnet, tables) else {
             continue;
         };
-        let table_id = table.route_table_id().unwrap_or("?");
+        let table_id = table.id.as_str();
         for (destination, gateway) in internet_routes(table) {
             out.push(format!(
                 "subnet {subnet} of {name} uses route table {table_id}, whose route \
@@ -100,14 +100,14 @@ fn effective_route_table<'a>(subnet: &str, tables: &'a [RouteTable]) -> Option<&
     tables
         .iter()
         .find(|t| {
-            t.associations()
+            t.associations
                 .iter()
-                .any(|a| a.subnet_id() == Some(subnet))
+                .any(|a| a.subnet_id.as_deref() == Some(subnet))
         })
         .or_else(|| {
             tables
                 .iter()
-                .find(|t| t.associations().iter().any(|a| a.main() == Some(true)))
+                .find(|t| t.associations.iter().any(|a| a.main))
         })
 }
 
@@ -115,15 +115,17 @@ fn effective_route_table<'a>(subnet: &str, tables: &'a [RouteTable]) -> Option<&
 /// gateway.
 fn internet_routes(table: &RouteTable) -> Vec<(String, String)> {
     table
-        .routes()
+        .routes
         .iter()
         .filter_map(|r| {
-            let gateway = r.gateway_id().filter(|g| g.starts_with("igw-"))?;
+            let gateway = r.gateway_id.as_deref().filter(|g| g.starts_with("igw-"))?;
             let destination = r
-                .destination_cidr_block()
+                .destination_cidr
+                .as_deref()
                 .filter(|d| DEFAULT_ROUTES.contains(d))
                 .or(r
-                    .destination_ipv6_cidr_block()
+                    .destination_ipv6_cidr
+                    .as_deref()
                     .filter(|d| DEFAULT_ROUTES.contains(d)))?;
             Some((destination.to_owned(), gateway.to_owned()))
         })
@@ -139,19 +141,19 @@ pub fn security_group_findings(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for id in requested {
-        if !groups.iter().any(|g| g.group_id() == Some(id.as_str())) {
+        if !groups.iter().any(|g| g.id == *id) {
             out.push(format!("security group {id} does not exist."));
         }
     }
     for g in groups {
-        let id = g.group_id().unwrap_or("?");
-        let name = g.group_name().map_or(String::new(), |n| format!(" ({n})"));
-        for rule in g.ip_permissions() {
+        let id = g.id.as_str();
+        let name = g.name.as_ref().map_or(String::new(), |n| format!(" ({n})"));
+        for rule in &g.ingress {
             let sources = rule
-                .ip_ranges()
+                .ipv4_sources
                 .iter()
-                .filter_map(|r| r.cidr_ip())
-                .chain(rule.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()));
+                .chain(&rule.ipv6_sources)
+                .map(String::as_str);
             for source in sources.filter(|s| policy.ingress_forbidden(s)) {
                 out.push(format!(
                     "security group {id}{name} has the ingress rule \"{} from {source}\", \
@@ -170,12 +172,12 @@ pub fn security_group_findings(
 }
 
 /// `tcp 5432`, `tcp 0-65535`, `all traffic`.
-fn rule_text(rule: &IpPermission) -> String {
-    let protocol = rule.ip_protocol().unwrap_or("-1");
+fn rule_text(rule: &IngressRule) -> String {
+    let protocol = rule.protocol.as_str();
     if protocol == "-1" {
         return "all traffic".to_owned();
     }
-    match (rule.from_port(), rule.to_port()) {
+    match (rule.from_port, rule.to_port) {
         (Some(a), Some(b)) if a == b => format!("{protocol} {a}"),
         (Some(a), Some(b)) => format!("{protocol} {a}-{b}"),
         _ => protocol.to_owned(),
@@ -360,10 +362,10 @@ fn one_violation(control: &str, attribute: &str, findings: Vec<String>) -> Optio
 
 /// Subnet groups, route tables and security groups the emulator cannot
 /// produce in every shape (a Wavelength zone, a group in one zone, an IPv6
-/// default route), built with the SDK's own types.
+/// default route), built directly.
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::{IpRange, Ipv6Range, Route, RouteTableAssociation, SecurityGroup};
+    use crate::aws::ec2::{Association, Route};
     use aws_sdk_rds::types::{AvailabilityZone, Subnet};
 
     use super::*;
@@ -387,25 +389,37 @@ mod tests {
     }
 
     fn table(id: &str, main: bool, subnets: &[&str], routes: Vec<Route>) -> RouteTable {
-        let mut associations: Vec<RouteTableAssociation> = subnets
+        let mut associations: Vec<Association> = subnets
             .iter()
-            .map(|s| RouteTableAssociation::builder().subnet_id(*s).build())
+            .map(|s| Association {
+                subnet_id: Some((*s).to_owned()),
+                main: false,
+            })
             .collect();
         if main {
-            associations.push(RouteTableAssociation::builder().main(true).build());
+            associations.push(Association {
+                subnet_id: None,
+                main: true,
+            });
         }
-        RouteTable::builder()
-            .route_table_id(id)
-            .set_associations(Some(associations))
-            .set_routes(Some(routes))
-            .build()
+        RouteTable {
+            id: id.to_owned(),
+            associations,
+            routes,
+        }
+    }
+
+    fn route(destination: &str, gateway: Option<&str>) -> Route {
+        let v6 = destination.contains(':');
+        Route {
+            destination_cidr: (!v6).then(|| destination.to_owned()),
+            destination_ipv6_cidr: v6.then(|| destination.to_owned()),
+            gateway_id: gateway.map(str::to_owned),
+        }
     }
 
     fn local() -> Route {
-        Route::builder()
-            .destination_cidr_block("10.0.0.0/16")
-            .gateway_id("local")
-            .build()
+        route("10.0.0.0/16", Some("local"))
     }
 
     const TWO_ZONES: &[(&str, &str)] =
@@ -413,24 +427,16 @@ mod tests {
 
     #[test]
     fn private_subnets_in_two_zones_pass() {
-        let nat = Route::builder()
-            .destination_cidr_block("0.0.0.0/0")
-            .nat_gateway_id("nat-1")
-            .build();
+        // A NAT gateway's route names no gateway id.
+        let nat = route("0.0.0.0/0", None);
         let tables = [table("rtb-main", true, &[], vec![local(), nat])];
         assert!(subnet_group_findings("eu-central-1", &group(TWO_ZONES), &tables).is_empty());
     }
 
     #[test]
     fn a_default_route_to_an_internet_gateway_is_named() {
-        let igw = Route::builder()
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id("igw-1")
-            .build();
-        let v6 = Route::builder()
-            .destination_ipv6_cidr_block("::/0")
-            .gateway_id("igw-1")
-            .build();
+        let igw = route("0.0.0.0/0", Some("igw-1"));
+        let v6 = route("::/0", Some("igw-1"));
         // subnet-a has its own public table; subnet-b falls back to the main one.
         let tables = [
             table("rtb-public", false, &["subnet-a"], vec![local(), igw, v6]),
@@ -445,10 +451,7 @@ mod tests {
 
     #[test]
     fn every_public_subnet_is_named_in_one_refusal_per_control() {
-        let igw = Route::builder()
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id("igw-1")
-            .build();
+        let igw = route("0.0.0.0/0", Some("igw-1"));
         let tables = [table("rtb-main", true, &[], vec![local(), igw])];
         let f = subnet_group_findings("eu-central-1", &group(TWO_ZONES), &tables);
         let mut violations = Vec::new();
@@ -472,10 +475,7 @@ mod tests {
 
     #[test]
     fn the_main_table_applies_to_subnets_without_their_own() {
-        let igw = Route::builder()
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id("igw-9")
-            .build();
+        let igw = route("0.0.0.0/0", Some("igw-9"));
         let tables = [
             table("rtb-private", false, &["subnet-a"], vec![local()]),
             table("rtb-main", true, &[], vec![local(), igw]),
@@ -514,30 +514,22 @@ mod tests {
         assert!(!az_in_region("eu-central-1", "eu-central-1"));
     }
 
-    fn sg(id: &str, rules: Vec<IpPermission>) -> SecurityGroup {
-        SecurityGroup::builder()
-            .group_id(id)
-            .group_name("acme-db")
-            .set_ip_permissions(Some(rules))
-            .build()
+    fn sg(id: &str, rules: Vec<IngressRule>) -> SecurityGroup {
+        SecurityGroup {
+            id: id.to_owned(),
+            name: Some("acme-db".to_owned()),
+            ingress: rules,
+        }
     }
 
-    fn rule(protocol: &str, ports: Option<(i32, i32)>, v4: &[&str], v6: &[&str]) -> IpPermission {
-        IpPermission::builder()
-            .ip_protocol(protocol)
-            .set_from_port(ports.map(|p| p.0))
-            .set_to_port(ports.map(|p| p.1))
-            .set_ip_ranges(Some(
-                v4.iter()
-                    .map(|c| IpRange::builder().cidr_ip(*c).build())
-                    .collect(),
-            ))
-            .set_ipv6_ranges(Some(
-                v6.iter()
-                    .map(|c| Ipv6Range::builder().cidr_ipv6(*c).build())
-                    .collect(),
-            ))
-            .build()
+    fn rule(protocol: &str, ports: Option<(i32, i32)>, v4: &[&str], v6: &[&str]) -> IngressRule {
+        IngressRule {
+            protocol: protocol.to_owned(),
+            from_port: ports.map(|p| p.0),
+            to_port: ports.map(|p| p.1),
+            ipv4_sources: v4.iter().map(|c| (*c).to_owned()).collect(),
+            ipv6_sources: v6.iter().map(|c| (*c).to_owned()).collect(),
+        }
     }
 
     #[test]
