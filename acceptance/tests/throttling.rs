@@ -3,7 +3,7 @@
 //! SlowDown`, `ThrottlingException`, `Throttling`), and the refresh still
 //! completes with the right result: no change to plan, nothing lost.
 //!
-//! The CI sample refreshes 3 buckets and a sink; `PHI_THROTTLE_BUCKETS=50
+//! The CI sample refreshes 5 buckets and a sink; `PHI_THROTTLE_BUCKETS=50
 //! cargo test -p phi-acceptance --test throttling` runs the 50.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -29,7 +29,7 @@ async fn a_refresh_under_throttling_completes_with_the_right_result() {
     let buckets = std::env::var("PHI_THROTTLE_BUCKETS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5);
     let e = env().await;
     let proxy = FaultProxy::start(&e.moto.endpoint()).unwrap();
     let mut wd = Workdir::new(&e.moto);

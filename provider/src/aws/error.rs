@@ -64,6 +64,23 @@ impl Unreached {
     }
 }
 
+/// The HTTP status of a raw answer, where the answer type has one.
+pub trait HttpStatus {
+    fn status(&self) -> Option<u16>;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    fn status(&self) -> Option<u16> {
+        Some(self.status().as_u16())
+    }
+}
+
+impl HttpStatus for () {
+    fn status(&self) -> Option<u16> {
+        None
+    }
+}
+
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 #[error("{operation} failed: {}", self.describe())]
 pub struct AwsError {
@@ -76,9 +93,21 @@ impl AwsError {
     pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + HttpStatus,
     {
         match &err {
+            // An answer without an error body (a HEAD request's 503, a proxy's
+            // 502) has no code: say the status, never the SDK's Debug dump.
+            SdkError::ServiceError(service) if service.err().code().is_none() => AwsError {
+                operation,
+                code: service.raw().status().map(|s| s.to_string()),
+                message: service.err().message().map(str::to_owned).unwrap_or_else(
+                    || match service.raw().status() {
+                        Some(status) => format!("HTTP {status} with no error code in the answer"),
+                        None => format!("unexpected response ({})", DisplayErrorContext(&err)),
+                    },
+                ),
+            },
             SdkError::ServiceError(service) => AwsError {
                 operation,
                 code: service.err().code().map(str::to_owned),
@@ -86,9 +115,7 @@ impl AwsError {
                     .err()
                     .message()
                     .map(str::to_owned)
-                    .unwrap_or_else(|| {
-                        format!("unexpected response ({})", DisplayErrorContext(&err))
-                    }),
+                    .unwrap_or_else(|| "no message in the answer".to_owned()),
             },
             _ => AwsError {
                 operation,
@@ -188,5 +215,22 @@ mod tests {
             "Could not reach AWS: Connection refused (os error 111); check the network, the \
              credentials and AWS_ENDPOINT_URL"
         );
+    }
+
+    #[test]
+    fn an_answer_without_an_error_code_is_named_by_its_status() {
+        use aws_sdk_s3::operation::head_bucket::HeadBucketError;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+
+        let raw = HttpResponse::new(StatusCode::try_from(503).unwrap(), SdkBody::empty());
+        let err = HeadBucketError::generic(ErrorMetadata::builder().build());
+        let e = AwsError::from_sdk("s3:HeadBucket", SdkError::service_error(err, raw));
+        assert_eq!(e.code.as_deref(), Some("503"));
+        assert_eq!(e.message, "HTTP 503 with no error code in the answer");
+        assert!(!e.to_string().contains('{'), "{e}");
+        assert!(!e.is_unreachable());
     }
 }
