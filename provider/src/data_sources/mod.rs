@@ -204,3 +204,48 @@ where
         diagnostics,
     }
 }
+
+/// The data source schemas against `phi_policy::arguments`, the table
+/// phi-lint reads (PHI-LNT-008), as the resources' are.
+#[cfg(test)]
+mod arguments_table_tests {
+    use crate::schema::Mode;
+
+    #[test]
+    fn every_data_source_schema_matches_the_shared_argument_table() {
+        let sorted = |mut v: Vec<&'static str>| {
+            v.sort_unstable();
+            v
+        };
+        for d in super::registry() {
+            let table = phi_policy::arguments::data_source_arguments(d.type_name())
+                .unwrap_or_else(|| panic!("data source {} missing from the table", d.type_name()));
+            let names = |f: fn(Mode) -> bool| {
+                sorted(
+                    d.schema()
+                        .attributes
+                        .iter()
+                        .filter(|a| f(a.mode))
+                        .map(|a| a.name)
+                        .collect(),
+                )
+            };
+            assert_eq!(
+                names(|m| m == Mode::Required),
+                sorted(table.required.to_vec()),
+                "{}",
+                d.type_name()
+            );
+            assert_eq!(
+                names(|m| matches!(m, Mode::Optional | Mode::OptionalComputed)),
+                sorted(table.optional.to_vec()),
+                "{}",
+                d.type_name()
+            );
+        }
+        assert_eq!(
+            super::registry().len(),
+            phi_policy::arguments::DATA_SOURCE_ARGUMENTS.len()
+        );
+    }
+}
