@@ -154,6 +154,27 @@ async fn another_stack_reads_the_central_sink_and_fails_at_plan_once_it_drifts()
         "{out}"
     );
     assert!(!plan.combined().contains("panicked"));
+
+    // The bucket lookup judges its bucket the same way: versioning suspended
+    // behind stack A's back fails B's plan at the bucket's data block.
+    e.aws
+        .s3
+        .put_bucket_versioning()
+        .bucket(RECORDS)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = team.plan(&vars);
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    plan.assert_contains("Error: PHI-S3-005")
+        .assert_contains(&format!("phi_bucket \"{RECORDS}\""))
+        .assert_contains("\"Suspended\"")
+        .assert_contains("data \"phi_bucket\" \"records\"");
 }
 
 #[tokio::test]
