@@ -136,7 +136,7 @@ where
             diagnostics,
         };
     };
-    let found = match lookup(name.clone()).await {
+    let mut found = match lookup(name.clone()).await {
         Ok(Some(found)) => found,
         Ok(None) => {
             diagnostics.error_at(
@@ -176,7 +176,7 @@ where
             diagnostics,
         };
     };
-    state.extend(found.attributes.clone());
+    state.extend(std::mem::take(&mut found.attributes));
     let verdict = verdict::judge(
         found,
         resource_type,
