@@ -77,6 +77,27 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
     },
 ];
 
+/// The arguments of each `phi_*` data source (`data "phi_bucket"`), in the
+/// same form: the provider's data source schemas are tested against it too.
+pub static DATA_SOURCE_ARGUMENTS: &[ResourceArguments] = &[
+    ResourceArguments {
+        resource_type: "phi_audit_log_sink",
+        required: &["name"],
+        optional: &["require_compliant"],
+    },
+    ResourceArguments {
+        resource_type: "phi_bucket",
+        required: &["name"],
+        optional: &["audit_log_sink", "require_compliant"],
+    },
+];
+
+pub fn data_source_arguments(data_source_type: &str) -> Option<&'static ResourceArguments> {
+    DATA_SOURCE_ARGUMENTS
+        .iter()
+        .find(|r| r.resource_type == data_source_type)
+}
+
 /// Terraform's meta-arguments, valid on every resource.
 pub const META_ARGUMENTS: &[&str] = &["count", "for_each", "provider", "depends_on", "lifecycle"];
 

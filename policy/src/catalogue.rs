@@ -934,8 +934,9 @@ static CONTROLS: &[Control] = &[
             `terraform validate` and the plan fail; a linter that stays silent about it says \
             \"compliant\" about a configuration the provider never sees. The argument lists come \
             from one table the provider's schemas are tested against.",
-        remediation: "Set every required argument of the resource, spelt as in its documentation \
-            (`docs/resources/`); remove or rename arguments the resource does not have.",
+        remediation: "Set every required argument of the resource or data source, spelt as in \
+            its documentation (`docs/resources/`, `docs/data-sources/`); remove or rename \
+            arguments it does not have.",
         resources: ALL,
         enforcement: Enforcement::Lint,
     },

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod configured;
+pub mod data_sources;
 pub mod diagnostics;
 pub mod plugin;
 pub mod policy_source;

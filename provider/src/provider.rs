@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::aws::{CallLimits, Clients, kms::KeyInspector};
 use crate::configured::Configured;
+use crate::data_sources::DataSource;
 use crate::diagnostics::{Diagnostics, attr};
 use crate::policy_source::LoadedPolicy;
 use crate::proto::tfplugin6 as pb;
@@ -22,6 +23,7 @@ use crate::value::{self, Value};
 
 pub struct PhiProvider {
     resources: HashMap<&'static str, Arc<dyn Resource>>,
+    data_sources: HashMap<&'static str, Arc<dyn DataSource>>,
     policy: Result<Arc<LoadedPolicy>, String>,
     configured: RwLock<Option<Arc<Configured>>>,
     stop: CancellationToken,
@@ -75,6 +77,10 @@ impl PhiProvider {
                 .into_iter()
                 .map(|r| (r.type_name(), r))
                 .collect(),
+            data_sources: crate::data_sources::registry()
+                .into_iter()
+                .map(|d| (d.type_name(), d))
+                .collect(),
             policy: policy.map(Arc::new),
             configured: RwLock::new(None),
             stop: CancellationToken::new(),
@@ -91,6 +97,12 @@ impl PhiProvider {
         self.resources
             .get(type_name)
             .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {type_name}")))
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Arc<dyn DataSource>, Status> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| Status::invalid_argument(format!("unknown data source {type_name}")))
     }
 
     fn policy(&self) -> Result<&Arc<LoadedPolicy>, Diagnostics> {
@@ -212,6 +224,13 @@ impl Provider for PhiProvider {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: vec![],
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: (*t).to_owned(),
+                })
+                .collect(),
             resources: self
                 .resources
                 .keys()
@@ -232,6 +251,11 @@ impl Provider for PhiProvider {
                 .resources
                 .iter()
                 .map(|(t, r)| ((*t).to_owned(), r.schema().to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(t, d)| ((*t).to_owned(), d.schema().to_proto()))
                 .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
@@ -536,6 +560,45 @@ impl Provider for PhiProvider {
             request,
             region.as_deref(),
         )))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let source = self.data_source(&request.type_name)?;
+        let diagnostics = match decode(request.config.as_ref(), "configuration") {
+            Ok(config) => source.validate(&config),
+            Err(d) => d,
+        };
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics.into_proto(),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let request = request.into_inner();
+        let source = self.data_source(&request.type_name)?.clone();
+        let outcome = async {
+            let config = decode(request.config.as_ref(), "configuration")?;
+            let ctx = self.configured().await?;
+            self.unless_stopped("reading a data source", source.read(&config, &ctx))
+                .await
+        }
+        .await;
+        let (state, diagnostics) = match outcome {
+            Ok(read) => (read.state.as_ref().and_then(encode), read.diagnostics),
+            Err(d) => (None, d),
+        };
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics.into_proto(),
+            deferred: None,
+        }))
     }
 
     async fn stop_provider(

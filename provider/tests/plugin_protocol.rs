@@ -410,3 +410,74 @@ async fn upgrade_resource_state_refuses_wrong_typed_values_by_name() {
         "{text}"
     );
 }
+
+/// Data sources travel in the protocol's own fields: metadata, schema and
+/// validation, as Terraform asks for them before any read.
+#[tokio::test]
+async fn data_sources_are_announced_and_validated_over_the_protocol() {
+    let id = client_identity();
+    let plugin = start_plugin(&id);
+    let mut client = connect(&plugin, Some(&id)).await.expect("mTLS connection");
+    let metadata = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("GetMetadata")
+        .into_inner();
+    let mut names: Vec<&str> = metadata
+        .data_sources
+        .iter()
+        .map(|d| d.type_name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["phi_audit_log_sink", "phi_bucket"]);
+
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema")
+        .into_inner();
+    let bucket = schema.data_source_schemas["phi_bucket"]
+        .block
+        .as_ref()
+        .unwrap();
+    let attribute = |name: &str| bucket.attributes.iter().find(|a| a.name == name).unwrap();
+    assert!(attribute("name").required);
+    assert!(attribute("require_compliant").optional);
+    assert!(attribute("compliant").computed && !attribute("compliant").optional);
+
+    let validate = |name: &str| pb::validate_data_resource_config::Request {
+        type_name: "phi_audit_log_sink".to_owned(),
+        config: Some(pb::DynamicValue {
+            msgpack: msgpack_object(&[
+                ("name", name.into()),
+                ("require_compliant", rmpv::Value::Nil),
+            ]),
+            json: Vec::new(),
+        }),
+    };
+    let refused = client
+        .validate_data_resource_config(validate("Acme_Audit"))
+        .await
+        .expect("ValidateDataResourceConfig")
+        .into_inner();
+    let text = diagnostics_text(&refused.diagnostics);
+    assert!(text.contains("Invalid name"), "{text}");
+    let accepted = client
+        .validate_data_resource_config(validate("acme-audit"))
+        .await
+        .expect("ValidateDataResourceConfig")
+        .into_inner();
+    assert!(
+        accepted.diagnostics.is_empty(),
+        "{:?}",
+        accepted.diagnostics
+    );
+
+    let unknown = client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "phi_nothing".to_owned(),
+            config: None,
+        })
+        .await;
+    assert_eq!(unknown.unwrap_err().code(), tonic::Code::InvalidArgument);
+}

@@ -62,6 +62,13 @@ fn known(type_name: &str) -> Result<(), Status> {
     }
 }
 
+/// The stand-in announces no data sources, so Terraform never asks for one.
+fn no_data_sources(type_name: &str) -> Status {
+    Status::invalid_argument(format!(
+        "the aws stand-in serves no data sources ({type_name})"
+    ))
+}
+
 #[tonic::async_trait]
 impl Provider for StandIn {
     async fn get_metadata(
@@ -71,6 +78,7 @@ impl Provider for StandIn {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(pb::ServerCapabilities::default()),
             diagnostics: vec![],
+            data_sources: vec![],
             resources: schema::TYPES
                 .iter()
                 .map(|t| pb::get_metadata::ResourceMetadata {
@@ -256,6 +264,20 @@ impl Provider for StandIn {
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         Ok(Response::new(Default::default()))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        Err(no_data_sources(&request.into_inner().type_name))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        Err(no_data_sources(&request.into_inner().type_name))
     }
 
     async fn move_resource_state(

@@ -192,9 +192,44 @@ fn from_phi_kms_key(value: &Value) -> bool {
     matches!(parts.as_slice(), ["phi_kms_key", name, "arn"] if !name.is_empty())
 }
 
+/// Whether an unknown key ARN is the `kms_key_arn` of a `phi_audit_log_sink`
+/// or `phi_bucket` data source in this module that keeps
+/// `require_compliant` on: the provider runs the KMS checks on that key when
+/// it reads the data source, and the plan stops there if the key fails
+/// them, so it is checked before this resource is planned rather than
+/// unverifiable. With `require_compliant = false` (or not a literal) it is
+/// reported as unverifiable like any other unknown key.
+fn from_checked_lookup(value: &Value, instance: &Instance) -> bool {
+    let Some(why) = value.unknown_reason() else {
+        return false;
+    };
+    let parts: Vec<&str> = why.split('.').collect();
+    let ["data", ty, name, "kms_key_arn"] = parts.as_slice() else {
+        return false;
+    };
+    if phi_policy::arguments::data_source_arguments(ty).is_none() {
+        return false;
+    }
+    instance.module.blocks().any(|(_, b)| {
+        b.ident == "data"
+            && b.label(0) == Some(*ty)
+            && b.label(1) == Some(*name)
+            && b.attr("count").is_none()
+            && b.attr("for_each").is_none()
+            && match b.attr("require_compliant") {
+                None => true,
+                Some(a) => matches!(instance.scope.eval(&a.expr), Value::Bool(true)),
+            }
+    })
+}
+
 pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     for (file, block) in instance.module.blocks() {
+        if block.ident == "data" {
+            out.extend(check_data_source(instance, file, block));
+            continue;
+        }
         if block.ident != "resource" {
             continue;
         }
@@ -252,6 +287,44 @@ fn arguments(file: &crate::source::SourceFile, block: &Block, address: &str) -> 
     let Some(table) = block.label(0).and_then(phi_policy::arguments::arguments) else {
         return Vec::new();
     };
+    arguments_of(file, block, address, table, table.resource_type)
+}
+
+/// A `data "phi_*"` block: PHI-LNT-008 against the data source's arguments.
+/// A data source creates nothing, so there is nothing else to check in it;
+/// the provider checks the object it reads when it reads it (at plan).
+fn check_data_source(
+    instance: &Instance,
+    file: &crate::source::SourceFile,
+    block: &Block,
+) -> Vec<Finding> {
+    let Some(table) = block
+        .label(0)
+        .and_then(phi_policy::arguments::data_source_arguments)
+    else {
+        return Vec::new();
+    };
+    let mut address = format!(
+        "data.{}.{}",
+        table.resource_type,
+        block.label(1).unwrap_or("?")
+    );
+    if !instance.address.is_empty() {
+        address = format!("{}.{address}", instance.address);
+    }
+    let what = format!("data source {}", table.resource_type);
+    arguments_of(file, block, &address, table, &what)
+}
+
+/// PHI-LNT-008 for `block` against `table`; `what` names the block's type
+/// in messages ("phi_bucket", "data source phi_bucket").
+fn arguments_of(
+    file: &crate::source::SourceFile,
+    block: &Block,
+    address: &str,
+    table: &phi_policy::arguments::ResourceArguments,
+    what: &str,
+) -> Vec<Finding> {
     let all = table.all();
     let mut out = Vec::new();
     let unknown: Vec<&crate::ir::Attr> = block
@@ -268,8 +341,8 @@ fn arguments(file: &crate::source::SourceFile, block: &Block, address: &str) -> 
             &file.path,
             a.at,
             format!(
-                "{address}: `{}` is not an argument of {}{hint}; Terraform refuses it",
-                a.name, table.resource_type
+                "{address}: `{}` is not an argument of {what}{hint}; Terraform refuses it",
+                a.name
             ),
         ));
     }
@@ -290,7 +363,12 @@ fn arguments(file: &crate::source::SourceFile, block: &Block, address: &str) -> 
                 block.at,
                 format!(
                     "{address}: the required argument `{name}` is missing{hint}; `terraform \
-                     validate` and the plan refuse the resource without it"
+                     validate` and the plan refuse the {} without it",
+                    if block.ident == "data" {
+                        "data source"
+                    } else {
+                        "resource"
+                    }
                 ),
             ));
         }
@@ -320,7 +398,8 @@ fn check_instance(
         let value = instance.scope.eval_with(&attr.expr, &each.bindings);
         if kind.checked.contains(&attr.name.as_str())
             && !value.is_known()
-            && !(attr.name == "kms_key_arn" && from_phi_kms_key(&value))
+            && !(attr.name == "kms_key_arn"
+                && (from_phi_kms_key(&value) || from_checked_lookup(&value, instance)))
         {
             out.push(unverifiable(file, address, attr, &value));
         }

@@ -12,6 +12,7 @@ pub mod database;
 pub mod enforced;
 pub mod key_policy_checks;
 pub mod kms_key;
+pub mod lookup;
 pub mod move_from_aws;
 pub mod plan_common;
 pub mod refresh;

@@ -13,6 +13,7 @@
 mod archive;
 mod converge;
 mod desired;
+pub mod lookup;
 mod observe;
 
 use std::collections::BTreeMap;

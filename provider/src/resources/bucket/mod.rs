@@ -10,6 +10,7 @@
 
 mod apply;
 mod desired;
+pub mod lookup;
 mod observe;
 mod plan;
 
