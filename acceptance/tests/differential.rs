@@ -14,7 +14,9 @@
 //! Controls compared: PHI-REG-001, PHI-KMS-001, -002, -004 (a
 //! `phi_kms_key`'s `rotation_period_days`), -006, PHI-LOG-001, PHI-AUD-001,
 //! PHI-S3-001, -004, -008, -010, PHI-TAG-001, PHI-RDS-002, -007, -009,
-//! -010, PHI-EXC-001 (an expired exception beside its violation).
+//! -010, -016 (Performance Insights required, its retention), -017 (enhanced
+//! monitoring required), PHI-EXC-001 (an expired exception beside its
+//! violation).
 //!
 //! Controls left out, because neither program can decide them from the
 //! configuration alone, or the linter never can:
@@ -71,6 +73,8 @@ const COVERED: &[&str] = &[
     "PHI-RDS-007",
     "PHI-RDS-009",
     "PHI-RDS-010",
+    "PHI-RDS-016",
+    "PHI-RDS-017",
     "PHI-EXC-001",
 ];
 

@@ -24,6 +24,7 @@ use crate::value::Value;
 
 use super::converge::{self, StepError};
 use super::desired::{self, Desired};
+use super::insights;
 use super::observe::{self, Observed};
 use super::restore;
 use super::{Database, desired_from};
@@ -179,6 +180,19 @@ async fn create(
             return stop(d);
         }
     };
+    // The monitoring role exists before the instance that names it.
+    let desired = match insights::with_monitoring_role(c, desired).await {
+        Ok(with_role) => with_role,
+        Err(e) => {
+            fail(
+                &mut d,
+                CREATE_FAILED,
+                &e,
+                "No database instance was created. Fix the cause and apply again.",
+            );
+            return stop(d);
+        }
+    };
     let marked = creating.marked(&desired.tags);
     let instance_created = AtomicBool::new(adopted);
     let create_sent = AtomicBool::new(false);
@@ -330,6 +344,21 @@ async fn update(
     let deadline = Instant::now() + desired.timeouts.update;
     let c = &ctx.clients;
     let cancel = ctx.cancelled();
+    let desired = match insights::with_monitoring_role(c, desired).await {
+        Ok(with_role) => with_role,
+        Err(e) => {
+            fail(
+                &mut d,
+                "Database not fully configured",
+                &e,
+                "Nothing was changed. Fix the cause and apply again.",
+            );
+            return ApplyResponse {
+                new_state: prior,
+                diagnostics: d,
+            };
+        }
+    };
     let work = async {
         converge::ensure_log_groups(c, &desired, &observed.log_groups, &desired.tags).await?;
         converge::ensure_parameter_group(c, &desired).await?;

@@ -63,6 +63,8 @@ pub struct Observed {
     pub port: Option<i64>,
     /// Log groups by log type.
     pub log_groups: BTreeMap<String, LogGroup>,
+    /// Performance Insights and enhanced monitoring as the instance reports them.
+    pub insights: super::insights::Live,
 }
 
 impl Observed {
@@ -133,6 +135,7 @@ pub fn from_instance(i: &DbInstance) -> Observed {
         arn: i.db_instance_arn().map(str::to_owned),
         address: i.endpoint().and_then(|e| e.address()).map(str::to_owned),
         port: i.endpoint().and_then(|e| e.port()).map(i64::from),
+        insights: super::insights::Live::from_instance(i),
         ..Observed::default()
     }
 }
@@ -170,6 +173,9 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
     put(key::COPY_TAGS, desired::on_off(i.copy_tags_to_snapshot()));
     let exports: Vec<&str> = o.exports.iter().map(String::as_str).collect();
     put(key::LOG_EXPORTS, desired::exports_text(&exports));
+    for (k, v) in o.insights.entries() {
+        put(k, v);
+    }
     match o.engine {
         Some(engine) => {
             put(
