@@ -1168,3 +1168,79 @@ async fn insights_and_monitoring_required_by_the_policy_are_refused_when_turned_
     plan.assert_contains("every 60 seconds, role phi-guard-rds-monitoring")
         .assert_contains("7 days");
 }
+
+/// A manual snapshot of the database shared out of band, publicly and with
+/// two accounts, one of which the policy lists: the refresh shows the public
+/// share and the unlisted account in `enforced["PHI-RDS-018"]`, and apply
+/// removes exactly those (moto keeps snapshot attributes as RDS does).
+#[tokio::test]
+async fn a_snapshot_shared_publicly_or_with_an_unlisted_account_shows_as_drift_and_apply_unshares_it()
+ {
+    let e = env().await;
+    let mut wd = Workdir::new(&e.moto);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("phi-policy.hcl");
+    std::fs::write(
+        &policy,
+        "database {\n  snapshot_allowed_accounts = [\"111122223333\"]\n}\n",
+    )
+    .unwrap();
+    wd.env("PHI_POLICY_FILE", policy.to_str().unwrap());
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database("acme-snap", "")),
+    );
+    let vars = vars(&e.key, &e.net);
+    wd.apply(&vars).assert_success();
+    e.rds
+        .create_db_snapshot()
+        .db_instance_identifier("acme-snap")
+        .db_snapshot_identifier("acme-snap-manual")
+        .send()
+        .await
+        .unwrap();
+    // Shared with the listed account only: compliant.
+    e.rds
+        .modify_db_snapshot_attribute()
+        .db_snapshot_identifier("acme-snap-manual")
+        .attribute_name("restore")
+        .values_to_add("111122223333")
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    // Then made public and shared with an account nobody listed.
+    e.rds
+        .modify_db_snapshot_attribute()
+        .db_snapshot_identifier("acme-snap-manual")
+        .attribute_name("restore")
+        .values_to_add("all")
+        .values_to_add("444455556666")
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("\"PHI-RDS-018\"")
+        .assert_contains("SHARED: acme-snap-manual shared with PUBLIC, 444455556666");
+    wd.apply(&vars).assert_success();
+    let attributes = e
+        .rds
+        .describe_db_snapshot_attributes()
+        .db_snapshot_identifier("acme-snap-manual")
+        .send()
+        .await
+        .unwrap();
+    let restore: Vec<String> = attributes
+        .db_snapshot_attributes_result()
+        .unwrap()
+        .db_snapshot_attributes()
+        .iter()
+        .filter(|a| a.attribute_name() == Some("restore"))
+        .flat_map(|a| a.attribute_values().to_vec())
+        .collect();
+    assert_eq!(restore, ["111122223333"]);
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}

@@ -142,6 +142,7 @@ pub mod ids {
     pub const RDS_DATABASE_AUDIT: &str = "PHI-RDS-015";
     pub const RDS_PERFORMANCE_INSIGHTS: &str = "PHI-RDS-016";
     pub const RDS_ENHANCED_MONITORING: &str = "PHI-RDS-017";
+    pub const RDS_SNAPSHOTS_NOT_SHARED: &str = "PHI-RDS-018";
     pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
     pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
@@ -927,6 +928,26 @@ static CONTROLS: &[Control] = &[
         enforcement: Enforcement::Static,
     },
     Control {
+        id: ids::RDS_SNAPSHOTS_NOT_SHARED,
+        title: "Manual snapshots of the database not public and not shared outside the policy's accounts",
+        hipaa: &["164.312(a)(1)", "164.308(a)(4)(ii)(B)"],
+        gdpr: &["Art. 32(1)(b)", "Art. 28", "Art. 44"],
+        severity: Severity::Critical,
+        rationale: "A manual snapshot is a complete copy of the PHI. Marking it public (`restore` \
+            shared with `all`) lets any AWS account restore it; sharing it with another account \
+            lets that account restore it, copy it and keep it beyond the reach of this account's \
+            controls. Either can be done in a few clicks on a snapshot that no Terraform code \
+            mentions.",
+        remediation: "Nothing to configure: at every refresh the provider lists the instance's \
+            manual snapshots and whom each is shared with, and shows any snapshot shared \
+            publicly or with an account outside the policy's \
+            `database.snapshot_allowed_accounts` (empty by default) in `enforced`; `terraform \
+            apply` removes exactly those shares. To share with a disaster-recovery or audit \
+            account, list it in the policy. Public sharing is never allowed.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
         id: ids::LINT_SUPPRESSION_INVALID,
         title: "Inline suppression complete, unexpired and allowed",
         hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
@@ -1094,7 +1115,7 @@ pub const LINTED: &[&str] = &[
 ];
 
 /// The `phi_database` controls (PHI-RDS-*), in catalogue order.
-pub fn database_ids() -> [&'static str; 17] {
+pub fn database_ids() -> [&'static str; 18] {
     [
         ids::RDS_ENCRYPTION,
         ids::RDS_NOT_PUBLIC,
@@ -1113,6 +1134,7 @@ pub fn database_ids() -> [&'static str; 17] {
         ids::RDS_DATABASE_AUDIT,
         ids::RDS_PERFORMANCE_INSIGHTS,
         ids::RDS_ENHANCED_MONITORING,
+        ids::RDS_SNAPSHOTS_NOT_SHARED,
     ]
 }
 

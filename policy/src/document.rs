@@ -1056,14 +1056,34 @@ impl Reader<'_> {
                         }
                     }
                 }
+                "snapshot_allowed_accounts" => {
+                    let Some(entries) = self.strings(a) else {
+                        continue;
+                    };
+                    let bad: Vec<&String> = entries
+                        .iter()
+                        .filter(|e| e.len() != 12 || !e.chars().all(|c| c.is_ascii_digit()))
+                        .collect();
+                    if bad.is_empty() {
+                        self.policy.database.snapshot_allowed_accounts = entries;
+                    } else {
+                        self.problem(
+                            a.value.span(),
+                            format!(
+                                "snapshot_allowed_accounts lists {bad:?}; each entry must be a \
+                                 12-digit AWS account id (public sharing is never allowed)"
+                            ),
+                        );
+                    }
+                }
                 other => self.problem(
                     a.key.span(),
                     format!(
                         "unknown attribute `{other}` in `database`; expected engine_versions, \
                          backup_retention_min_days, require_multi_az, forbidden_ingress_cidrs, \
                          pgaudit_log, pgaudit_log_parameter, require_performance_insights, \
-                         performance_insights_max_retention_days, require_enhanced_monitoring \
-                         or enhanced_monitoring_interval"
+                         performance_insights_max_retention_days, require_enhanced_monitoring, \
+                         enhanced_monitoring_interval or snapshot_allowed_accounts"
                     ),
                 ),
             }
@@ -1163,6 +1183,29 @@ mod tests {
         .to_string();
         assert!(err.contains("whole number of months"), "{err}");
         assert!(err.contains("1, 5, 10, 15, 30 or 60 seconds"), "{err}");
+    }
+
+    #[test]
+    fn database_block_lists_the_accounts_snapshots_may_be_shared_with() {
+        assert!(
+            Policy::baseline()
+                .database()
+                .snapshot_allowed_accounts
+                .is_empty()
+        );
+        let p = Policy::parse(
+            "database {\n  snapshot_allowed_accounts = [\"111122223333\"]\n}\n",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(p.database().snapshot_allowed_accounts, ["111122223333"]);
+        let err = Policy::parse(
+            "database {\n  snapshot_allowed_accounts = [\"all\", \"1234\"]\n}\n",
+            "p",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("12-digit AWS account id"), "{err}");
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub struct DatabasePolicy {
     pub require_enhanced_monitoring: bool,
     /// The enhanced monitoring interval, in seconds, the provider sets.
     pub enhanced_monitoring_interval: i64,
+    /// Accounts a manual snapshot of a PHI database may be shared with
+    /// (PHI-RDS-018); empty by default: none. Public sharing never is.
+    pub snapshot_allowed_accounts: Vec<String>,
 }
 
 /// Performance Insights retention RDS accepts: 7 days (the free tier), a
@@ -200,6 +203,7 @@ impl DatabasePolicy {
             performance_insights_max_retention_days: PERFORMANCE_INSIGHTS_MAX_RETENTION_DAYS,
             require_enhanced_monitoring: false,
             enhanced_monitoring_interval: BASELINE_ENHANCED_MONITORING_INTERVAL,
+            snapshot_allowed_accounts: Vec::new(),
         }
     }
 

@@ -407,6 +407,13 @@ static LEDGER: &[(&str, &[&str])] = &[
             "policy/src/checks/database.rs::required_insights_and_monitoring_and_the_retention_ceiling_apply",
         ],
     ),
+    (
+        ids::RDS_SNAPSHOTS_NOT_SHARED,
+        &[
+            "acceptance/tests/database.rs::a_snapshot_shared_publicly_or_with_an_unlisted_account_shows_as_drift_and_apply_unshares_it",
+            "provider/src/resources/database/snapshots.rs::only_public_and_unlisted_accounts_are_offending",
+        ],
+    ),
 ];
 
 /// One named test: the file it is in and its function name.

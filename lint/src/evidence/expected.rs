@@ -141,6 +141,9 @@ pub fn judge(
             .map(|(k, days)| format!("on, encrypted with {k}, {days} days")),
             _ => None,
         },
+        ("phi_database", "PHI-RDS-018") => {
+            constant("no manual snapshot shared outside the allowed accounts")
+        }
         ("phi_database", "PHI-RDS-017") => match values.get("enhanced_monitoring") {
             Some(Value::Bool(false)) => constant("off"),
             Some(Value::Bool(true)) => Some(format!(

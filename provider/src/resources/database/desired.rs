@@ -72,6 +72,7 @@ pub mod key {
     pub const DATABASE_AUDIT: &str = "PHI-RDS-015 database audit";
     pub const PERFORMANCE_INSIGHTS: &str = "PHI-RDS-016 performance insights";
     pub const ENHANCED_MONITORING: &str = "PHI-RDS-017 enhanced monitoring";
+    pub const SNAPSHOT_SHARING: &str = "PHI-RDS-018 snapshot sharing";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -96,6 +97,10 @@ const _: () = {
     assert!(starts_with(
         key::ENHANCED_MONITORING,
         ids::RDS_ENHANCED_MONITORING
+    ));
+    assert!(starts_with(
+        key::SNAPSHOT_SHARING,
+        ids::RDS_SNAPSHOTS_NOT_SHARED
     ));
 };
 
@@ -386,6 +391,10 @@ impl Desired {
         for (k, v) in super::insights::desired_entries(self) {
             map.insert(k.to_owned(), v);
         }
+        map.insert(
+            key::SNAPSHOT_SHARING.to_owned(),
+            super::snapshots::NOT_SHARED.to_owned(),
+        );
         map
     }
 
@@ -458,7 +467,7 @@ mod tests {
     #[test]
     fn enforced_map_covers_every_always_on_setting() {
         let pg = desired(Engine::Postgres).enforced();
-        assert_eq!(pg.len(), 15);
+        assert_eq!(pg.len(), 16);
         assert_eq!(pg[key::PERFORMANCE_INSIGHTS], OFF);
         assert_eq!(pg[key::ENHANCED_MONITORING], OFF);
         assert_eq!(
@@ -477,7 +486,7 @@ mod tests {
             "encrypted with arn:aws:kms:eu-central-1:111122223333:key/k, 2192 days"
         );
         let my = desired(Engine::Mysql).enforced();
-        assert_eq!(my.len(), 17);
+        assert_eq!(my.len(), 18);
         assert_eq!(
             my[key::DATABASE_AUDIT],
             "option group acme-ehr-phi (in-sync), MARIADB_AUDIT_PLUGIN \

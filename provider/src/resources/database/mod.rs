@@ -19,6 +19,7 @@ mod network;
 mod observe;
 mod plan;
 mod restore;
+mod snapshots;
 
 use std::collections::BTreeMap;
 

@@ -65,6 +65,9 @@ pub struct Observed {
     pub log_groups: BTreeMap<String, LogGroup>,
     /// Performance Insights and enhanced monitoring as the instance reports them.
     pub insights: super::insights::Live,
+    /// Manual snapshots shared publicly or outside the policy's accounts,
+    /// with the offending `restore` entries (PHI-RDS-018).
+    pub snapshots_shared_outside: BTreeMap<String, Vec<String>>,
 }
 
 impl Observed {
@@ -176,6 +179,10 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
     for (k, v) in o.insights.entries() {
         put(k, v);
     }
+    put(
+        key::SNAPSHOT_SHARING,
+        super::snapshots::text(&o.snapshots_shared_outside),
+    );
     match o.engine {
         Some(engine) => {
             put(
@@ -208,8 +215,13 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
 }
 
 /// Reads everything about the database `identifier`. `Ok(None)` when the
-/// instance does not exist (deleted outside Terraform).
-pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Observed>, AwsError> {
+/// instance does not exist (deleted outside Terraform). `snapshot_accounts`
+/// are the accounts the policy lets manual snapshots be shared with.
+pub async fn observe(
+    clients: &Clients,
+    identifier: &str,
+    snapshot_accounts: &[String],
+) -> Result<Option<Observed>, AwsError> {
     let Some(instance) = crate::aws::rds::describe_instance(&clients.rds, identifier).await? else {
         return Ok(None);
     };
@@ -242,11 +254,17 @@ pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Obser
             _ => Ok(None),
         }
     };
-    let (parameters, audit_events, log_groups) = tokio::try_join!(
+    let (parameters, audit_events, log_groups, shared) = tokio::try_join!(
         bounded(parameters),
         bounded(audit_events),
         bounded(log_groups(clients, identifier)),
+        bounded(super::snapshots::shared_outside(
+            clients,
+            identifier,
+            snapshot_accounts
+        )),
     )?;
+    o.snapshots_shared_outside = shared;
     if let Some((tls, audit)) = parameters {
         o.tls_parameters = tls;
         o.audit_parameters = audit;
