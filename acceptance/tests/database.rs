@@ -1043,3 +1043,204 @@ async fn a_snapshot_that_is_not_encrypted_with_the_key_is_refused_at_plan() {
         ));
     assert!(e.instance("acme-from-plain").await.is_none());
 }
+
+/// Enhanced monitoring with the role the provider creates: set at create,
+/// confirmed through the SDK (moto reports MonitoringInterval and
+/// MonitoringRoleArn); turned off by hand, it shows as drift in
+/// `enforced["PHI-RDS-017"]` and apply restores the interval and the role.
+/// Performance Insights stays off and reads `off`: moto never reports
+/// `PerformanceInsightsEnabled`, so its "on" branches are unit-tested in
+/// provider/src/resources/database/insights.rs.
+#[tokio::test]
+async fn enhanced_monitoring_turned_off_out_of_band_shows_as_drift_and_apply_restores_it_with_the_provider_role()
+ {
+    let e = env().await;
+    let wd = applied(&e, "acme-mon", "  enhanced_monitoring = true");
+    let vars = vars(&e.key, &e.net);
+    let i = e.instance("acme-mon").await.expect("instance exists");
+    assert_eq!(i.monitoring_interval(), Some(60));
+    let role = i
+        .monitoring_role_arn()
+        .expect("a monitoring role")
+        .to_owned();
+    assert!(role.ends_with(":role/phi-guard-rds-monitoring"), "{role}");
+    let trust = e
+        .aws
+        .iam
+        .get_role()
+        .role_name("phi-guard-rds-monitoring")
+        .send()
+        .await
+        .unwrap();
+    let trust = trust.role().and_then(|r| r.assume_role_policy_document());
+    assert!(
+        trust.is_some_and(|t| t.contains("monitoring.rds.amazonaws.com")),
+        "{trust:?}"
+    );
+    let metrics = e
+        .aws
+        .iam
+        .get_role_policy()
+        .role_name("phi-guard-rds-monitoring")
+        .policy_name("phi-guard-rds-os-metrics")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        metrics.policy_document().contains("PutLogEvents"),
+        "{metrics:?}"
+    );
+    let state = wd.state_json().to_string();
+    assert!(
+        state.contains("\"PHI-RDS-017\":\"every 60 seconds, role phi-guard-rds-monitoring\""),
+        "{state}"
+    );
+    assert!(state.contains("\"PHI-RDS-016\":\"off\""), "{state}");
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not settled:\n{}", plan.combined());
+
+    // Somebody turns enhanced monitoring off in the console.
+    e.rds
+        .modify_db_instance()
+        .db_instance_identifier("acme-mon")
+        .monitoring_interval(0)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("\"PHI-RDS-017\"")
+        .assert_contains("every 60 seconds, role phi-guard-rds-monitoring");
+    wd.apply(&vars).assert_success();
+    let i = e.instance("acme-mon").await.expect("instance exists");
+    assert_eq!(i.monitoring_interval(), Some(60));
+    assert_eq!(i.monitoring_role_arn(), Some(role.as_str()));
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}
+
+#[tokio::test]
+async fn insights_and_monitoring_required_by_the_policy_are_refused_when_turned_off_in_configuration()
+ {
+    let e = env().await;
+    let mut wd = Workdir::new(&e.moto);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("phi-policy.hcl");
+    std::fs::write(
+        &policy,
+        "database {\n  require_performance_insights = true\n  performance_insights_max_retention_days = 31\n  require_enhanced_monitoring = true\n}\n",
+    )
+    .unwrap();
+    wd.env("PHI_POLICY_FILE", policy.to_str().unwrap());
+    let body = database(
+        "acme-insight",
+        "  performance_insights                = false\n  performance_insights_retention_days = 62\n  enhanced_monitoring                 = false",
+    );
+    let config = format!("{PROVIDER}{body}");
+    wd.write("main.tf", &config);
+    let plan = wd.plan(&vars(&e.key, &e.net));
+    plan.assert_failure()
+        .assert_contains("Error: PHI-RDS-016")
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line_in(&config, "performance_insights  ")
+        ))
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line_in(&config, "performance_insights_retention_days")
+        ))
+        .assert_contains("longer than the policy allows")
+        .assert_contains("Error: PHI-RDS-017")
+        .assert_contains(&format!(
+            "on main.tf line {}",
+            line_in(&config, "enhanced_monitoring")
+        ));
+    assert_eq!(plan.combined().matches("Error: PHI-").count(), 3);
+    assert!(e.instance("acme-insight").await.is_none());
+    // Left to the policy's defaults, the same database plans: both on.
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database("acme-insight", "")),
+    );
+    let plan = wd.plan(&vars(&e.key, &e.net));
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    plan.assert_contains("every 60 seconds, role phi-guard-rds-monitoring")
+        .assert_contains("7 days");
+}
+
+/// A manual snapshot of the database shared out of band, publicly and with
+/// two accounts, one of which the policy lists: the refresh shows the public
+/// share and the unlisted account in `enforced["PHI-RDS-018"]`, and apply
+/// removes exactly those (moto keeps snapshot attributes as RDS does).
+#[tokio::test]
+async fn a_snapshot_shared_publicly_or_with_an_unlisted_account_shows_as_drift_and_apply_unshares_it()
+ {
+    let e = env().await;
+    let mut wd = Workdir::new(&e.moto);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("phi-policy.hcl");
+    std::fs::write(
+        &policy,
+        "database {\n  snapshot_allowed_accounts = [\"111122223333\"]\n}\n",
+    )
+    .unwrap();
+    wd.env("PHI_POLICY_FILE", policy.to_str().unwrap());
+    wd.write(
+        "main.tf",
+        &format!("{PROVIDER}{}", database("acme-snap", "")),
+    );
+    let vars = vars(&e.key, &e.net);
+    wd.apply(&vars).assert_success();
+    e.rds
+        .create_db_snapshot()
+        .db_instance_identifier("acme-snap")
+        .db_snapshot_identifier("acme-snap-manual")
+        .send()
+        .await
+        .unwrap();
+    // Shared with the listed account only: compliant.
+    e.rds
+        .modify_db_snapshot_attribute()
+        .db_snapshot_identifier("acme-snap-manual")
+        .attribute_name("restore")
+        .values_to_add("111122223333")
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    // Then made public and shared with an account nobody listed.
+    e.rds
+        .modify_db_snapshot_attribute()
+        .db_snapshot_identifier("acme-snap-manual")
+        .attribute_name("restore")
+        .values_to_add("all")
+        .values_to_add("444455556666")
+        .send()
+        .await
+        .unwrap();
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 2, "drift not shown:\n{}", plan.combined());
+    plan.assert_contains("\"PHI-RDS-018\"")
+        .assert_contains("SHARED: acme-snap-manual shared with PUBLIC, 444455556666");
+    wd.apply(&vars).assert_success();
+    let attributes = e
+        .rds
+        .describe_db_snapshot_attributes()
+        .db_snapshot_identifier("acme-snap-manual")
+        .send()
+        .await
+        .unwrap();
+    let restore: Vec<String> = attributes
+        .db_snapshot_attributes_result()
+        .unwrap()
+        .db_snapshot_attributes()
+        .iter()
+        .filter(|a| a.attribute_name() == Some("restore"))
+        .flat_map(|a| a.attribute_values().to_vec())
+        .collect();
+    assert_eq!(restore, ["111122223333"]);
+    let plan = wd.plan(&vars);
+    assert_eq!(plan.code, 0, "not restored:\n{}", plan.combined());
+}

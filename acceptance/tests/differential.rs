@@ -14,7 +14,9 @@
 //! Controls compared: PHI-REG-001, PHI-KMS-001, -002, -004 (a
 //! `phi_kms_key`'s `rotation_period_days`), -006, PHI-LOG-001, PHI-AUD-001,
 //! PHI-S3-001, -004, -008, -010, PHI-TAG-001, PHI-RDS-002, -007, -009,
-//! -010, PHI-EXC-001 (an expired exception beside its violation).
+//! -010, -016 (Performance Insights required, its retention), -017 (enhanced
+//! monitoring required), PHI-EXC-001 (an expired exception beside its
+//! violation).
 //!
 //! Controls left out, because neither program can decide them from the
 //! configuration alone, or the linter never can:
@@ -28,6 +30,7 @@
 //!   -007/-011, PHI-RDS-001/-003/-004/-005/-006/-011/-012: always on or set
 //!   at creation; no argument turns them off, so there is nothing to vary.
 //! - PHI-S3-009, PHI-RDS-008: refused at destroy, not at plan of a create.
+//! - PHI-RDS-018: snapshot shares are made in AWS, never in configuration.
 //! - PHI-LNT-*: the linter's own checks, which the provider does not make.
 //!
 //! CI runs a deterministic sample (every value of every attribute, in two
@@ -71,6 +74,8 @@ const COVERED: &[&str] = &[
     "PHI-RDS-007",
     "PHI-RDS-009",
     "PHI-RDS-010",
+    "PHI-RDS-016",
+    "PHI-RDS-017",
     "PHI-EXC-001",
 ];
 

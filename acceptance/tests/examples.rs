@@ -54,6 +54,16 @@ const REFUSALS: &[(&str, &str, &str)] = &[
         "engine_version",
     ),
     (
+        "refusals/database-performance-insights-retention",
+        "PHI-RDS-016",
+        "performance_insights_retention_days",
+    ),
+    (
+        "refusals/database-monitoring-off",
+        "PHI-RDS-017",
+        "enhanced_monitoring",
+    ),
+    (
         "refusals/bucket-aws-managed-key",
         "PHI-KMS-001",
         "alias/aws/s3",

@@ -55,6 +55,16 @@ pub fn render(loaded: &LoadedPolicy, today: time::Date) -> String {
             "not required"
         }
     ));
+    let required = |yes: bool| if yes { "required" } else { "not required" };
+    out.push_str(&format!(
+        "database insight: Performance Insights {} (kept at most {} days); enhanced \
+         monitoring {} (every {} seconds); snapshots may be shared with: {}\n",
+        required(db.require_performance_insights),
+        db.performance_insights_max_retention_days,
+        required(db.require_enhanced_monitoring),
+        db.enhanced_monitoring_interval,
+        list(&db.snapshot_allowed_accounts)
+    ));
     out.push_str(&format!(
         "exception horizon: {}\n",
         p.exception_max_days()

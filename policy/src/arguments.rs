@@ -61,6 +61,10 @@ pub static RESOURCE_ARGUMENTS: &[ResourceArguments] = &[
             "snapshot_identifier",
             "tags",
             "timeouts",
+            "performance_insights",
+            "performance_insights_retention_days",
+            "enhanced_monitoring",
+            "monitoring_role_arn",
         ],
     },
     ResourceArguments {

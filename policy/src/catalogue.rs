@@ -140,6 +140,9 @@ pub mod ids {
     pub const RDS_PRIVATE_SUBNETS: &str = "PHI-RDS-013";
     pub const RDS_NO_INTERNET_INGRESS: &str = "PHI-RDS-014";
     pub const RDS_DATABASE_AUDIT: &str = "PHI-RDS-015";
+    pub const RDS_PERFORMANCE_INSIGHTS: &str = "PHI-RDS-016";
+    pub const RDS_ENHANCED_MONITORING: &str = "PHI-RDS-017";
+    pub const RDS_SNAPSHOTS_NOT_SHARED: &str = "PHI-RDS-018";
     pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
     pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
@@ -880,6 +883,71 @@ static CONTROLS: &[Control] = &[
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
+        id: ids::RDS_PERFORMANCE_INSIGHTS,
+        title: "Performance Insights off, or encrypted with the database's key and kept no longer than the policy allows",
+        hipaa: &["164.312(a)(2)(iv)", "164.312(b)"],
+        gdpr: &["Art. 32(1)(a)", "Art. 5(1)(e)"],
+        severity: Severity::High,
+        rationale: "Performance Insights stores the text of the SQL statements it samples, and \
+            statement text can hold PHI (literals in a WHERE clause). Turned on without a key \
+            it is encrypted with the AWS-managed `aws/rds` key, which every principal allowed to \
+            use RDS in the account can use, and it keeps the data up to two years. Turned on out \
+            of band, nothing in the configuration shows it.",
+        remediation: "Leave `performance_insights` off (the default unless the policy requires \
+            it), or turn it on: the provider encrypts it with `kms_key_arn`, the key of the \
+            storage, and keeps it `performance_insights_retention_days` (default 7; 7, a whole \
+            number of months (31 to 713) or 731, at most the policy's \
+            `database.performance_insights_max_retention_days`, baseline 731). The policy's \
+            `database.require_performance_insights = true` refuses a database that turns it \
+            off. Its live state is read back into `enforced`; if it was turned on or re-keyed \
+            out of band, run `terraform apply` (RDS does not change the key of running \
+            Performance Insights: turn it off and on again if it was re-keyed).",
+        resources: DB,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::RDS_ENHANCED_MONITORING,
+        title: "Enhanced monitoring at the policy's interval when required",
+        hipaa: &["164.312(b)", "164.308(a)(1)(ii)(D)"],
+        gdpr: &["Art. 32(1)(b)", "Art. 32(1)(d)"],
+        severity: Severity::Medium,
+        rationale: "Enhanced monitoring reports the operating system's view of the instance \
+            (processes, memory, disk) every few seconds into CloudWatch Logs; it is how an \
+            operator sees resource exhaustion or an unexpected process before it becomes an \
+            outage of a system holding PHI. It needs an IAM role RDS can assume; a role set by \
+            hand is easily dropped out of band.",
+        remediation: "Set `enhanced_monitoring = true` (the default when the policy's \
+            `database.require_enhanced_monitoring` is true, which refuses `false`). The provider \
+            sets the policy's `database.enhanced_monitoring_interval` (baseline 60 seconds) with \
+            `monitoring_role_arn`, or, when none is given, with the role \
+            `phi-guard-rds-monitoring` it creates (trusting `monitoring.rds.amazonaws.com`, with \
+            an inline policy granting what the AWS-managed `AmazonRDSEnhancedMonitoringRole` \
+            grants: writing to the `RDS*` log groups). Its live state is read \
+            back into `enforced`; if drift is reported, run `terraform apply`.",
+        resources: DB,
+        enforcement: Enforcement::Static,
+    },
+    Control {
+        id: ids::RDS_SNAPSHOTS_NOT_SHARED,
+        title: "Manual snapshots of the database not public and not shared outside the policy's accounts",
+        hipaa: &["164.312(a)(1)", "164.308(a)(4)(ii)(B)"],
+        gdpr: &["Art. 32(1)(b)", "Art. 28", "Art. 44"],
+        severity: Severity::Critical,
+        rationale: "A manual snapshot is a complete copy of the PHI. Marking it public (`restore` \
+            shared with `all`) lets any AWS account restore it; sharing it with another account \
+            lets that account restore it, copy it and keep it beyond the reach of this account's \
+            controls. Either can be done in a few clicks on a snapshot that no Terraform code \
+            mentions.",
+        remediation: "Nothing to configure: at every refresh the provider lists the instance's \
+            manual snapshots and whom each is shared with, and shows any snapshot shared \
+            publicly or with an account outside the policy's \
+            `database.snapshot_allowed_accounts` (empty by default) in `enforced`; `terraform \
+            apply` removes exactly those shares. To share with a disaster-recovery or audit \
+            account, list it in the policy. Public sharing is never allowed.",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
         id: ids::LINT_SUPPRESSION_INVALID,
         title: "Inline suppression complete, unexpired and allowed",
         hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
@@ -1043,10 +1111,12 @@ pub const LINTED: &[&str] = &[
     ids::RDS_BACKUP_RETENTION,
     ids::RDS_ENGINE_APPROVED,
     ids::RDS_MULTI_AZ,
+    ids::RDS_PERFORMANCE_INSIGHTS,
+    ids::RDS_ENHANCED_MONITORING,
 ];
 
 /// The `phi_database` controls (PHI-RDS-*), in catalogue order.
-pub fn database_ids() -> [&'static str; 15] {
+pub fn database_ids() -> [&'static str; 18] {
     [
         ids::RDS_ENCRYPTION,
         ids::RDS_NOT_PUBLIC,
@@ -1063,6 +1133,9 @@ pub fn database_ids() -> [&'static str; 15] {
         ids::RDS_PRIVATE_SUBNETS,
         ids::RDS_NO_INTERNET_INGRESS,
         ids::RDS_DATABASE_AUDIT,
+        ids::RDS_PERFORMANCE_INSIGHTS,
+        ids::RDS_ENHANCED_MONITORING,
+        ids::RDS_SNAPSHOTS_NOT_SHARED,
     ]
 }
 

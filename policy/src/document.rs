@@ -1002,12 +1002,88 @@ impl Reader<'_> {
                         "`pgaudit_log_parameter` must be true or false",
                     ),
                 },
+                "require_performance_insights" => match &a.value {
+                    Expression::Bool(v) => {
+                        self.policy.database.require_performance_insights = *v.value();
+                    }
+                    _ => self.problem(
+                        a.value.span(),
+                        "`require_performance_insights` must be true or false",
+                    ),
+                },
+                "performance_insights_max_retention_days" => {
+                    use crate::engines::{
+                        PERFORMANCE_INSIGHTS_MAX_RETENTION_DAYS,
+                        performance_insights_retention_valid,
+                    };
+                    if let Some(v) = self.integer(a) {
+                        if !performance_insights_retention_valid(v) {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "performance_insights_max_retention_days = {v}: Performance \
+                                     Insights keeps 7 days or a whole number of months (31, 62, \
+                                     ... 713) or {PERFORMANCE_INSIGHTS_MAX_RETENTION_DAYS} days"
+                                ),
+                            );
+                        } else {
+                            self.policy.database.performance_insights_max_retention_days = v;
+                        }
+                    }
+                }
+                "require_enhanced_monitoring" => match &a.value {
+                    Expression::Bool(v) => {
+                        self.policy.database.require_enhanced_monitoring = *v.value();
+                    }
+                    _ => self.problem(
+                        a.value.span(),
+                        "`require_enhanced_monitoring` must be true or false",
+                    ),
+                },
+                "enhanced_monitoring_interval" => {
+                    use crate::engines::ENHANCED_MONITORING_INTERVALS;
+                    if let Some(v) = self.integer(a) {
+                        if ENHANCED_MONITORING_INTERVALS.contains(&v) {
+                            self.policy.database.enhanced_monitoring_interval = v;
+                        } else {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "enhanced_monitoring_interval = {v}: RDS accepts 1, 5, 10, \
+                                     15, 30 or 60 seconds"
+                                ),
+                            );
+                        }
+                    }
+                }
+                "snapshot_allowed_accounts" => {
+                    let Some(entries) = self.strings(a) else {
+                        continue;
+                    };
+                    let bad: Vec<&String> = entries
+                        .iter()
+                        .filter(|e| e.len() != 12 || !e.chars().all(|c| c.is_ascii_digit()))
+                        .collect();
+                    if bad.is_empty() {
+                        self.policy.database.snapshot_allowed_accounts = entries;
+                    } else {
+                        self.problem(
+                            a.value.span(),
+                            format!(
+                                "snapshot_allowed_accounts lists {bad:?}; each entry must be a \
+                                 12-digit AWS account id (public sharing is never allowed)"
+                            ),
+                        );
+                    }
+                }
                 other => self.problem(
                     a.key.span(),
                     format!(
                         "unknown attribute `{other}` in `database`; expected engine_versions, \
                          backup_retention_min_days, require_multi_az, forbidden_ingress_cidrs, \
-                         pgaudit_log or pgaudit_log_parameter"
+                         pgaudit_log, pgaudit_log_parameter, require_performance_insights, \
+                         performance_insights_max_retention_days, require_enhanced_monitoring, \
+                         enhanced_monitoring_interval or snapshot_allowed_accounts"
                     ),
                 ),
             }
@@ -1086,6 +1162,50 @@ mod tests {
             .to_string();
         assert!(err.contains("unknown classes"), "{err}");
         assert!(Policy::parse("database {\n  pgaudit_log = [\"all\"]\n}\n", "p").is_ok());
+    }
+
+    #[test]
+    fn database_block_sets_insight_and_monitoring_requirements() {
+        let p = Policy::parse(
+            "database {\n  require_performance_insights = true\n  performance_insights_max_retention_days = 31\n  require_enhanced_monitoring = true\n  enhanced_monitoring_interval = 15\n}\n",
+            "p",
+        )
+        .unwrap();
+        let db = p.database();
+        assert!(db.require_performance_insights && db.require_enhanced_monitoring);
+        assert_eq!(db.performance_insights_max_retention_days, 31);
+        assert_eq!(db.enhanced_monitoring_interval, 15);
+        let err = Policy::parse(
+            "database {\n  performance_insights_max_retention_days = 30\n  enhanced_monitoring_interval = 20\n}\n",
+            "p",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("whole number of months"), "{err}");
+        assert!(err.contains("1, 5, 10, 15, 30 or 60 seconds"), "{err}");
+    }
+
+    #[test]
+    fn database_block_lists_the_accounts_snapshots_may_be_shared_with() {
+        assert!(
+            Policy::baseline()
+                .database()
+                .snapshot_allowed_accounts
+                .is_empty()
+        );
+        let p = Policy::parse(
+            "database {\n  snapshot_allowed_accounts = [\"111122223333\"]\n}\n",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(p.database().snapshot_allowed_accounts, ["111122223333"]);
+        let err = Policy::parse(
+            "database {\n  snapshot_allowed_accounts = [\"all\", \"1234\"]\n}\n",
+            "p",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("12-digit AWS account id"), "{err}");
     }
 
     #[test]

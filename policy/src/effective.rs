@@ -47,6 +47,20 @@ pub fn remediation(c: &Control, policy: &Policy) -> String {
             ),
             1,
         ),
+        ids::RDS_PERFORMANCE_INSIGHTS => text.replace(
+            "baseline 731",
+            &format!(
+                "{} under this policy",
+                policy.database().performance_insights_max_retention_days
+            ),
+        ),
+        ids::RDS_ENHANCED_MONITORING => text.replace(
+            "(baseline 60 seconds)",
+            &format!(
+                "({} seconds under this policy)",
+                policy.database().enhanced_monitoring_interval
+            ),
+        ),
         ids::RDS_ENGINE_APPROVED
             if policy.database().engine_versions
                 != crate::engines::DatabasePolicy::baseline().engine_versions =>
@@ -119,6 +133,18 @@ mod tests {
         assert_eq!(
             remediation(baseline, &Policy::baseline()),
             baseline.remediation
+        );
+        let strict = Policy::parse(
+            "database {\n  performance_insights_max_retention_days = 31\n  enhanced_monitoring_interval = 15\n}\n",
+            "p",
+        )
+        .unwrap();
+        let insights = remediation(control(ids::RDS_PERFORMANCE_INSIGHTS).unwrap(), &strict);
+        assert!(insights.contains("31 under this policy"), "{insights}");
+        let monitoring = remediation(control(ids::RDS_ENHANCED_MONITORING).unwrap(), &strict);
+        assert!(
+            monitoring.contains("(15 seconds under this policy)"),
+            "{monitoring}"
         );
         // Every other control's text is the catalogue's.
         let tls = control(ids::S3_TLS_ONLY).unwrap();

@@ -121,7 +121,35 @@ pub struct DatabasePolicy {
     /// Whether pgaudit logs statement parameters, which can hold PHI
     /// themselves: off unless the policy says so.
     pub pgaudit_log_parameter: bool,
+    /// Whether every database must run Performance Insights (PHI-RDS-016).
+    pub require_performance_insights: bool,
+    /// The longest Performance Insights retention allowed: it keeps SQL
+    /// text, which can hold PHI, so a policy may shorten it.
+    pub performance_insights_max_retention_days: i64,
+    /// Whether every database must run enhanced monitoring (PHI-RDS-017).
+    pub require_enhanced_monitoring: bool,
+    /// The enhanced monitoring interval, in seconds, the provider sets.
+    pub enhanced_monitoring_interval: i64,
+    /// Accounts a manual snapshot of a PHI database may be shared with
+    /// (PHI-RDS-018); empty by default: none. Public sharing never is.
+    pub snapshot_allowed_accounts: Vec<String>,
 }
+
+/// Performance Insights retention RDS accepts: 7 days (the free tier), a
+/// whole number of months (31 days each) up to 23 months, or 731 days.
+pub fn performance_insights_retention_valid(days: i64) -> bool {
+    days == 7 || days == 731 || (days % 31 == 0 && (31..=713).contains(&days))
+}
+
+/// RDS's longest Performance Insights retention, the baseline's maximum.
+pub const PERFORMANCE_INSIGHTS_MAX_RETENTION_DAYS: i64 = 731;
+/// The retention `phi_database` sets unless configured: the shortest.
+pub const PERFORMANCE_INSIGHTS_DEFAULT_RETENTION_DAYS: i64 = 7;
+
+/// Enhanced monitoring intervals RDS accepts (0, off, aside).
+pub const ENHANCED_MONITORING_INTERVALS: &[i64] = &[1, 5, 10, 15, 30, 60];
+/// The baseline's interval.
+pub const BASELINE_ENHANCED_MONITORING_INTERVAL: i64 = 60;
 
 /// Baseline pgaudit classes for PHI: schema changes, grants and roles, every
 /// write and every read.
@@ -171,6 +199,11 @@ impl DatabasePolicy {
                 .map(|c| (*c).to_owned())
                 .collect(),
             pgaudit_log_parameter: false,
+            require_performance_insights: false,
+            performance_insights_max_retention_days: PERFORMANCE_INSIGHTS_MAX_RETENTION_DAYS,
+            require_enhanced_monitoring: false,
+            enhanced_monitoring_interval: BASELINE_ENHANCED_MONITORING_INTERVAL,
+            snapshot_allowed_accounts: Vec::new(),
         }
     }
 
@@ -269,6 +302,18 @@ mod tests {
         assert!(!version_well_formed(Engine::Postgres, "16"));
         assert!(!version_well_formed(Engine::Mysql, "8.4"));
         assert!(!version_well_formed(Engine::Postgres, "16.x"));
+    }
+
+    #[test]
+    fn performance_insights_retention_is_seven_days_or_whole_months() {
+        assert!(performance_insights_retention_valid(7));
+        assert!(performance_insights_retention_valid(31));
+        assert!(performance_insights_retention_valid(713));
+        assert!(performance_insights_retention_valid(731));
+        assert!(!performance_insights_retention_valid(744));
+        assert!(!performance_insights_retention_valid(8));
+        assert!(!performance_insights_retention_valid(30));
+        assert!(!performance_insights_retention_valid(762));
     }
 
     #[test]

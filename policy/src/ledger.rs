@@ -390,6 +390,30 @@ static LEDGER: &[(&str, &[&str])] = &[
             "acceptance/tests/database.rs::the_mysql_audit_plugin_removed_out_of_band_shows_as_drift_and_apply_restores_it",
         ],
     ),
+    (
+        ids::RDS_PERFORMANCE_INSIGHTS,
+        &[
+            "acceptance/tests/database.rs::insights_and_monitoring_required_by_the_policy_are_refused_when_turned_off_in_configuration",
+            "policy/src/checks/database.rs::required_insights_and_monitoring_and_the_retention_ceiling_apply",
+            "provider/src/resources/database/insights.rs::performance_insights_turned_on_out_of_band_with_the_aws_managed_key_is_drift_and_turned_off",
+            "provider/src/resources/database/insights.rs::performance_insights_on_is_created_and_restored_with_the_database_key",
+        ],
+    ),
+    (
+        ids::RDS_ENHANCED_MONITORING,
+        &[
+            "acceptance/tests/database.rs::enhanced_monitoring_turned_off_out_of_band_shows_as_drift_and_apply_restores_it_with_the_provider_role",
+            "acceptance/tests/database.rs::insights_and_monitoring_required_by_the_policy_are_refused_when_turned_off_in_configuration",
+            "policy/src/checks/database.rs::required_insights_and_monitoring_and_the_retention_ceiling_apply",
+        ],
+    ),
+    (
+        ids::RDS_SNAPSHOTS_NOT_SHARED,
+        &[
+            "acceptance/tests/database.rs::a_snapshot_shared_publicly_or_with_an_unlisted_account_shows_as_drift_and_apply_unshares_it",
+            "provider/src/resources/database/snapshots.rs::only_public_and_unlisted_accounts_are_offending",
+        ],
+    ),
 ];
 
 /// One named test: the file it is in and its function name.

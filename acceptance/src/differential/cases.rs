@@ -109,7 +109,9 @@ impl PolicyKind {
             PolicyKind::Stricter => Some(
                 "audit {\n  retention_min_days = 2557\n}\n\nkms {\n  rotation_max_days = 180\n}\n\n\
                  required_tags = [\"owner\"]\n\ndatabase {\n  engine_versions           = [\"postgres 16.*\"]\n  \
-                 backup_retention_min_days = 14\n  require_multi_az          = true\n}\n",
+                 backup_retention_min_days = 14\n  require_multi_az          = true\n  \
+                 require_performance_insights = true\n  performance_insights_max_retention_days = 31\n  \
+                 require_enhanced_monitoring = true\n}\n",
             ),
             PolicyKind::Exceptions => Some(
                 "required_tags = [\"owner\"]\n\n\
@@ -298,6 +300,14 @@ pub fn attributes() -> Vec<Attribute> {
         ),
         a(Database, "kms_key_arn", "string", KEY, key_values, Baseline),
         a(
+            Database,
+            "performance_insights_retention_days",
+            "number",
+            "7",
+            &["8", "731", "732"],
+            Baseline,
+        ),
+        a(
             Key,
             "rotation_period_days",
             "number",
@@ -368,6 +378,30 @@ pub fn attributes() -> Vec<Attribute> {
             "map(string)",
             "{ owner = \"platform\" }",
             &["{}"],
+            Stricter,
+        ),
+        a(
+            Database,
+            "performance_insights",
+            "bool",
+            "true",
+            &["false"],
+            Stricter,
+        ),
+        a(
+            Database,
+            "performance_insights_retention_days",
+            "number",
+            "31",
+            &["62"],
+            Stricter,
+        ),
+        a(
+            Database,
+            "enhanced_monitoring",
+            "bool",
+            "true",
+            &["false"],
             Stricter,
         ),
         a(

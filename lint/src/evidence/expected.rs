@@ -129,6 +129,31 @@ pub fn judge(
             .map(|d| format!("every {d} days")),
         ("phi_kms_key", "PHI-KMS-010") => constant("as written by phi-guard"),
         ("phi_database", "PHI-RDS-015") => engine(values).map(|e| database_audit(e, values, policy)),
+        // Performance Insights and enhanced monitoring, as
+        // `provider/src/resources/database/insights.rs` words them.
+        ("phi_database", "PHI-RDS-016") => match values.get("performance_insights") {
+            Some(Value::Bool(false)) => constant("off"),
+            Some(Value::Bool(true)) => kms.zip(
+                values
+                    .get("performance_insights_retention_days")
+                    .and_then(Value::as_i64),
+            )
+            .map(|(k, days)| format!("on, encrypted with {k}, {days} days")),
+            _ => None,
+        },
+        ("phi_database", "PHI-RDS-018") => {
+            constant("no manual snapshot shared outside the allowed accounts")
+        }
+        ("phi_database", "PHI-RDS-017") => match values.get("enhanced_monitoring") {
+            Some(Value::Bool(false)) => constant("off"),
+            Some(Value::Bool(true)) => Some(format!(
+                "every {} seconds, role {}",
+                policy.database().enhanced_monitoring_interval,
+                text(values, "monitoring_role_arn")
+                    .map_or("phi-guard-rds-monitoring", |a| a.rsplit('/').next().unwrap_or(a))
+            )),
+            _ => None,
+        },
         _ => None,
     };
     equal(reported, expected)

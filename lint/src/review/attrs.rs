@@ -40,6 +40,12 @@ pub fn controls_of(resource_type: &str, attr: &str) -> &'static [&'static str] {
         ("phi_database", "multi_az") => &[ids::RDS_MULTI_AZ],
         ("phi_database", "deletion_protection") => &[ids::RDS_DELETION_SAFETY],
         ("phi_database", "publicly_accessible") => &[ids::RDS_NOT_PUBLIC],
+        ("phi_database", "performance_insights" | "performance_insights_retention_days") => {
+            &[ids::RDS_PERFORMANCE_INSIGHTS]
+        }
+        ("phi_database", "enhanced_monitoring" | "monitoring_role_arn") => {
+            &[ids::RDS_ENHANCED_MONITORING]
+        }
         _ => &[],
     }
 }

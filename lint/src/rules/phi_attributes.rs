@@ -87,6 +87,9 @@ pub static RESOURCES: &[PhiResource] = &[
             "multi_az",
             "publicly_accessible",
             "tags",
+            "performance_insights",
+            "performance_insights_retention_days",
+            "enhanced_monitoring",
         ],
         check: |a, ctx, policy| {
             let cfg = DatabaseConfig {
@@ -98,6 +101,9 @@ pub static RESOURCES: &[PhiResource] = &[
                 multi_az: a.get("multi_az").and_then(Value::as_bool),
                 publicly_accessible: a.get("publicly_accessible").and_then(Value::as_bool),
                 tags: a.string_map_or_empty("tags"),
+                performance_insights: a.get("performance_insights").and_then(Value::as_bool),
+                performance_insights_retention_days: a.int("performance_insights_retention_days"),
+                enhanced_monitoring: a.get("enhanced_monitoring").and_then(Value::as_bool),
             };
             check_database(&cfg, ctx, policy)
         },

@@ -25,6 +25,11 @@ pub struct DatabaseConfig {
     pub multi_az: Option<bool>,
     pub publicly_accessible: Option<bool>,
     pub tags: Option<BTreeMap<String, String>>,
+    /// `performance_insights`, `performance_insights_retention_days` and
+    /// `enhanced_monitoring` (PHI-RDS-016, PHI-RDS-017).
+    pub performance_insights: Option<bool>,
+    pub performance_insights_retention_days: Option<i64>,
+    pub enhanced_monitoring: Option<bool>,
 }
 
 /// Every static violation at once. Fields that are `None` are skipped.
@@ -110,8 +115,63 @@ pub fn check(cfg: &DatabaseConfig, ctx: &Context, policy: &Policy) -> Vec<Violat
             "multi_az is false, but the policy requires a Multi-AZ standby for PHI databases.",
         ));
     }
+    out.extend(insights_and_monitoring(cfg, policy));
     out.extend(super::common::tags(cfg.tags.as_ref(), policy));
     out.extend(super::common::region(ctx, policy));
+    out
+}
+
+/// PHI-RDS-016 and PHI-RDS-017 as far as the configuration decides them:
+/// a feature the policy requires turned off, a Performance Insights retention
+/// RDS does not accept or the policy does not allow. The retention is judged
+/// whether Performance Insights is on or not, so a linter that cannot tell
+/// (a variable) decides exactly as the provider.
+fn insights_and_monitoring(cfg: &DatabaseConfig, policy: &Policy) -> Vec<Violation> {
+    use crate::engines::performance_insights_retention_valid;
+    let db = policy.database();
+    let mut out = Vec::new();
+    if db.require_performance_insights && cfg.performance_insights == Some(false) {
+        out.push(Violation::new(
+            ids::RDS_PERFORMANCE_INSIGHTS,
+            &["performance_insights"],
+            "performance_insights is false, but the policy requires Performance Insights on \
+             every PHI database.",
+        ));
+    }
+    if let Some(days) = cfg.performance_insights_retention_days {
+        let max = db.performance_insights_max_retention_days;
+        let problem = if !performance_insights_retention_valid(days) {
+            Some(
+                "Performance Insights keeps 7 days or a whole number of months (31, 62, ... 713) \
+                 or 731 days",
+            )
+        } else if days > max {
+            Some("longer than the policy allows")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            out.push(Violation::new(
+                ids::RDS_PERFORMANCE_INSIGHTS,
+                &["performance_insights_retention_days"],
+                format!(
+                    "performance_insights_retention_days is {days}: {problem}. The policy allows \
+                     at most {max} days; statement text kept by Performance Insights can hold PHI."
+                ),
+            ));
+        }
+    }
+    if db.require_enhanced_monitoring && cfg.enhanced_monitoring == Some(false) {
+        out.push(Violation::new(
+            ids::RDS_ENHANCED_MONITORING,
+            &["enhanced_monitoring"],
+            format!(
+                "enhanced_monitoring is false, but the policy requires enhanced monitoring \
+                 (every {} seconds) on every PHI database.",
+                db.enhanced_monitoring_interval
+            ),
+        ));
+    }
     out
 }
 
@@ -131,6 +191,9 @@ mod tests {
             multi_az: Some(false),
             publicly_accessible: None,
             tags: Some(BTreeMap::new()),
+            performance_insights: None,
+            performance_insights_retention_days: None,
+            enhanced_monitoring: None,
         }
     }
 
@@ -255,6 +318,7 @@ mod tests {
             multi_az: None,
             publicly_accessible: Some(true),
             tags: None,
+            ..DatabaseConfig::default()
         };
         assert_eq!(
             ids_of(&check(&cfg, &ctx(), &Policy::baseline())),
@@ -266,6 +330,48 @@ mod tests {
                 ids::RDS_BACKUP_RETENTION
             ]
         );
+    }
+
+    #[test]
+    fn required_insights_and_monitoring_and_the_retention_ceiling_apply() {
+        // The baseline requires neither, and allows every retention RDS does.
+        assert!(
+            with(|c| {
+                c.performance_insights = Some(false);
+                c.enhanced_monitoring = Some(false);
+                c.performance_insights_retention_days = Some(731);
+            })
+            .is_empty()
+        );
+        let v = with(|c| c.performance_insights_retention_days = Some(30));
+        assert_eq!(ids_of(&v), [ids::RDS_PERFORMANCE_INSIGHTS]);
+        assert_eq!(v[0].path, ["performance_insights_retention_days"]);
+        let policy = Policy::parse(
+            "database {\n  require_performance_insights = true\n  performance_insights_max_retention_days = 31\n  require_enhanced_monitoring = true\n}\n",
+            "p",
+        )
+        .unwrap();
+        let mut cfg = compliant();
+        cfg.performance_insights = Some(false);
+        cfg.performance_insights_retention_days = Some(62);
+        cfg.enhanced_monitoring = Some(false);
+        let v = check(&cfg, &ctx(), &policy);
+        assert_eq!(
+            ids_of(&v),
+            [
+                ids::RDS_PERFORMANCE_INSIGHTS,
+                ids::RDS_PERFORMANCE_INSIGHTS,
+                ids::RDS_ENHANCED_MONITORING
+            ]
+        );
+        assert!(v[1].message.contains("longer than the policy allows"));
+        assert!(v[2].message.contains("every 60 seconds"));
+        // Unset (the default follows the policy) or on: nothing to refuse.
+        assert!(check(&compliant(), &ctx(), &policy).is_empty());
+        cfg.performance_insights = Some(true);
+        cfg.performance_insights_retention_days = Some(31);
+        cfg.enhanced_monitoring = Some(true);
+        assert!(check(&cfg, &ctx(), &policy).is_empty());
     }
 
     #[test]

@@ -24,8 +24,10 @@ use crate::value::Value;
 
 use super::converge::{self, StepError};
 use super::desired::{self, Desired};
+use super::insights;
 use super::observe::{self, Observed};
 use super::restore;
+use super::snapshots;
 use super::{Database, desired_from};
 
 pub async fn apply(db: &Database, request: ApplyRequest, ctx: &Configured) -> ApplyResponse {
@@ -89,7 +91,7 @@ async fn settle(
     let read = |o: Option<Observed>| async move {
         match o {
             Some(o) => Ok(o),
-            None => observe::observe(c, &d.identifier)
+            None => observe::observe(c, &d.identifier, snapshot_accounts(ctx))
                 .await
                 .map_err(|e| StepError {
                     step: "read the database back".to_owned(),
@@ -118,7 +120,13 @@ async fn settle(
     if o.pending_reboot() {
         converge::reboot(c, &d.identifier, deadline, cancel).await?;
     }
+    snapshots::unshare(c, &o.snapshots_shared_outside).await?;
     Ok(())
+}
+
+/// The accounts the policy lets manual snapshots be shared with.
+fn snapshot_accounts(ctx: &Configured) -> &[String] {
+    &ctx.policy().database().snapshot_allowed_accounts
 }
 
 /// The kind of object in create-intent records.
@@ -175,6 +183,19 @@ async fn create(
             d.error(
                 "Interrupted",
                 "Terraform was interrupted before the database was created. Nothing was created.",
+            );
+            return stop(d);
+        }
+    };
+    // The monitoring role exists before the instance that names it.
+    let desired = match insights::with_monitoring_role(c, desired).await {
+        Ok(with_role) => with_role,
+        Err(e) => {
+            fail(
+                &mut d,
+                CREATE_FAILED,
+                &e,
+                "No database instance was created. Fix the cause and apply again.",
             );
             return stop(d);
         }
@@ -300,26 +321,45 @@ async fn update(
     mut d: Diagnostics,
     ctx: &Configured,
 ) -> ApplyResponse {
-    let observed = match observe::observe(&ctx.clients, &desired.identifier).await {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            d.error(
-                "Database no longer exists",
-                format!(
-                    "The DB instance {} was deleted outside Terraform while this change was \
+    let observed =
+        match observe::observe(&ctx.clients, &desired.identifier, snapshot_accounts(ctx)).await {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                d.error(
+                    "Database no longer exists",
+                    format!(
+                        "The DB instance {} was deleted outside Terraform while this change was \
                      being applied. Run `terraform plan` again to recreate it.",
-                    desired.identifier
-                ),
-            );
-            return ApplyResponse {
-                new_state: Value::Null,
-                diagnostics: d,
-            };
-        }
+                        desired.identifier
+                    ),
+                );
+                return ApplyResponse {
+                    new_state: Value::Null,
+                    diagnostics: d,
+                };
+            }
+            Err(e) => {
+                d.error(
+                    "Could not read the database",
+                    format!("{e}. Nothing was changed."),
+                );
+                return ApplyResponse {
+                    new_state: prior,
+                    diagnostics: d,
+                };
+            }
+        };
+    let deadline = Instant::now() + desired.timeouts.update;
+    let c = &ctx.clients;
+    let cancel = ctx.cancelled();
+    let desired = match insights::with_monitoring_role(c, desired).await {
+        Ok(with_role) => with_role,
         Err(e) => {
-            d.error(
-                "Could not read the database",
-                format!("{e}. Nothing was changed."),
+            fail(
+                &mut d,
+                "Database not fully configured",
+                &e,
+                "Nothing was changed. Fix the cause and apply again.",
             );
             return ApplyResponse {
                 new_state: prior,
@@ -327,9 +367,6 @@ async fn update(
             };
         }
     };
-    let deadline = Instant::now() + desired.timeouts.update;
-    let c = &ctx.clients;
-    let cancel = ctx.cancelled();
     let work = async {
         converge::ensure_log_groups(c, &desired, &observed.log_groups, &desired.tags).await?;
         converge::ensure_parameter_group(c, &desired).await?;
@@ -370,7 +407,7 @@ async fn finish(
 ) -> ApplyResponse {
     // The read-back is cancelled by StopProvider too; then it is unknown.
     let observed = tokio::select! {
-        r = observe::observe(&ctx.clients, &desired.identifier) => Some(r),
+        r = observe::observe(&ctx.clients, &desired.identifier, snapshot_accounts(ctx)) => Some(r),
         _ = ctx.cancelled().cancelled() => None,
     };
     let read_back_failed = !matches!(observed, Some(Ok(_)));
@@ -562,7 +599,9 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
         state,
         "identifier",
         "the database",
-        |identifier| async move { observe::observe(&ctx.clients, &identifier).await },
+        |identifier| async move {
+            observe::observe(&ctx.clients, &identifier, snapshot_accounts(ctx)).await
+        },
         |state, o| refreshed(state, &o),
     )
     .await
@@ -622,7 +661,7 @@ fn refreshed(state: Value, o: &Observed) -> Value {
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
-    match observe::observe(&ctx.clients, id).await {
+    match observe::observe(&ctx.clients, id, snapshot_accounts(ctx)).await {
         Ok(Some(o)) => {
             create_intent::settled(INTENT_KIND, id);
             let mut e: BTreeMap<String, Value> = [

@@ -327,6 +327,20 @@ pub async fn create_instance(
             .ca_certificate_identifier(desired::DEFAULT_CA)
             .set_db_subnet_group_name(d.db_subnet_group_name.clone())
             .set_vpc_security_group_ids(d.vpc_security_group_ids.clone())
+            .enable_performance_insights(d.performance_insights)
+            .set_performance_insights_kms_key_id(
+                d.performance_insights.then(|| d.kms_key_arn.clone()),
+            )
+            .set_performance_insights_retention_period(
+                d.performance_insights
+                    .then(|| i32::try_from(d.performance_insights_retention_days).unwrap_or(7)),
+            )
+            .monitoring_interval(i32::try_from(d.monitoring_interval).unwrap_or(60))
+            .set_monitoring_role_arn(
+                (d.monitoring_interval > 0)
+                    .then(|| d.monitoring_role_arn.clone())
+                    .flatten(),
+            )
             .set_tags(rds_tags(tags));
         async move {
             request
@@ -369,6 +383,8 @@ pub struct Modify {
     pub engine_version: Option<String>,
     pub db_subnet_group_name: Option<String>,
     pub vpc_security_group_ids: Option<Vec<String>>,
+    /// Performance Insights and enhanced monitoring (see `insights.rs`).
+    pub insights: super::insights::Change,
 }
 
 impl Modify {
@@ -440,6 +456,7 @@ pub fn modify_plan(d: &Desired, o: &Observed) -> Modify {
             m.vpc_security_group_ids = Some(want);
         }
     }
+    m.insights = super::insights::change(d, &o.insights);
     m
 }
 
@@ -485,7 +502,26 @@ pub async fn modify_instance(
             )
             .set_engine_version(m.engine_version.clone())
             .set_db_subnet_group_name(m.db_subnet_group_name.clone())
-            .set_vpc_security_group_ids(m.vpc_security_group_ids.clone());
+            .set_vpc_security_group_ids(m.vpc_security_group_ids.clone())
+            .set_enable_performance_insights(m.insights.performance_insights)
+            .set_performance_insights_kms_key_id(
+                (m.insights.performance_insights == Some(true)).then(|| d.kms_key_arn.clone()),
+            )
+            .set_performance_insights_retention_period(
+                (m.insights.performance_insights == Some(true))
+                    .then(|| i32::try_from(d.performance_insights_retention_days).unwrap_or(7)),
+            )
+            .set_monitoring_interval(
+                m.insights
+                    .monitoring_interval
+                    .map(|v| i32::try_from(v).unwrap_or(60)),
+            )
+            .set_monitoring_role_arn(
+                m.insights
+                    .monitoring_interval
+                    .filter(|v| *v > 0)
+                    .and(d.monitoring_role_arn.clone()),
+            );
         async move {
             request
                 .send()

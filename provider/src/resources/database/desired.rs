@@ -39,6 +39,14 @@ pub struct Desired {
     /// the policy (PHI-RDS-015). Empty for MySQL, which audits through the
     /// option group instead.
     pub audit_parameters: Vec<(String, String)>,
+    /// Performance Insights on (with `kms_key_arn`) or off (PHI-RDS-016).
+    pub performance_insights: bool,
+    pub performance_insights_retention_days: i64,
+    /// Enhanced monitoring interval in seconds, 0 when off (PHI-RDS-017).
+    pub monitoring_interval: i64,
+    /// The configured monitoring role; at apply, the provider's role when
+    /// none is configured (see `insights::with_monitoring_role`).
+    pub monitoring_role_arn: Option<String>,
     pub timeouts: Timeouts,
 }
 
@@ -62,6 +70,9 @@ pub mod key {
     pub const CA: &str = "PHI-RDS-011 CA certificate";
     pub const COPY_TAGS: &str = "PHI-RDS-012 copy tags to snapshots";
     pub const DATABASE_AUDIT: &str = "PHI-RDS-015 database audit";
+    pub const PERFORMANCE_INSIGHTS: &str = "PHI-RDS-016 performance insights";
+    pub const ENHANCED_MONITORING: &str = "PHI-RDS-017 enhanced monitoring";
+    pub const SNAPSHOT_SHARING: &str = "PHI-RDS-018 snapshot sharing";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -79,6 +90,18 @@ const _: () = {
     assert!(starts_with(key::CA, ids::RDS_PATCHING));
     assert!(starts_with(key::COPY_TAGS, ids::RDS_COPY_TAGS));
     assert!(starts_with(key::DATABASE_AUDIT, ids::RDS_DATABASE_AUDIT));
+    assert!(starts_with(
+        key::PERFORMANCE_INSIGHTS,
+        ids::RDS_PERFORMANCE_INSIGHTS
+    ));
+    assert!(starts_with(
+        key::ENHANCED_MONITORING,
+        ids::RDS_ENHANCED_MONITORING
+    ));
+    assert!(starts_with(
+        key::SNAPSHOT_SHARING,
+        ids::RDS_SNAPSHOTS_NOT_SHARED
+    ));
 };
 
 const fn starts_with(s: &str, prefix: &str) -> bool {
@@ -365,6 +388,13 @@ impl Desired {
             );
         }
         map.insert(key::DATABASE_AUDIT.to_owned(), self.audit_text());
+        for (k, v) in super::insights::desired_entries(self) {
+            map.insert(k.to_owned(), v);
+        }
+        map.insert(
+            key::SNAPSHOT_SHARING.to_owned(),
+            super::snapshots::NOT_SHARED.to_owned(),
+        );
         map
     }
 
@@ -420,6 +450,10 @@ pub mod tests_support {
             tags: BTreeMap::new(),
             log_retention_days: 2192,
             audit_parameters: audit_parameters(engine, &phi_policy::Policy::baseline()),
+            performance_insights: false,
+            performance_insights_retention_days: 7,
+            monitoring_interval: 0,
+            monitoring_role_arn: None,
             timeouts: Timeouts::default(),
         }
     }
@@ -433,7 +467,9 @@ mod tests {
     #[test]
     fn enforced_map_covers_every_always_on_setting() {
         let pg = desired(Engine::Postgres).enforced();
-        assert_eq!(pg.len(), 13);
+        assert_eq!(pg.len(), 16);
+        assert_eq!(pg[key::PERFORMANCE_INSIGHTS], OFF);
+        assert_eq!(pg[key::ENHANCED_MONITORING], OFF);
         assert_eq!(
             pg[key::DATABASE_AUDIT],
             "pgaudit preloaded; pgaudit.log=ddl,role,write,read; pgaudit.log_parameter=0; \
@@ -450,7 +486,7 @@ mod tests {
             "encrypted with arn:aws:kms:eu-central-1:111122223333:key/k, 2192 days"
         );
         let my = desired(Engine::Mysql).enforced();
-        assert_eq!(my.len(), 15);
+        assert_eq!(my.len(), 18);
         assert_eq!(
             my[key::DATABASE_AUDIT],
             "option group acme-ehr-phi (in-sync), MARIADB_AUDIT_PLUGIN \

@@ -14,10 +14,12 @@
 mod apply;
 mod converge;
 mod desired;
+mod insights;
 mod network;
 mod observe;
 mod plan;
 mod restore;
+mod snapshots;
 
 use std::collections::BTreeMap;
 
@@ -180,6 +182,44 @@ fn schema() -> Schema {
                  after the restore as after a create. Changing it replaces the database.",
             ),
             Attribute::new(
+                "performance_insights",
+                Bool,
+                OptionalComputed,
+                "Performance Insights (control PHI-RDS-016). It keeps sampled SQL text, which \
+                 can hold PHI: when on, the provider encrypts it with `kms_key_arn`. Defaults to \
+                 what the policy requires (`database.require_performance_insights`, baseline \
+                 off); may not be false when the policy requires it. Turned on out of band, \
+                 it shows as drift in `enforced` and apply turns it off again.",
+            ),
+            Attribute::new(
+                "performance_insights_retention_days",
+                Number,
+                OptionalComputed,
+                "Days Performance Insights keeps its data (control PHI-RDS-016): 7 (default), \
+                 a whole number of months (31, 62, ... 713) or 731, at most the policy's \
+                 `database.performance_insights_max_retention_days`. Used when \
+                 `performance_insights` is true.",
+            ),
+            Attribute::new(
+                "enhanced_monitoring",
+                Bool,
+                OptionalComputed,
+                "Enhanced monitoring (control PHI-RDS-017) at the policy's interval \
+                 (`database.enhanced_monitoring_interval`, baseline 60 seconds). Defaults to \
+                 what the policy requires (`database.require_enhanced_monitoring`, baseline \
+                 off); may not be false when the policy requires it.",
+            ),
+            Attribute::new(
+                "monitoring_role_arn",
+                String,
+                Optional,
+                "IAM role RDS assumes to publish enhanced monitoring metrics. When unset and \
+                 `enhanced_monitoring` is true, the provider creates (once per account) and uses \
+                 `phi-guard-rds-monitoring`, trusting `monitoring.rds.amazonaws.com`, with an \
+                 inline policy granting what the AWS-managed `AmazonRDSEnhancedMonitoringRole` \
+                 grants (writing to the `RDS*` log groups); it is not deleted with the database.",
+            ),
+            Attribute::new(
                 "tags",
                 MapOfString,
                 Optional,
@@ -255,6 +295,11 @@ fn policy_config(config: &Value, policy: &Policy) -> DatabaseConfig {
             Value::Null => Some(BTreeMap::new()),
             v => v.as_string_map(),
         },
+        performance_insights: config.get("performance_insights").as_bool(),
+        performance_insights_retention_days: config
+            .get("performance_insights_retention_days")
+            .as_i64(),
+        enhanced_monitoring: config.get("enhanced_monitoring").as_bool(),
     }
 }
 
@@ -263,7 +308,7 @@ pub fn default_backup_days(policy: &Policy) -> i64 {
 }
 
 /// Defaults of the optional arguments that have one, as plan fills them in.
-fn defaults(policy: &Policy) -> [(&'static str, Value); 4] {
+fn defaults(policy: &Policy) -> [(&'static str, Value); 7] {
     [
         (
             "master_username",
@@ -275,6 +320,18 @@ fn defaults(policy: &Policy) -> [(&'static str, Value); 4] {
         ),
         ("multi_az", Value::Bool(policy.database().require_multi_az)),
         ("deletion_protection", Value::Bool(true)),
+        (
+            "performance_insights",
+            Value::Bool(policy.database().require_performance_insights),
+        ),
+        (
+            "performance_insights_retention_days",
+            Value::number(phi_policy::engines::PERFORMANCE_INSIGHTS_DEFAULT_RETENTION_DAYS),
+        ),
+        (
+            "enhanced_monitoring",
+            Value::Bool(policy.database().require_enhanced_monitoring),
+        ),
     ]
 }
 
@@ -349,6 +406,18 @@ fn desired_from(value: &Value, policy: &Policy) -> Option<Desired> {
         },
         log_retention_days: desired::log_retention_days(policy),
         audit_parameters: desired::audit_parameters(engine, policy),
+        performance_insights: with_default("performance_insights").as_bool()?,
+        performance_insights_retention_days: with_default("performance_insights_retention_days")
+            .as_i64()?,
+        monitoring_interval: if with_default("enhanced_monitoring").as_bool()? {
+            policy.database().enhanced_monitoring_interval
+        } else {
+            0
+        },
+        monitoring_role_arn: match value.get("monitoring_role_arn") {
+            Value::Null => None,
+            v => Some(v.as_str()?.to_owned()),
+        },
         timeouts: timeouts_from(value)?,
     })
 }
@@ -417,6 +486,18 @@ fn static_checks(config: &Value) -> Diagnostics {
             &attr("allocated_storage_gb"),
             "Invalid storage size",
             format!("allocated_storage_gb is {gb}; RDS accepts 20 to 65536 GiB."),
+        );
+    }
+    if let Some(arn) = config.get("monitoring_role_arn").as_str()
+        && !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/"))
+    {
+        d.error_at(
+            &attr("monitoring_role_arn"),
+            "Invalid monitoring role ARN",
+            format!(
+                "monitoring_role_arn is {arn:?}; it must be the ARN of an IAM role, e.g. \
+                 arn:aws:iam::111122223333:role/rds-monitoring."
+            ),
         );
     }
     d.extend(timeouts::validate(config));

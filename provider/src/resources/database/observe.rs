@@ -63,6 +63,11 @@ pub struct Observed {
     pub port: Option<i64>,
     /// Log groups by log type.
     pub log_groups: BTreeMap<String, LogGroup>,
+    /// Performance Insights and enhanced monitoring as the instance reports them.
+    pub insights: super::insights::Live,
+    /// Manual snapshots shared publicly or outside the policy's accounts,
+    /// with the offending `restore` entries (PHI-RDS-018).
+    pub snapshots_shared_outside: BTreeMap<String, Vec<String>>,
 }
 
 impl Observed {
@@ -133,6 +138,7 @@ pub fn from_instance(i: &DbInstance) -> Observed {
         arn: i.db_instance_arn().map(str::to_owned),
         address: i.endpoint().and_then(|e| e.address()).map(str::to_owned),
         port: i.endpoint().and_then(|e| e.port()).map(i64::from),
+        insights: super::insights::Live::from_instance(i),
         ..Observed::default()
     }
 }
@@ -170,6 +176,13 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
     put(key::COPY_TAGS, desired::on_off(i.copy_tags_to_snapshot()));
     let exports: Vec<&str> = o.exports.iter().map(String::as_str).collect();
     put(key::LOG_EXPORTS, desired::exports_text(&exports));
+    for (k, v) in o.insights.entries() {
+        put(k, v);
+    }
+    put(
+        key::SNAPSHOT_SHARING,
+        super::snapshots::text(&o.snapshots_shared_outside),
+    );
     match o.engine {
         Some(engine) => {
             put(
@@ -202,8 +215,13 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
 }
 
 /// Reads everything about the database `identifier`. `Ok(None)` when the
-/// instance does not exist (deleted outside Terraform).
-pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Observed>, AwsError> {
+/// instance does not exist (deleted outside Terraform). `snapshot_accounts`
+/// are the accounts the policy lets manual snapshots be shared with.
+pub async fn observe(
+    clients: &Clients,
+    identifier: &str,
+    snapshot_accounts: &[String],
+) -> Result<Option<Observed>, AwsError> {
     let Some(instance) = crate::aws::rds::describe_instance(&clients.rds, identifier).await? else {
         return Ok(None);
     };
@@ -236,11 +254,17 @@ pub async fn observe(clients: &Clients, identifier: &str) -> Result<Option<Obser
             _ => Ok(None),
         }
     };
-    let (parameters, audit_events, log_groups) = tokio::try_join!(
+    let (parameters, audit_events, log_groups, shared) = tokio::try_join!(
         bounded(parameters),
         bounded(audit_events),
         bounded(log_groups(clients, identifier)),
+        bounded(super::snapshots::shared_outside(
+            clients,
+            identifier,
+            snapshot_accounts
+        )),
     )?;
+    o.snapshots_shared_outside = shared;
     if let Some((tls, audit)) = parameters {
         o.tls_parameters = tls;
         o.audit_parameters = audit;

@@ -1,0 +1,43 @@
+# Refused: PHI-RDS-017 (with the phi-policy.hcl beside it). The organisation's
+# policy requires enhanced monitoring on every PHI database; this one turns it
+# off.
+terraform {
+  required_version = ">= 1.6"
+  required_providers {
+    phi = {
+      source  = "phi-guard/phi"
+      version = "0.1.0"
+    }
+  }
+}
+
+provider "phi" {
+  region = "eu-central-1"
+}
+
+variable "audit_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key for PHI (the demo creates one)."
+}
+
+variable "subnet_group" {
+  description = "DB subnet group of private subnets in two Availability Zones of eu-central-1 (no route to an internet gateway)."
+  type        = string
+}
+
+variable "security_group" {
+  description = "Security group for the database that admits no ingress from the internet."
+  type        = string
+}
+
+resource "phi_database" "ehr" {
+  identifier             = "acme-ehr-unmonitored"
+  engine                 = "postgres"
+  engine_version         = "16.4"
+  instance_class         = "db.t3.medium"
+  allocated_storage_gb   = 50
+  db_subnet_group_name   = var.subnet_group
+  vpc_security_group_ids = [var.security_group]
+  kms_key_arn            = var.audit_key_arn
+  enhanced_monitoring    = false
+}
