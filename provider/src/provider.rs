@@ -168,7 +168,10 @@ fn capabilities() -> pb::ServerCapabilities {
         // We want PlanResourceChange on destroy, to explain what Object Lock
         // retention keeps before anyone confirms.
         plan_destroy: true,
-        get_provider_schema_optional: false,
+        // The schemas are static: Terraform may reuse the ones it already
+        // has instead of asking every provider process it starts in a run
+        // (validate, plan and apply each start one).
+        get_provider_schema_optional: true,
         // `moved` from hashicorp/aws (see resources::move_from_aws).
         move_resource_state: true,
         generate_resource_config: false,

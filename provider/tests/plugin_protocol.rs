@@ -206,7 +206,34 @@ async fn terraform_client_with_pinned_certificate_gets_the_schema() {
             .iter()
             .any(|a| a.name == "retention_days" && a.required)
     );
-    assert!(schema.server_capabilities.unwrap().plan_destroy);
+    let capabilities = schema.server_capabilities.unwrap();
+    assert!(capabilities.plan_destroy);
+    // Terraform may then skip GetProviderSchema and rely on GetMetadata
+    // listing every type the schema has.
+    assert!(capabilities.get_provider_schema_optional);
+    let metadata = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("GetMetadata")
+        .into_inner();
+    let mut listed: Vec<_> = metadata
+        .resources
+        .iter()
+        .map(|r| r.type_name.clone())
+        .collect();
+    listed.sort();
+    let mut schemas: Vec<_> = schema.resource_schemas.keys().cloned().collect();
+    schemas.sort();
+    assert_eq!(listed, schemas);
+    let mut listed: Vec<_> = metadata
+        .data_sources
+        .iter()
+        .map(|r| r.type_name.clone())
+        .collect();
+    listed.sort();
+    let mut schemas: Vec<_> = schema.data_source_schemas.keys().cloned().collect();
+    schemas.sort();
+    assert_eq!(listed, schemas);
 }
 
 #[tokio::test]
