@@ -275,7 +275,17 @@ impl Provider for PhiProvider {
             decode(request.config.as_ref(), "configuration"),
         ) {
             (Err(d), _) | (_, Err(d)) => d,
-            (Ok(policy), Ok(config)) => resource.validate(&config, &policy.policy),
+            (Ok(policy), Ok(config)) => {
+                let mut d = resource.validate(&config, &policy.policy);
+                // A generated configuration holds `x = null` for a required
+                // argument an import could not find: say what to write.
+                d.extend(resources::import_config::missing_required(
+                    &request.type_name,
+                    resource.schema(),
+                    &config,
+                ));
+                d
+            }
         };
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics: diagnostics.into_proto(),

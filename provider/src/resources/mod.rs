@@ -10,6 +10,7 @@ pub mod checks;
 pub mod create_intent;
 pub mod database;
 pub mod enforced;
+pub mod import_config;
 pub mod key_policy_checks;
 pub mod kms_key;
 pub mod move_from_aws;
