@@ -368,9 +368,19 @@ impl Provider for PhiProvider {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: crate::plugin::identity::schemas(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        Ok(Response::new(crate::plugin::identity::upgrade(
+            &request.into_inner(),
+        )))
     }
 
     async fn configure_provider(
@@ -400,16 +410,27 @@ impl Provider for PhiProvider {
                 .await
         }
         .await;
-        let (new_state, diagnostics) = match outcome {
-            Ok(r) => (encode(&r.new_state), r.diagnostics),
+        let (new_state, diagnostics, new_identity) = match outcome {
+            Ok(r) => {
+                let identity = self
+                    .identity(&request.type_name, &r.new_state, false)
+                    .await
+                    .or(request.current_identity.clone());
+                (encode(&r.new_state), r.diagnostics, identity)
+            }
             // Keep the prior state on failure: nothing is dropped from state
             // because of an error.
-            Err(d) => (request.current_state.clone(), d),
+            Err(d) => (
+                request.current_state.clone(),
+                d,
+                request.current_identity.clone(),
+            ),
         };
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: diagnostics.into_proto(),
             private: request.private,
+            new_identity,
             ..Default::default()
         }))
     }
@@ -443,8 +464,20 @@ impl Provider for PhiProvider {
             }
             plan
         });
+        let creating = request
+            .prior_state
+            .as_ref()
+            .is_none_or(|p| decode(Some(p), "prior state").is_ok_and(|v| v.is_null()));
         let response = match outcome {
             Ok(plan) => pb::plan_resource_change::Response {
+                // A create's (or replacement's) name may be unknown yet.
+                planned_identity: self
+                    .identity(
+                        &request.type_name,
+                        &plan.planned,
+                        creating || !plan.requires_replace.is_empty(),
+                    )
+                    .await,
                 planned_state: encode(&plan.planned),
                 requires_replace: plan
                     .requires_replace
@@ -487,14 +520,18 @@ impl Provider for PhiProvider {
             )
         }
         .await;
-        let (new_state, diagnostics) = match outcome {
-            Ok(r) => (encode(&r.new_state), r.diagnostics),
+        let (new_state, diagnostics, new_identity) = match outcome {
+            Ok(r) => {
+                let identity = self.identity(&request.type_name, &r.new_state, false).await;
+                (encode(&r.new_state), r.diagnostics, identity)
+            }
             // Nothing was done: report the prior state back unchanged.
-            Err(d) => (request.prior_state.clone(), d),
+            Err(d) => (request.prior_state.clone(), d, None),
         };
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             diagnostics: diagnostics.into_proto(),
+            new_identity,
             ..Default::default()
         }))
     }
@@ -506,21 +543,30 @@ impl Provider for PhiProvider {
         let request = request.into_inner();
         let resource = self.resource(&request.type_name)?.clone();
         let (imported, diagnostics) = match self.configured().await {
-            Ok(ctx) => match self
-                .unless_stopped("importing", resource.import(&request.id, &ctx))
-                .await
-            {
-                Ok(r) => (r.state, r.diagnostics),
+            Ok(ctx) => match self.import_id(&request, &ctx).await {
+                Ok(id) => match self
+                    .unless_stopped("importing", resource.import(&id, &ctx))
+                    .await
+                {
+                    Ok(r) => (r.state, r.diagnostics),
+                    Err(d) => (None, d),
+                },
                 Err(d) => (None, d),
             },
             Err(d) => (None, d),
+        };
+        // Every attribute present, whichever the resource set.
+        let imported = imported.map(|state| resources::conform(resource.schema(), state));
+        let identity = match &imported {
+            Some(state) => self.identity(&request.type_name, state, false).await,
+            None => None,
         };
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: imported
                 .map(|state| pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
-                    // Every attribute present, whichever the resource set.
-                    state: encode(&resources::conform(resource.schema(), state)),
+                    state: encode(&state),
+                    identity,
                     ..Default::default()
                 })
                 .into_iter()
@@ -559,6 +605,47 @@ impl Provider for PhiProvider {
 }
 
 impl PhiProvider {
+    /// The resource identity of `state` (see [`crate::plugin::identity`]):
+    /// the configured region and the account STS reported.
+    async fn identity(
+        &self,
+        type_name: &str,
+        state: &Value,
+        allow_unknown: bool,
+    ) -> Option<pb::ResourceIdentityData> {
+        crate::plugin::identity::name_attribute(type_name)?;
+        let ctx = self.configured.read().await.clone()?;
+        let account = ctx.account_id().await;
+        crate::plugin::identity::of_state(
+            type_name,
+            state,
+            account.as_deref(),
+            &ctx.region,
+            allow_unknown,
+        )
+    }
+
+    /// The ID to import: the request's, or the name its identity gives
+    /// (`import { identity = { ... } }`, Terraform 1.12+).
+    async fn import_id(
+        &self,
+        request: &pb::import_resource_state::Request,
+        ctx: &Configured,
+    ) -> Result<String, Diagnostics> {
+        match &request.identity {
+            Some(identity) if request.id.is_empty() => {
+                let account = ctx.account_id().await;
+                crate::plugin::identity::import_id(
+                    &request.type_name,
+                    identity,
+                    account.as_deref(),
+                    &ctx.region,
+                )
+            }
+            _ => Ok(request.id.clone()),
+        }
+    }
+
     /// Runs a read-only call (refresh, plan, import) unless Terraform stops
     /// the provider first. Such calls change nothing in AWS, so abandoning
     /// them on StopProvider loses nothing; the caller keeps the prior state.

@@ -137,6 +137,16 @@ impl Provider for StandIn {
         Ok(Response::new(Default::default()))
     }
 
+    /// The stand-in announces no identities, so Terraform never asks.
+    async fn upgrade_resource_identity(
+        &self,
+        _request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        Err(Status::unimplemented(
+            "the stand-in has no resource identities",
+        ))
+    }
+
     async fn configure_provider(
         &self,
         request: Request<pb::configure_provider::Request>,
