@@ -159,7 +159,8 @@ fn capabilities() -> pb::ServerCapabilities {
         get_provider_schema_optional: false,
         // `moved` from hashicorp/aws (see resources::move_from_aws).
         move_resource_state: true,
-        generate_resource_config: false,
+        // `-generate-config-out` (Terraform 1.14+): resources::import_config.
+        generate_resource_config: true,
     }
 }
 
@@ -592,6 +593,38 @@ impl Provider for PhiProvider {
             request,
             region.as_deref(),
         )))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let state = decode(request.state.as_ref(), "imported state")?;
+            let ctx = self.configured().await?;
+            Ok::<_, Diagnostics>(
+                resources::import_config::generated_config(
+                    &request.type_name,
+                    resource.schema(),
+                    state,
+                    &ctx,
+                )
+                .await,
+            )
+        }
+        .await;
+        Ok(Response::new(match outcome {
+            Ok(config) => pb::generate_resource_config::Response {
+                config: encode(&config),
+                diagnostics: Vec::new(),
+            },
+            Err(d) => pb::generate_resource_config::Response {
+                config: None,
+                diagnostics: d.into_proto(),
+            },
+        }))
     }
 
     async fn stop_provider(

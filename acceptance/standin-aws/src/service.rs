@@ -147,6 +147,16 @@ impl Provider for StandIn {
         ))
     }
 
+    /// Without the capability, Terraform never asks.
+    async fn generate_resource_config(
+        &self,
+        _request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        Err(Status::unimplemented(
+            "the stand-in generates no configuration",
+        ))
+    }
+
     async fn configure_provider(
         &self,
         request: Request<pb::configure_provider::Request>,

@@ -103,6 +103,45 @@ pub fn missing_required(type_name: &str, schema: &Schema, config: &Value) -> Dia
     d
 }
 
+/// GenerateResourceConfig (protocol 6.10, Terraform 1.14+): the
+/// configuration Terraform writes for an imported object, from its state:
+/// computed-only attributes and `timeouts` null, and each optional argument
+/// whose value is its default, or one the policy refuses, null (again: a
+/// refresh may have read back a value the import left out, such as a
+/// database made public by hand). Terraform writes the non-null arguments,
+/// and `= null` for the others without a default.
+pub async fn generated_config(
+    type_name: &str,
+    schema: &Schema,
+    state: Value,
+    ctx: &crate::configured::Configured,
+) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    for a in &schema.attributes {
+        let computed_only = a.mode == Mode::Computed;
+        let block = matches!(a.ty, crate::schema::AttrType::TimeoutsBlock(_));
+        let empty = e.get(a.name).and_then(Value::as_str) == Some("");
+        if computed_only || block || empty {
+            e.insert(a.name.to_owned(), Value::Null);
+        }
+    }
+    let state = Value::Map(e);
+    match type_name {
+        crate::resources::bucket::TYPE_NAME => {
+            crate::resources::bucket::leave_defaults_out(state, ctx).await
+        }
+        crate::resources::database::TYPE_NAME => {
+            crate::resources::database::leave_defaults_out(state, ctx).await
+        }
+        crate::resources::audit_log_sink::TYPE_NAME => {
+            crate::resources::audit_log_sink::leave_defaults_out(state, ctx).await
+        }
+        _ => state,
+    }
+}
+
 /// The sink whose trail records every read and write of `bucket`'s objects:
 /// `Ok(None)` when no phi-guard trail does, or more than one (the choice is
 /// then the user's).

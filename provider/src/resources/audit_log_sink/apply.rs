@@ -425,6 +425,36 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
     .await
 }
 
+/// The state (or a configuration derived from it) with each optional
+/// argument whose value is its default, or one the policy refuses, set to
+/// null (see `resources::import_config`).
+pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    let violations = phi_policy::checks::audit_log_sink::check(
+        &super::policy_config(&Value::Map(e.clone())),
+        &ctx.policy_context().await,
+        ctx.policy(),
+    );
+    import_config::leave_defaults_out(
+        &mut e,
+        &[
+            (
+                "object_lock_mode",
+                Value::string(desired::DEFAULT_LOCK_MODE),
+            ),
+            (
+                "minimum_tls_version",
+                Value::string(desired::DEFAULT_MIN_TLS),
+            ),
+            ("deletion_protection", Value::Bool(true)),
+        ],
+        &violations,
+    );
+    Value::Map(e)
+}
+
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
     match observe::observe(&ctx.clients, id, desired::PROTECTION_ON).await {
@@ -434,7 +464,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
             // No sentinel for what AWS does not report: null, so the
             // generated configuration asks for it (resources::import_config).
             let retention = o.log_retention_days.or(o.lock_days);
-            let mut entries: BTreeMap<String, Value> = [
+            let entries: BTreeMap<String, Value> = [
                 ("id", Value::string(id)),
                 ("name", Value::string(id)),
                 (
@@ -467,28 +497,8 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-            let violations = phi_policy::checks::audit_log_sink::check(
-                &super::policy_config(&Value::Map(entries.clone())),
-                &ctx.policy_context().await,
-                ctx.policy(),
-            );
-            import_config::leave_defaults_out(
-                &mut entries,
-                &[
-                    (
-                        "object_lock_mode",
-                        Value::string(desired::DEFAULT_LOCK_MODE),
-                    ),
-                    (
-                        "minimum_tls_version",
-                        Value::string(desired::DEFAULT_MIN_TLS),
-                    ),
-                    ("deletion_protection", Value::Bool(true)),
-                ],
-                &violations,
-            );
             ImportResponse {
-                state: Some(Value::Map(entries)),
+                state: Some(leave_defaults_out(Value::Map(entries), ctx).await),
                 diagnostics: d,
             }
         }

@@ -474,15 +474,9 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
                     None
                 }
             };
-            let mut state = imported_state(id, &o, &ctx.region, sink);
-            let violations = phi_policy::checks::bucket::check(
-                &super::policy_config(&Value::Map(state.clone())),
-                &ctx.policy_context().await,
-                ctx.policy(),
-            );
-            import_config::leave_defaults_out(&mut state, &import_defaults(), &violations);
+            let state = imported_state(id, &o, &ctx.region, sink);
             ImportResponse {
-                state: Some(Value::Map(state)),
+                state: Some(leave_defaults_out(Value::Map(state), ctx).await),
                 diagnostics: d,
             }
         }
@@ -507,6 +501,22 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
             }
         }
     }
+}
+
+/// The state (or a configuration derived from it) with each optional
+/// argument whose value is its default, or one the policy refuses, set to
+/// null (see `resources::import_config`).
+pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    let violations = phi_policy::checks::bucket::check(
+        &super::policy_config(&Value::Map(e.clone())),
+        &ctx.policy_context().await,
+        ctx.policy(),
+    );
+    import_config::leave_defaults_out(&mut e, &import_defaults(), &violations);
+    Value::Map(e)
 }
 
 /// The optional arguments with a default, as plan fills them in: an

@@ -630,7 +630,7 @@ fn refreshed(state: Value, o: &Observed) -> Value {
 /// default, or one the policy refuses, set to null: the configuration
 /// Terraform generates from it leaves them out, and the plan shows the
 /// default (see `resources::import_config`).
-async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
+pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
     let Value::Map(mut e) = state else {
         return state;
     };
