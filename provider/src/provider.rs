@@ -220,6 +220,9 @@ impl Provider for PhiProvider {
                     type_name: (*t).to_owned(),
                 })
                 .collect(),
+            list_resources: vec![pb::get_metadata::ListResourceMetadata {
+                type_name: resources::bucket_list::TYPE_NAME.to_owned(),
+            }],
         }))
     }
 
@@ -235,6 +238,12 @@ impl Provider for PhiProvider {
                 .map(|(t, r)| ((*t).to_owned(), r.schema().to_proto()))
                 .collect(),
             server_capabilities: Some(capabilities()),
+            list_resource_schemas: [(
+                resources::bucket_list::TYPE_NAME.to_owned(),
+                resources::bucket_list::schema().to_proto(),
+            )]
+            .into_iter()
+            .collect(),
             ..Default::default()
         }))
     }
@@ -624,6 +633,71 @@ impl Provider for PhiProvider {
                 config: None,
                 diagnostics: d.into_proto(),
             },
+        }))
+    }
+
+    type ListResourceStream = tonic::codegen::BoxStream<pb::list_resource::Event>;
+
+    /// `terraform query` over `list "phi_bucket"` (resources::bucket_list).
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let request = request.into_inner();
+        if request.type_name != resources::bucket_list::TYPE_NAME {
+            return Err(Status::invalid_argument(format!(
+                "unknown list resource type {}",
+                request.type_name
+            )));
+        }
+        let bucket = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let config = decode(request.config.as_ref(), "list configuration")?;
+            let ctx = self.configured().await?;
+            let limit = usize::try_from(request.limit.max(0)).unwrap_or(usize::MAX);
+            let prefix = config.get("name_prefix").as_str().map(str::to_owned);
+            self.unless_stopped(
+                "listing buckets",
+                resources::bucket_list::list(bucket.as_ref(), prefix.as_deref(), limit, &ctx),
+            )
+            .await?
+        }
+        .await;
+        let events: Vec<Result<pb::list_resource::Event, Status>> = match outcome {
+            Ok(listed) => listed
+                .into_iter()
+                .map(|l| {
+                    Ok(resources::bucket_list::event(
+                        l,
+                        request.include_resource_object,
+                    ))
+                })
+                .collect(),
+            Err(d) => vec![Ok(pb::list_resource::Event {
+                diagnostic: d.into_proto(),
+                ..Default::default()
+            })],
+        };
+        Ok(Response::new(Box::pin(tokio_stream::iter(events))))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut d = Diagnostics::new();
+        if request.type_name != resources::bucket_list::TYPE_NAME {
+            d.error(
+                "Unknown list resource",
+                format!(
+                    "The phi provider lists only {}.",
+                    resources::bucket_list::TYPE_NAME
+                ),
+            );
+        }
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: d.into_proto(),
         }))
     }
 

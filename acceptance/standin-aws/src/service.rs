@@ -77,6 +77,7 @@ impl Provider for StandIn {
                     type_name: (*t).to_owned(),
                 })
                 .collect(),
+            list_resources: Vec::new(),
         }))
     }
 
@@ -155,6 +156,23 @@ impl Provider for StandIn {
         Err(Status::unimplemented(
             "the stand-in generates no configuration",
         ))
+    }
+
+    type ListResourceStream = tonic::codegen::BoxStream<pb::list_resource::Event>;
+
+    /// The stand-in lists nothing (it announces no list resources).
+    async fn list_resource(
+        &self,
+        _request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        Err(Status::unimplemented("the stand-in lists nothing"))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        _request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        Err(Status::unimplemented("the stand-in lists nothing"))
     }
 
     async fn configure_provider(

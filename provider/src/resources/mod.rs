@@ -6,6 +6,7 @@ pub mod audit_log_sink;
 pub mod audit_trail;
 pub mod audit_trail_role;
 pub mod bucket;
+pub mod bucket_list;
 pub mod checks;
 pub mod create_intent;
 pub mod database;
