@@ -410,7 +410,11 @@ async fn import_adopts_a_sink_and_the_next_plan_lists_what_must_change() {
     let plan = wd.plan(&vars);
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("~ update in-place")
-        .assert_contains("\"GOVERNANCE\" -> \"COMPLIANCE\"")
+        // The lock mode AWS reports is one the policy refuses: the import
+        // leaves the argument null (its default), and the per-control entry
+        // shows the change from what AWS has.
+        .assert_contains("\"PHI-AUD-001\" = \"GOVERNANCE default retention 365 days\" -> \"COMPLIANCE default retention 2192 days\"")
+        .assert_contains("+ object_lock_mode    = \"COMPLIANCE\"")
         .assert_contains("\"PHI-S3-002\"")
         .assert_contains("\"PHI-S3-004\"")
         .assert_contains("\"PHI-LOG-002\"");

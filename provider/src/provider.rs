@@ -174,7 +174,8 @@ fn capabilities() -> pb::ServerCapabilities {
         get_provider_schema_optional: true,
         // `moved` from hashicorp/aws (see resources::move_from_aws).
         move_resource_state: true,
-        generate_resource_config: false,
+        // `-generate-config-out` (Terraform 1.14+): resources::import_config.
+        generate_resource_config: true,
     }
 }
 
@@ -241,6 +242,9 @@ impl Provider for PhiProvider {
                     type_name: (*t).to_owned(),
                 })
                 .collect(),
+            list_resources: vec![pb::get_metadata::ListResourceMetadata {
+                type_name: resources::bucket_list::TYPE_NAME.to_owned(),
+            }],
         }))
     }
 
@@ -261,6 +265,12 @@ impl Provider for PhiProvider {
                 .map(|(t, d)| ((*t).to_owned(), d.schema().to_proto()))
                 .collect(),
             server_capabilities: Some(capabilities()),
+            list_resource_schemas: [(
+                resources::bucket_list::TYPE_NAME.to_owned(),
+                resources::bucket_list::schema().to_proto(),
+            )]
+            .into_iter()
+            .collect(),
             ..Default::default()
         }))
     }
@@ -302,7 +312,17 @@ impl Provider for PhiProvider {
             decode(request.config.as_ref(), "configuration"),
         ) {
             (Err(d), _) | (_, Err(d)) => d,
-            (Ok(policy), Ok(config)) => resource.validate(&config, &policy.policy),
+            (Ok(policy), Ok(config)) => {
+                let mut d = resource.validate(&config, &policy.policy);
+                // A generated configuration holds `x = null` for a required
+                // argument an import could not find: say what to write.
+                d.extend(resources::import_config::missing_required(
+                    &request.type_name,
+                    resource.schema(),
+                    &config,
+                ));
+                d
+            }
         };
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics: diagnostics.into_proto(),
@@ -385,9 +405,19 @@ impl Provider for PhiProvider {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: crate::plugin::identity::schemas(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        Ok(Response::new(crate::plugin::identity::upgrade(
+            &request.into_inner(),
+        )))
     }
 
     async fn configure_provider(
@@ -417,16 +447,27 @@ impl Provider for PhiProvider {
                 .await
         }
         .await;
-        let (new_state, diagnostics) = match outcome {
-            Ok(r) => (encode(&r.new_state), r.diagnostics),
+        let (new_state, diagnostics, new_identity) = match outcome {
+            Ok(r) => {
+                let identity = self
+                    .identity(&request.type_name, &r.new_state, false)
+                    .await
+                    .or(request.current_identity.clone());
+                (encode(&r.new_state), r.diagnostics, identity)
+            }
             // Keep the prior state on failure: nothing is dropped from state
             // because of an error.
-            Err(d) => (request.current_state.clone(), d),
+            Err(d) => (
+                request.current_state.clone(),
+                d,
+                request.current_identity.clone(),
+            ),
         };
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: diagnostics.into_proto(),
             private: request.private,
+            new_identity,
             ..Default::default()
         }))
     }
@@ -460,8 +501,20 @@ impl Provider for PhiProvider {
             }
             plan
         });
+        let creating = request
+            .prior_state
+            .as_ref()
+            .is_none_or(|p| decode(Some(p), "prior state").is_ok_and(|v| v.is_null()));
         let response = match outcome {
             Ok(plan) => pb::plan_resource_change::Response {
+                // A create's (or replacement's) name may be unknown yet.
+                planned_identity: self
+                    .identity(
+                        &request.type_name,
+                        &plan.planned,
+                        creating || !plan.requires_replace.is_empty(),
+                    )
+                    .await,
                 planned_state: encode(&plan.planned),
                 requires_replace: plan
                     .requires_replace
@@ -504,14 +557,18 @@ impl Provider for PhiProvider {
             )
         }
         .await;
-        let (new_state, diagnostics) = match outcome {
-            Ok(r) => (encode(&r.new_state), r.diagnostics),
+        let (new_state, diagnostics, new_identity) = match outcome {
+            Ok(r) => {
+                let identity = self.identity(&request.type_name, &r.new_state, false).await;
+                (encode(&r.new_state), r.diagnostics, identity)
+            }
             // Nothing was done: report the prior state back unchanged.
-            Err(d) => (request.prior_state.clone(), d),
+            Err(d) => (request.prior_state.clone(), d, None),
         };
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             diagnostics: diagnostics.into_proto(),
+            new_identity,
             ..Default::default()
         }))
     }
@@ -523,21 +580,30 @@ impl Provider for PhiProvider {
         let request = request.into_inner();
         let resource = self.resource(&request.type_name)?.clone();
         let (imported, diagnostics) = match self.configured().await {
-            Ok(ctx) => match self
-                .unless_stopped("importing", resource.import(&request.id, &ctx))
-                .await
-            {
-                Ok(r) => (r.state, r.diagnostics),
+            Ok(ctx) => match self.import_id(&request, &ctx).await {
+                Ok(id) => match self
+                    .unless_stopped("importing", resource.import(&id, &ctx))
+                    .await
+                {
+                    Ok(r) => (r.state, r.diagnostics),
+                    Err(d) => (None, d),
+                },
                 Err(d) => (None, d),
             },
             Err(d) => (None, d),
+        };
+        // Every attribute present, whichever the resource set.
+        let imported = imported.map(|state| resources::conform(resource.schema(), state));
+        let identity = match &imported {
+            Some(state) => self.identity(&request.type_name, state, false).await,
+            None => None,
         };
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: imported
                 .map(|state| pb::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
-                    // Every attribute present, whichever the resource set.
-                    state: encode(&resources::conform(resource.schema(), state)),
+                    state: encode(&state),
+                    identity,
                     ..Default::default()
                 })
                 .into_iter()
@@ -604,6 +670,103 @@ impl Provider for PhiProvider {
         }))
     }
 
+    async fn generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let state = decode(request.state.as_ref(), "imported state")?;
+            let ctx = self.configured().await?;
+            Ok::<_, Diagnostics>(
+                resources::import_config::generated_config(
+                    &request.type_name,
+                    resource.schema(),
+                    state,
+                    &ctx,
+                )
+                .await,
+            )
+        }
+        .await;
+        Ok(Response::new(match outcome {
+            Ok(config) => pb::generate_resource_config::Response {
+                config: encode(&config),
+                diagnostics: Vec::new(),
+            },
+            Err(d) => pb::generate_resource_config::Response {
+                config: None,
+                diagnostics: d.into_proto(),
+            },
+        }))
+    }
+
+    type ListResourceStream = tonic::codegen::BoxStream<pb::list_resource::Event>;
+
+    /// `terraform query` over `list "phi_bucket"` (resources::bucket_list).
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let request = request.into_inner();
+        if request.type_name != resources::bucket_list::TYPE_NAME {
+            return Err(Status::invalid_argument(format!(
+                "unknown list resource type {}",
+                request.type_name
+            )));
+        }
+        let bucket = self.resource(&request.type_name)?.clone();
+        let outcome = async {
+            let config = decode(request.config.as_ref(), "list configuration")?;
+            let ctx = self.configured().await?;
+            let limit = usize::try_from(request.limit.max(0)).unwrap_or(usize::MAX);
+            let prefix = config.get("name_prefix").as_str().map(str::to_owned);
+            self.unless_stopped(
+                "listing buckets",
+                resources::bucket_list::list(bucket.as_ref(), prefix.as_deref(), limit, &ctx),
+            )
+            .await?
+        }
+        .await;
+        let events: Vec<Result<pb::list_resource::Event, Status>> = match outcome {
+            Ok(listed) => listed
+                .into_iter()
+                .map(|l| {
+                    Ok(resources::bucket_list::event(
+                        l,
+                        request.include_resource_object,
+                    ))
+                })
+                .collect(),
+            Err(d) => vec![Ok(pb::list_resource::Event {
+                diagnostic: d.into_proto(),
+                ..Default::default()
+            })],
+        };
+        Ok(Response::new(Box::pin(tokio_stream::iter(events))))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut d = Diagnostics::new();
+        if request.type_name != resources::bucket_list::TYPE_NAME {
+            d.error(
+                "Unknown list resource",
+                format!(
+                    "The phi provider lists only {}.",
+                    resources::bucket_list::TYPE_NAME
+                ),
+            );
+        }
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: d.into_proto(),
+        }))
+    }
+
     async fn stop_provider(
         &self,
         _request: Request<pb::stop_provider::Request>,
@@ -615,6 +778,47 @@ impl Provider for PhiProvider {
 }
 
 impl PhiProvider {
+    /// The resource identity of `state` (see [`crate::plugin::identity`]):
+    /// the configured region and the account STS reported.
+    async fn identity(
+        &self,
+        type_name: &str,
+        state: &Value,
+        allow_unknown: bool,
+    ) -> Option<pb::ResourceIdentityData> {
+        crate::plugin::identity::name_attribute(type_name)?;
+        let ctx = self.configured.read().await.clone()?;
+        let account = ctx.account_id().await;
+        crate::plugin::identity::of_state(
+            type_name,
+            state,
+            account.as_deref(),
+            &ctx.region,
+            allow_unknown,
+        )
+    }
+
+    /// The ID to import: the request's, or the name its identity gives
+    /// (`import { identity = { ... } }`, Terraform 1.12+).
+    async fn import_id(
+        &self,
+        request: &pb::import_resource_state::Request,
+        ctx: &Configured,
+    ) -> Result<String, Diagnostics> {
+        match &request.identity {
+            Some(identity) if request.id.is_empty() => {
+                let account = ctx.account_id().await;
+                crate::plugin::identity::import_id(
+                    &request.type_name,
+                    identity,
+                    account.as_deref(),
+                    &ctx.region,
+                )
+            }
+            _ => Ok(request.id.clone()),
+        }
+    }
+
     /// Runs a read-only call (refresh, plan, import) unless Terraform stops
     /// the provider first. Such calls change nothing in AWS, so abandoning
     /// them on StopProvider loses nothing; the caller keeps the prior state.

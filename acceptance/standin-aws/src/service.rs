@@ -85,6 +85,7 @@ impl Provider for StandIn {
                     type_name: (*t).to_owned(),
                 })
                 .collect(),
+            list_resources: Vec::new(),
         }))
     }
 
@@ -143,6 +144,43 @@ impl Provider for StandIn {
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
         Ok(Response::new(Default::default()))
+    }
+
+    /// The stand-in announces no identities, so Terraform never asks.
+    async fn upgrade_resource_identity(
+        &self,
+        _request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        Err(Status::unimplemented(
+            "the stand-in has no resource identities",
+        ))
+    }
+
+    /// Without the capability, Terraform never asks.
+    async fn generate_resource_config(
+        &self,
+        _request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        Err(Status::unimplemented(
+            "the stand-in generates no configuration",
+        ))
+    }
+
+    type ListResourceStream = tonic::codegen::BoxStream<pb::list_resource::Event>;
+
+    /// The stand-in lists nothing (it announces no list resources).
+    async fn list_resource(
+        &self,
+        _request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        Err(Status::unimplemented("the stand-in lists nothing"))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        _request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        Err(Status::unimplemented("the stand-in lists nothing"))
     }
 
     async fn configure_provider(

@@ -6,6 +6,7 @@
 //! magic-cookie check (see DESIGN.md).
 
 pub mod handshake;
+pub mod identity;
 pub mod moved;
 pub mod parent;
 pub mod serve;

@@ -372,7 +372,7 @@ pub async fn delete_trail(clients: &Clients, sink: &str) -> Result<(), StepError
 
 // ---- a bucket's entry ----------------------------------------------------------
 
-async fn selectors(
+pub async fn selectors(
     clients: &Clients,
     sink: &str,
 ) -> Result<Option<Vec<AdvancedEventSelector>>, AwsError> {

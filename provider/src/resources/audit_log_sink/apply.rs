@@ -21,6 +21,7 @@ use super::observe::{self, Observed};
 use super::plan::{protected, protection_error};
 use super::{AuditLogSink, desired_under};
 use crate::resources::enforced;
+use crate::resources::import_config;
 use crate::resources::s3_common::{self, fail};
 use crate::resources::timeouts;
 
@@ -424,29 +425,58 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
     .await
 }
 
+/// The state (or a configuration derived from it) with each optional
+/// argument whose value is its default, or one the policy refuses, set to
+/// null (see `resources::import_config`).
+pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    let violations = phi_policy::checks::audit_log_sink::check(
+        &super::policy_config(&Value::Map(e.clone())),
+        &ctx.policy_context().await,
+        ctx.policy(),
+    );
+    import_config::leave_defaults_out(
+        &mut e,
+        &[
+            (
+                "object_lock_mode",
+                Value::string(desired::DEFAULT_LOCK_MODE),
+            ),
+            (
+                "minimum_tls_version",
+                Value::string(desired::DEFAULT_MIN_TLS),
+            ),
+            ("deletion_protection", Value::Bool(true)),
+        ],
+        &violations,
+    );
+    Value::Map(e)
+}
+
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
     match observe::observe(&ctx.clients, id, desired::PROTECTION_ON).await {
         Ok(Some(o)) => {
             create_intent::settled(INTENT_KIND, id);
             let partition = desired::partition(&ctx.region);
-            let retention = o.log_retention_days.or(o.lock_days).unwrap_or(0);
+            // No sentinel for what AWS does not report: null, so the
+            // generated configuration asks for it (resources::import_config).
+            let retention = o.log_retention_days.or(o.lock_days);
             let entries: BTreeMap<String, Value> = [
                 ("id", Value::string(id)),
                 ("name", Value::string(id)),
                 (
                     "kms_key_arn",
-                    Value::string(o.bucket_key_arn.clone().unwrap_or_default()),
-                ),
-                ("retention_days", Value::number(retention)),
-                (
-                    "object_lock_mode",
-                    Value::string(o.lock_mode.clone().unwrap_or_else(|| "none".to_owned())),
+                    import_config::key_arn_or_null(o.bucket_key_arn.as_deref()),
                 ),
                 (
-                    "minimum_tls_version",
-                    Value::string(o.min_tls.clone().unwrap_or_else(|| "none".to_owned())),
+                    "retention_days",
+                    retention.map_or(Value::Null, Value::number),
                 ),
+                ("object_lock_mode", Value::opt_string(o.lock_mode.clone())),
+                ("minimum_tls_version", Value::opt_string(o.min_tls.clone())),
                 (
                     "tags",
                     if o.tags.is_empty() {
@@ -468,7 +498,7 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
             ImportResponse {
-                state: Some(Value::Map(entries)),
+                state: Some(leave_defaults_out(Value::Map(entries), ctx).await),
                 diagnostics: d,
             }
         }

@@ -305,6 +305,8 @@ impl Resource for AuditLogSink {
 }
 
 mod apply;
+/// For GenerateResourceConfig (see `resources::import_config`).
+pub(crate) use apply::leave_defaults_out;
 mod plan;
 
 #[cfg(test)]

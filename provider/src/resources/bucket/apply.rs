@@ -16,6 +16,7 @@ use crate::resources::apply_gate::{self, Gate, Write};
 use crate::resources::audit_trail;
 use crate::resources::create_intent;
 use crate::resources::enforced;
+use crate::resources::import_config;
 use crate::resources::refresh;
 use crate::resources::s3_common::{self, StepError, fail};
 use crate::resources::timeouts;
@@ -459,8 +460,23 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     match observe::observe(&ctx.clients, id, None).await {
         Ok(Some(o)) => {
             create_intent::settled(INTENT_KIND, id);
+            let partition = s3_common::partition(&ctx.region);
+            let sink = match import_config::sink_recording(&ctx.clients, id, partition).await {
+                Ok(sink) => sink,
+                Err(e) => {
+                    d.warning(
+                        "Could not look for the bucket's audit log sink",
+                        format!(
+                            "{e}. `audit_log_sink` is left null: write the sink that keeps \
+                             this bucket's audit records."
+                        ),
+                    );
+                    None
+                }
+            };
+            let state = imported_state(id, &o, &ctx.region, sink);
             ImportResponse {
-                state: Some(imported_state(id, &o, &ctx.region)),
+                state: Some(leave_defaults_out(Value::Map(state), ctx).await),
                 diagnostics: d,
             }
         }
@@ -487,33 +503,78 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     }
 }
 
+/// The state (or a configuration derived from it) with each optional
+/// argument whose value is its default, or one the policy refuses, set to
+/// null (see `resources::import_config`).
+pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    let violations = phi_policy::checks::bucket::check(
+        &super::policy_config(&Value::Map(e.clone())),
+        &ctx.policy_context().await,
+        ctx.policy(),
+    );
+    import_config::leave_defaults_out(&mut e, &import_defaults(), &violations);
+    Value::Map(e)
+}
+
+/// The optional arguments with a default, as plan fills them in: an
+/// imported value equal to one (or refused by the policy) is left null, so
+/// the generated configuration leaves it out.
+fn import_defaults() -> [(&'static str, Value); 4] {
+    [
+        (
+            "encryption_algorithm",
+            Value::string(super::desired::DEFAULT_ALGORITHM),
+        ),
+        (
+            "minimum_tls_version",
+            Value::string(super::desired::DEFAULT_MIN_TLS),
+        ),
+        (
+            "noncurrent_version_retention_days",
+            Value::number(phi_policy::checks::bucket::NONCURRENT_DEFAULT_DAYS),
+        ),
+        ("deletion_protection", Value::Bool(true)),
+    ]
+}
+
 /// The state of an adopted bucket: what AWS reports, so the next plan shows
-/// every setting that must change. It starts protected from deletion.
-fn imported_state(id: &str, o: &Observed, region: &str) -> Value {
+/// every setting that must change; no sentinel for what AWS does not report
+/// (see `import_config`). It starts protected from deletion. `sink` is the
+/// audit sink whose trail already records the bucket, if one does.
+fn imported_state(
+    id: &str,
+    o: &Observed,
+    region: &str,
+    sink: Option<String>,
+) -> BTreeMap<String, Value> {
     let replication = o.replication.as_ref().map(|(dest, key, role)| {
         let dest = dest.rsplit(':').next().unwrap_or(dest);
-        Value::from_string_map(&BTreeMap::from([
+        let mut entries = BTreeMap::from([
             ("destination_bucket".to_owned(), dest.to_owned()),
-            ("kms_key_arn".to_owned(), key.clone()),
             ("role_arn".to_owned(), role.clone()),
-        ]))
+        ]);
+        // A rule without a replica key has none to write (not "none").
+        if key.starts_with("arn:") {
+            entries.insert("kms_key_arn".to_owned(), key.clone());
+        }
+        Value::from_string_map(&entries)
     });
-    let entries: BTreeMap<String, Value> = [
+    [
         ("id", Value::string(id)),
         ("name", Value::string(id)),
         (
             "kms_key_arn",
-            Value::string(o.key_arn.clone().unwrap_or_default()),
+            import_config::key_arn_or_null(o.key_arn.as_deref()),
         ),
-        ("audit_log_sink", Value::Null),
+        ("audit_log_sink", Value::opt_string(sink)),
         (
             "encryption_algorithm",
-            Value::string(o.algorithm.clone().unwrap_or_else(|| "none".to_owned())),
+            Value::opt_string(o.algorithm.clone()),
         ),
-        (
-            "minimum_tls_version",
-            Value::string(o.min_tls.clone().unwrap_or_else(|| "none".to_owned())),
-        ),
+        ("minimum_tls_version", Value::opt_string(o.min_tls.clone())),
         (
             "noncurrent_version_retention_days",
             o.noncurrent_days
@@ -537,6 +598,5 @@ fn imported_state(id: &str, o: &Observed, region: &str) -> Value {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    Value::Map(entries)
+    .collect()
 }

@@ -9,6 +9,8 @@
 //! `resources::s3_common`, used by the audit sink too.
 
 mod apply;
+/// For GenerateResourceConfig (see `resources::import_config`).
+pub(crate) use apply::leave_defaults_out;
 mod desired;
 pub mod lookup;
 mod observe;

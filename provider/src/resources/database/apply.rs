@@ -613,15 +613,21 @@ fn refreshed(state: Value, o: &Observed) -> Value {
     let Value::Map(mut e) = state else {
         return state;
     };
-    e.insert(
-        "backup_retention_days".to_owned(),
+    // An import leaves these null where the default is what the user would
+    // write (see `leave_defaults_out`); a refresh keeps them null until the
+    // first apply sets them, so the generated configuration leaves them out.
+    // Every other state holds them (plan fills in the defaults).
+    let mut observe = |name: &str, value: Value| {
+        if !matches!(e.get(name), Some(Value::Null)) {
+            e.insert(name.to_owned(), value);
+        }
+    };
+    observe(
+        "backup_retention_days",
         Value::number(o.backup_retention_days),
     );
-    e.insert("multi_az".to_owned(), Value::Bool(o.multi_az));
-    e.insert(
-        "deletion_protection".to_owned(),
-        Value::Bool(o.deletion_protection),
-    );
+    observe("multi_az", Value::Bool(o.multi_az));
+    observe("deletion_protection", Value::Bool(o.deletion_protection));
     e.insert(
         "instance_class".to_owned(),
         Value::string(&o.instance_class),
@@ -659,6 +665,26 @@ fn refreshed(state: Value, o: &Observed) -> Value {
     Value::Map(e)
 }
 
+/// The imported state with each optional argument whose value is its
+/// default, or one the policy refuses, set to null: the configuration
+/// Terraform generates from it leaves them out, and the plan shows the
+/// default (see `resources::import_config`).
+pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
+    let Value::Map(mut e) = state else {
+        return state;
+    };
+    let policy = ctx.policy();
+    let violations = phi_policy::checks::database::check(
+        &super::policy_config(&Value::Map(e.clone()), policy),
+        &ctx.policy_context().await,
+        policy,
+    );
+    let mut defaults = super::defaults(policy).to_vec();
+    defaults.push(("publicly_accessible", Value::Bool(false)));
+    crate::resources::import_config::leave_defaults_out(&mut e, &defaults, &violations);
+    Value::Map(e)
+}
+
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
     match observe::observe(&ctx.clients, id, snapshot_accounts(ctx)).await {
@@ -671,11 +697,11 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
                 ("engine_version", Value::string(&o.engine_version)),
                 (
                     "kms_key_arn",
-                    Value::string(if o.storage_encrypted {
-                        o.kms_key_id.clone().unwrap_or_default()
+                    if o.storage_encrypted {
+                        crate::resources::import_config::key_arn_or_null(o.kms_key_id.as_deref())
                     } else {
-                        String::new()
-                    }),
+                        Value::Null
+                    },
                 ),
                 ("master_username", Value::string(&o.master_username)),
                 (
@@ -710,9 +736,9 @@ pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
                     Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect())
                 },
             );
-            let state = refreshed(Value::Map(e), &o);
+            let state = super::super::conform(&super::schema(), refreshed(Value::Map(e), &o));
             ImportResponse {
-                state: Some(super::super::conform(&super::schema(), state)),
+                state: Some(leave_defaults_out(state, ctx).await),
                 diagnostics: d,
             }
         }

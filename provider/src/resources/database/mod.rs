@@ -12,6 +12,8 @@
 //! networking and tags.
 
 mod apply;
+/// For GenerateResourceConfig (see `resources::import_config`).
+pub(crate) use apply::leave_defaults_out;
 mod converge;
 mod desired;
 mod insights;

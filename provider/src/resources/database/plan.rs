@@ -197,7 +197,9 @@ fn warn_of_reboot(prior: &Value, planned: &Value, d: &mut Diagnostics) {
 /// before anything else in the run is destroyed.
 fn plan_destroy(prior: &Value) -> PlanResponse {
     let mut d = Diagnostics::new();
-    if prior.get("deletion_protection").as_bool() == Some(true) {
+    // Anything but an explicit false is protected: an imported database
+    // holds null here until its first apply (the default, true, applies).
+    if prior.get("deletion_protection").as_bool() != Some(false) {
         let id = prior.get("identifier").as_str().unwrap_or("this database");
         d.error_at(
             &attr("deletion_protection"),
