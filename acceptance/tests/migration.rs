@@ -1,19 +1,24 @@
 //! The migration guide, run: docs/guides/migrating-from-the-aws-provider.md
 //! step for step. Its `terraform` blocks are written and its `shell` blocks
 //! run, in the order of the page (marked `<!-- migration-test: ... -->`), so
-//! the guide and this test cannot drift. moto holds a bucket created through
-//! the SDK; the `hashicorp/aws` state is held by the test stand-in
-//! (acceptance/standin-aws), the registry being out of reach.
+//! the guide and this test cannot drift. moto holds a bucket and a
+//! PostgreSQL instance (encrypted with the customer-managed key, in a
+//! private subnet group behind a security group) created through the SDK;
+//! the `hashicorp/aws` state is held by the test stand-in
+//! (acceptance/standin-aws), the registry being out of reach. One moto and
+//! one working directory serve the whole walk, as they would one team.
 
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Tag, Tagging,
     VersioningConfiguration,
 };
-use phi_acceptance::suite::{Env, assert_s3_baseline, env};
+use phi_acceptance::network::{Network, private_network};
+use phi_acceptance::suite::{Env, assert_database_secured, assert_s3_baseline, env};
 use phi_acceptance::{TfRun, Workdir};
 
 const GUIDE: &str = "docs/guides/migrating-from-the-aws-provider.md";
 const BUCKET: &str = "acme-ehr-records";
+const DATABASE: &str = "acme-ehr";
 
 /// One step of the guide.
 #[derive(Debug, PartialEq)]
@@ -118,6 +123,53 @@ async fn existing_bucket(e: &Env) {
         .unwrap();
 }
 
+/// The database as a team has it before the move: PostgreSQL encrypted
+/// with the customer-managed key, in a private subnet group, the master
+/// password managed by RDS (its secret under the default key), a week of
+/// backups, and none of the other controls: no IAM authentication, no log
+/// exports, no deletion protection, the default parameter group.
+async fn existing_database(rds: &aws_sdk_rds::Client, key: &str, net: &Network) {
+    rds.create_db_instance()
+        .db_instance_identifier(DATABASE)
+        .engine("postgres")
+        .engine_version("16.4")
+        .db_instance_class("db.t3.medium")
+        .allocated_storage(50)
+        .storage_encrypted(true)
+        .kms_key_id(key)
+        .master_username("ehradmin")
+        .manage_master_user_password(true)
+        .db_subnet_group_name(&net.subnet_group)
+        .vpc_security_group_ids(&net.security_group)
+        .backup_retention_period(7)
+        .publicly_accessible(false)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("data-class")
+                .value("phi")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// What identifies the instance as the same one: its resource id (which
+/// RDS never reuses) and its creation time.
+async fn database_identity(rds: &aws_sdk_rds::Client) -> (Option<String>, Option<String>) {
+    let out = rds
+        .describe_db_instances()
+        .db_instance_identifier(DATABASE)
+        .send()
+        .await
+        .unwrap();
+    let i = &out.db_instances()[0];
+    (
+        i.dbi_resource_id().map(str::to_owned),
+        i.instance_create_time().map(|t| t.to_string()),
+    )
+}
+
 /// The bucket's creation time (ListBuckets: an account-level call the new
 /// TLS-only bucket policy does not govern).
 async fn created_at(e: &Env) -> Option<aws_sdk_s3::primitives::DateTime> {
@@ -140,9 +192,9 @@ fn resource_addresses(wd: &Workdir) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
-fn the_guide_has_the_walk_in_order() {
-    let steps = guide_steps();
+/// The walk's commands split in two: the bucket's (up to and including its
+/// second plan) and the database's.
+fn walk_commands(steps: &[Step]) -> (Vec<String>, Vec<String>) {
     let commands: Vec<String> = steps
         .iter()
         .filter_map(|s| match s {
@@ -151,15 +203,38 @@ fn the_guide_has_the_walk_in_order() {
         })
         .flatten()
         .collect();
-    assert_eq!(commands.len(), 8, "{commands:?}");
-    assert!(commands[0].starts_with("terraform import aws_s3_bucket.records"));
+    let end = commands
+        .iter()
+        .position(|c| c == "terraform plan -detailed-exitcode")
+        .expect("the bucket's walk ends with an empty plan")
+        + 1;
+    (commands[..end].to_vec(), commands[end..].to_vec())
+}
+
+#[test]
+fn the_guide_has_the_walk_in_order() {
+    let (bucket, database) = walk_commands(&guide_steps());
+    let imports = bucket.len() - 4;
+    assert!(
+        bucket[..imports]
+            .iter()
+            .all(|c| c.starts_with("terraform import aws_s3_bucket")),
+        "{bucket:?}"
+    );
+    assert!(bucket[0].starts_with("terraform import aws_s3_bucket.records"));
     assert_eq!(
-        commands[4],
-        "terraform apply -auto-approve -target=phi_audit_log_sink.main"
+        &bucket[imports..],
+        [
+            "terraform apply -auto-approve -target=phi_audit_log_sink.main",
+            "terraform plan",
+            "terraform apply -auto-approve",
+            "terraform plan -detailed-exitcode"
+        ]
     );
     assert_eq!(
-        &commands[5..],
+        database,
         [
+            "terraform import aws_db_instance.ehr acme-ehr",
             "terraform plan",
             "terraform apply -auto-approve",
             "terraform plan -detailed-exitcode"
@@ -168,22 +243,31 @@ fn the_guide_has_the_walk_in_order() {
 }
 
 #[tokio::test]
-async fn the_guide_moves_a_bucket_from_the_aws_provider_without_replacing_it() {
+async fn the_guide_moves_a_bucket_and_a_database_from_the_aws_provider_without_replacing_them() {
     let e = env().await;
+    let rds =
+        aws_sdk_rds::Client::new(&phi_acceptance::aws::sdk_config(&e.moto, "eu-central-1").await);
+    let net = private_network(&e.moto, "acme-private");
     existing_bucket(&e).await;
+    existing_database(&rds, &e.key, &net).await;
     let created_before = created_at(&e).await;
+    let database_before = database_identity(&rds).await;
     let mut wd = Workdir::new(&e.moto);
     wd.with_standin_aws();
     wd.env("TF_VAR_kms_key_arn", &e.key);
+    wd.env("TF_VAR_ehr_security_group_id", &net.security_group);
+    let steps = guide_steps();
+    let (bucket_commands, _) = walk_commands(&steps);
+    let first_bucket_plan = bucket_commands.len() - 3;
     let mut ran = Vec::new();
-    for step in guide_steps() {
+    for step in steps {
         match step {
             Step::File { name, contents } => {
                 wd.write(&name, &contents);
             }
             Step::Run(commands) => {
                 for command in commands {
-                    if command == "terraform plan" && ran.len() == 5 {
+                    if ran.len() == first_bucket_plan {
                         // Not in the guide: a move whose configuration would
                         // replace the bucket is refused, nothing changed.
                         let main = std::fs::read_to_string(wd.path().join("main.tf")).unwrap();
@@ -211,8 +295,9 @@ async fn the_guide_moves_a_bucket_from_the_aws_provider_without_replacing_it() {
             }
         }
     }
-    let [imports @ .., sink, plan, apply, second_plan] = ran.as_slice() else {
-        panic!("the guide has {} commands", ran.len())
+    let (bucket_walk, database_walk) = ran.split_at(bucket_commands.len());
+    let [imports @ .., sink, plan, apply, second_plan] = bucket_walk else {
+        panic!("the bucket's walk has {} commands", bucket_walk.len())
     };
     for (command, out) in imports {
         assert_eq!(out.code, 0, "{command}:\n{}", out.combined());
@@ -250,7 +335,14 @@ async fn the_guide_moves_a_bucket_from_the_aws_provider_without_replacing_it() {
     // Only the phi resources are left in state.
     let mut addresses = resource_addresses(&wd);
     addresses.sort();
-    assert_eq!(addresses, ["phi_audit_log_sink.main", "phi_bucket.records"]);
+    assert_eq!(
+        addresses,
+        [
+            "phi_audit_log_sink.main",
+            "phi_bucket.records",
+            "phi_database.ehr"
+        ]
+    );
 
     // The same bucket, its object still there, now passing every control.
     let s3 = &e.aws.s3;
@@ -279,4 +371,71 @@ async fn the_guide_moves_a_bucket_from_the_aws_provider_without_replacing_it() {
     assert_eq!(bucket["values"]["kms_key_arn"], e.key.as_str());
     assert_eq!(bucket["values"]["audit_log_sink"], "acme-audit");
     assert_eq!(bucket["values"]["deletion_protection"], true);
+
+    // The database's walk: imported into the aws state, moved, planned per
+    // control, applied in place, then an empty plan.
+    let [import, plan, apply, second_plan] = database_walk else {
+        panic!("the database's walk has {} commands", database_walk.len())
+    };
+    assert_eq!(import.1.code, 0, "{}", import.1.combined());
+    let plan = &plan.1;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    plan.assert_contains("phi_database.ehr will be updated in-place")
+        .assert_contains("(moved from aws_db_instance.ehr)")
+        .assert_contains("backup_retention_days  = 7 -> 14")
+        .assert_contains("deletion_protection    = false -> true")
+        .assert_contains("parameter_group_name   = \"default.postgres16\" -> \"acme-ehr-phi\"")
+        .assert_contains("This apply reboots the database")
+        .assert_contains("0 to add, 1 to change, 0 to destroy");
+    // Per control, what RDS has now and what it will have.
+    for control in [
+        "PHI-RDS-003",
+        "PHI-RDS-004",
+        "PHI-RDS-005",
+        "PHI-RDS-006",
+        "PHI-RDS-011",
+        "PHI-RDS-012",
+        "PHI-RDS-015",
+    ] {
+        assert!(
+            plan.stdout
+                .lines()
+                .any(|l| l.contains(&format!("~ \"{control}\" = ")) && l.contains(" -> ")),
+            "{control} not listed as a change:\n{}",
+            plan.stdout
+        );
+    }
+    plan.assert_contains("\"PHI-RDS-005\" = \"off\" -> \"on\"");
+    assert!(
+        !plan.stdout.contains("must be replaced") && !plan.stdout.contains("will be destroyed"),
+        "{}",
+        plan.stdout
+    );
+    let apply = &apply.1;
+    assert_eq!(apply.code, 0, "{}", apply.combined());
+    let second = &second_plan.1;
+    assert_eq!(
+        second.code,
+        0,
+        "second plan not empty:\n{}",
+        second.combined()
+    );
+    assert_eq!(
+        database_identity(&rds).await,
+        database_before,
+        "the database was not replaced: same resource id and creation time"
+    );
+    assert_database_secured(&rds, DATABASE, &e.key).await;
+    let database = state["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "phi_database")
+        .unwrap();
+    assert_eq!(database["values"]["kms_key_arn"], e.key.as_str());
+    assert_eq!(database["values"]["db_subnet_group_name"], "acme-private");
+    assert_eq!(
+        database["values"]["vpc_security_group_ids"],
+        serde_json::json!([net.security_group])
+    );
 }
