@@ -9,8 +9,12 @@
 //! one working directory serve the whole walk, as they would one team.
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Tag, Tagging,
-    VersioningConfiguration,
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketLoggingStatus,
+    BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleRule,
+    LifecycleRuleFilter, LoggingEnabled, NoncurrentVersionExpiration, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
 };
 use phi_acceptance::network::{Network, private_network};
 use phi_acceptance::suite::{Env, assert_database_secured, assert_s3_baseline, env};
@@ -19,6 +23,20 @@ use phi_acceptance::{TfRun, Workdir};
 const GUIDE: &str = "docs/guides/migrating-from-the-aws-provider.md";
 const BUCKET: &str = "acme-ehr-records";
 const DATABASE: &str = "acme-ehr";
+/// Where the bucket's server access logs go (the guide's
+/// `aws_s3_bucket_logging`).
+const ACCESS_LOGS: &str = "acme-access-logs";
+const ACCESS_LOG_PREFIX: &str = "ehr-records/";
+/// The seven `aws_s3_bucket_*` companions the guide hands over.
+const COMPANIONS: [&str; 7] = [
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_logging",
+];
 
 /// One step of the guide.
 #[derive(Debug, PartialEq)]
@@ -73,8 +91,11 @@ fn run(wd: &Workdir, command: &str) -> TfRun {
     wd.terraform(&args)
 }
 
-/// The bucket as a team has it before the move: SSE-S3, versioned, tagged,
-/// made outside this test's Terraform.
+/// The bucket as a team has it before the move, made outside this test's
+/// Terraform with the settings of the guide's seven companions: versioned,
+/// SSE-S3, public access blocked, a policy denying plain HTTP, ownership
+/// `BucketOwnerPreferred` (ACLs on), a lifecycle rule of its own, server
+/// access logs into another bucket; tagged, with one object.
 async fn existing_bucket(e: &Env) {
     let s3 = &e.aws.s3;
     s3.create_bucket()
@@ -114,10 +135,145 @@ async fn existing_bucket(e: &Env) {
         .send()
         .await
         .unwrap();
+    // The object is written first: moto applies the policy below to plain
+    // HTTP object requests, as S3 would.
     s3.put_object()
         .bucket(BUCKET)
         .key("patients/0001.json")
         .body(b"{}".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    // The settings of the guide's companions, as they made them.
+    s3.put_bucket_encryption()
+        .bucket(BUCKET)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::Aes256)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_public_access_block()
+        .bucket(BUCKET)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .block_public_policy(true)
+                .ignore_public_acls(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [format!("arn:aws:s3:::{BUCKET}"), format!("arn:aws:s3:::{BUCKET}/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }]
+    });
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket(BUCKET)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerPreferred)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(BUCKET)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("expire-old-versions")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("").build())
+                        .noncurrent_version_expiration(
+                            NoncurrentVersionExpiration::builder()
+                                .noncurrent_days(90)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.create_bucket()
+        .bucket(ACCESS_LOGS)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuCentral1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The logging service may write there (AWS's recommended grant).
+    let log_delivery = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "S3ServerAccessLogsPolicy",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{ACCESS_LOGS}/*")
+        }]
+    });
+    s3.put_bucket_policy()
+        .bucket(ACCESS_LOGS)
+        .policy(log_delivery.to_string())
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_logging()
+        .bucket(BUCKET)
+        .bucket_logging_status(
+            BucketLoggingStatus::builder()
+                .logging_enabled(
+                    LoggingEnabled::builder()
+                        .target_bucket(ACCESS_LOGS)
+                        .target_prefix(ACCESS_LOG_PREFIX)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -168,6 +324,54 @@ async fn database_identity(rds: &aws_sdk_rds::Client) -> (Option<String>, Option
         i.dbi_resource_id().map(str::to_owned),
         i.instance_create_time().map(|t| t.to_string()),
     )
+}
+
+/// A bucket's versioning status, read with boto3 from the tools venv:
+/// moto's GetBucketVersioning answer does not parse in the Rust SDK.
+fn versioning_status(e: &Env, bucket: &str) -> String {
+    let python = phi_acceptance::tools_dir()
+        .expect("tools installed")
+        .join("venv/bin/python");
+    let script = format!(
+        "import boto3\n\
+         s3 = boto3.client('s3', endpoint_url='{}', region_name='eu-central-1',\n\
+         aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+         print(s3.get_bucket_versioning(Bucket='{bucket}').get('Status', 'never enabled'))\n",
+        e.moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The ARN prefixes the sink's trail records object access for.
+async fn recorded_prefixes(e: &Env) -> Vec<String> {
+    let out = e
+        .aws
+        .cloudtrail
+        .get_event_selectors()
+        .trail_name("phi-guard-acme-audit")
+        .send()
+        .await
+        .unwrap();
+    out.advanced_event_selectors()
+        .iter()
+        .filter(|s| {
+            s.field_selectors()
+                .iter()
+                .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Data"))
+        })
+        .flat_map(|s| s.field_selectors())
+        .filter(|f| f.field() == "resources.ARN")
+        .flat_map(|f| f.starts_with().to_vec())
+        .collect()
 }
 
 /// The bucket's creation time (ListBuckets: an account-level call the new
@@ -311,16 +515,29 @@ async fn the_guide_moves_a_bucket_and_a_database_from_the_aws_provider_without_r
     plan.assert_contains("phi_bucket.records will be updated in-place")
         .assert_contains("(moved from aws_s3_bucket.records)")
         .assert_contains("\"PHI-S3-001\"")
-        .assert_contains("\"PHI-S3-002\"")
         .assert_contains("\"PHI-S3-004\"")
         .assert_contains("\"PHI-S3-011\" = \"no audit_log_sink\" -> \"data events recorded by trail phi-guard-acme-audit\"")
-        .assert_contains("aws_s3_bucket_versioning.records will no longer be managed by Terraform")
+        .assert_contains("\"PHI-S3-003\" = \"BucketOwnerPreferred\" -> \"BucketOwnerEnforced\"")
+        .assert_contains("\"PHI-S3-007\" = \"incomplete uploads never aborted; noncurrent versions expire after 90 days\"")
         .assert_contains("0 to add, 1 to change, 0 to destroy");
+    for companion in COMPANIONS {
+        plan.assert_contains(&format!(
+            "{companion}.records will no longer be managed by Terraform"
+        ));
+    }
     assert!(
         !plan.stdout.contains("must be replaced") && !plan.stdout.contains("will be destroyed"),
         "{}",
         plan.stdout
     );
+    // Settings the companions already made compliant are not changes.
+    for met in ["PHI-S3-002", "PHI-S3-005"] {
+        assert!(
+            !plan.stdout.contains(&format!("\"{met}\" =")),
+            "{met} listed as a change:\n{}",
+            plan.stdout
+        );
+    }
 
     let apply = &apply.1;
     assert_eq!(apply.code, 0, "{}", apply.combined());
@@ -351,16 +568,62 @@ async fn the_guide_moves_a_bucket_and_a_database_from_the_aws_provider_without_r
         created_before,
         "the bucket was not replaced: same creation time"
     );
+    // Encryption, public access block, ownership (ACLs disabled) and the
+    // TLS-only policy, each what phi_bucket requires.
     assert_s3_baseline(s3, BUCKET, &e.key, "1.2").await;
-    // Versioning (already on) is confirmed by the empty second plan's
-    // refresh: moto's GetBucketVersioning answer does not parse in the SDK.
+    // The policy is phi_bucket's document: the companion's statement is
+    // replaced, as the guide says.
+    let policy = s3.get_bucket_policy().bucket(BUCKET).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert_eq!(
+        sids,
+        ["PhiGuardDenyInsecureTransport", "PhiGuardDenyOutdatedTls"]
+    );
+    // Versioning (already on) stays on.
+    assert_eq!(versioning_status(&e, BUCKET), "Enabled");
+    // The lifecycle: phi_bucket's one rule replaces the companion's.
     let lifecycle = s3
         .get_bucket_lifecycle_configuration()
         .bucket(BUCKET)
         .send()
         .await
         .unwrap();
-    assert!(!lifecycle.rules().is_empty());
+    let [rule] = lifecycle.rules() else {
+        panic!("one lifecycle rule: {lifecycle:?}")
+    };
+    assert_eq!(rule.id(), Some("phi-guard-baseline"));
+    assert_eq!(rule.status(), &ExpirationStatus::Enabled);
+    assert_eq!(
+        rule.abort_incomplete_multipart_upload()
+            .and_then(|a| a.days_after_initiation()),
+        Some(7)
+    );
+    assert_eq!(
+        rule.noncurrent_version_expiration()
+            .and_then(|n| n.noncurrent_days()),
+        Some(365)
+    );
+    assert!(rule.expiration().is_none(), "current objects never expire");
+    // Logging is not a phi_bucket setting: the server access logs the
+    // companion set up still flow (removed with destroy = false), and object
+    // access is recorded by the sink's trail (PHI-S3-011).
+    let logging = s3.get_bucket_logging().bucket(BUCKET).send().await.unwrap();
+    let logging = logging.logging_enabled().expect("access logging kept");
+    assert_eq!(logging.target_bucket(), ACCESS_LOGS);
+    assert_eq!(logging.target_prefix(), ACCESS_LOG_PREFIX);
+    assert!(
+        recorded_prefixes(&e)
+            .await
+            .iter()
+            .any(|p| p.starts_with(&format!("arn:aws:s3:::{BUCKET}/"))),
+        "data events of {BUCKET} recorded by the sink's trail"
+    );
     let state = wd.state_json();
     let bucket = state["values"]["root_module"]["resources"]
         .as_array()
