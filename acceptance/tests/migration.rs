@@ -689,6 +689,25 @@ async fn the_guide_moves_a_bucket_and_a_database_from_the_aws_provider_without_r
         "the database was not replaced: same resource id and creation time"
     );
     assert_database_secured(&rds, DATABASE, &e.key).await;
+    let out = rds
+        .describe_db_instances()
+        .db_instance_identifier(DATABASE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.db_instances()[0].backup_retention_period(), Some(14));
+    let parameters = rds
+        .describe_db_parameters()
+        .db_parameter_group_name("acme-ehr-phi")
+        .send()
+        .await
+        .unwrap();
+    let force_ssl = parameters
+        .parameters()
+        .iter()
+        .find(|p| p.parameter_name() == Some("rds.force_ssl"))
+        .and_then(|p| p.parameter_value());
+    assert_eq!(force_ssl, Some("1"), "the parameter group forces TLS");
     let database = state["values"]["root_module"]["resources"]
         .as_array()
         .unwrap()
