@@ -426,6 +426,25 @@ fn the_guide_has_the_walk_in_order() {
         "{bucket:?}"
     );
     assert!(bucket[0].starts_with("terraform import aws_s3_bucket.records"));
+    // Every companion is imported, then let go of with `removed` and
+    // `destroy = false` in the moved configuration.
+    let steps = guide_steps();
+    let moved_main = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::File { name, contents } if name == "main.tf" => Some(contents.as_str()),
+            _ => None,
+        })
+        .next_back()
+        .expect("the guide writes main.tf");
+    for companion in COMPANIONS {
+        let import = format!("terraform import {companion}.records {BUCKET}");
+        assert!(bucket.contains(&import), "{import} missing: {bucket:?}");
+        let removed = format!(
+            "removed {{\n  from = {companion}.records\n  lifecycle {{\n    destroy = false\n  }}\n}}"
+        );
+        assert!(moved_main.contains(&removed), "{removed} missing");
+    }
     assert_eq!(
         &bucket[imports..],
         [
