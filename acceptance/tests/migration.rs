@@ -509,6 +509,25 @@ async fn the_guide_moves_a_bucket_and_a_database_from_the_aws_provider_without_r
                             .assert_contains("`name`");
                         wd.write("main.tf", &main);
                     }
+                    if ran.len() == bucket_commands.len() + 1 {
+                        // Not in the guide either: a database move whose
+                        // master user differs from the instance's (RDS
+                        // cannot rename it) is refused, not replaced.
+                        let database =
+                            std::fs::read_to_string(wd.path().join("database.tf")).unwrap();
+                        let wrong = database.replacen(
+                            "master_username      = \"ehradmin\"",
+                            "master_username      = \"phiadmin\"",
+                            1,
+                        );
+                        assert_ne!(wrong, database, "the guide's master_username line");
+                        wd.write("database.tf", &wrong);
+                        run(&wd, "terraform plan")
+                            .assert_failure()
+                            .assert_contains("Moving into phi_database would replace it")
+                            .assert_contains("`master_username`");
+                        wd.write("database.tf", &database);
+                    }
                     let out = run(&wd, &command);
                     if command.starts_with("terraform import") {
                         assert_eq!(out.code, 0, "{command}:\n{}", out.combined());
