@@ -58,12 +58,41 @@ const fn computed(name: &'static str, ty: &'static str) -> Attr {
     }
 }
 
-/// A nested block in list mode (how hashicorp/aws declares them).
+/// A nested block: in list mode (how hashicorp/aws declares most of them),
+/// or in single mode (`timeouts`, which the plugin SDK declares so).
 struct Block {
     name: &'static str,
     attributes: Vec<Attr>,
     blocks: Vec<Block>,
     max_items: i64,
+    single: bool,
+}
+
+/// A block in list mode of at most `max_items` (0: unbounded).
+fn list_block(
+    name: &'static str,
+    attributes: Vec<Attr>,
+    blocks: Vec<Block>,
+    max_items: i64,
+) -> Block {
+    Block {
+        name,
+        attributes,
+        blocks,
+        max_items,
+        single: false,
+    }
+}
+
+/// The `timeouts` block of a plugin-SDK resource, with these operations.
+fn timeouts_block(operations: &[&'static str]) -> Block {
+    Block {
+        name: "timeouts",
+        attributes: operations.iter().map(|o| optional(o, STRING)).collect(),
+        blocks: vec![],
+        max_items: 0,
+        single: true,
+    }
 }
 
 struct Resource {
@@ -88,6 +117,10 @@ pub const TYPES: &[&str] = &[
     "aws_s3_bucket_versioning",
     "aws_s3_bucket_server_side_encryption_configuration",
     "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_logging",
 ];
 
 /// hashicorp/aws's schema versions of these types.
@@ -151,7 +184,7 @@ fn resource(type_name: &str) -> Option<Resource> {
                 optional("tags", TAGS),
                 optional_computed("tags_all", TAGS),
             ],
-            blocks: vec![],
+            blocks: vec![timeouts_block(&["create", "update", "delete"])],
         },
         "aws_s3_bucket_versioning" => companion(
             vec![],
@@ -163,6 +196,7 @@ fn resource(type_name: &str) -> Option<Resource> {
                 ],
                 blocks: vec![],
                 max_items: 1,
+                single: false,
             }],
         ),
         "aws_s3_bucket_server_side_encryption_configuration" => companion(
@@ -178,8 +212,10 @@ fn resource(type_name: &str) -> Option<Resource> {
                     ],
                     blocks: vec![],
                     max_items: 1,
+                    single: false,
                 }],
                 max_items: 0,
+                single: false,
             }],
         ),
         "aws_s3_bucket_public_access_block" => companion(
@@ -188,6 +224,64 @@ fn resource(type_name: &str) -> Option<Resource> {
                 optional("block_public_policy", BOOL),
                 optional("ignore_public_acls", BOOL),
                 optional("restrict_public_buckets", BOOL),
+            ],
+            vec![],
+        ),
+        "aws_s3_bucket_policy" => companion(vec![required("policy", STRING)], vec![]),
+        "aws_s3_bucket_ownership_controls" => companion(
+            vec![],
+            vec![list_block(
+                "rule",
+                vec![required("object_ownership", STRING)],
+                vec![],
+                1,
+            )],
+        ),
+        "aws_s3_bucket_lifecycle_configuration" => companion(
+            vec![optional("expected_bucket_owner", STRING)],
+            vec![list_block(
+                "rule",
+                vec![
+                    required("id", STRING),
+                    required("status", STRING),
+                    optional("prefix", STRING),
+                ],
+                vec![
+                    list_block("filter", vec![optional("prefix", STRING)], vec![], 1),
+                    list_block(
+                        "expiration",
+                        vec![
+                            optional("date", STRING),
+                            optional("days", NUMBER),
+                            optional_computed("expired_object_delete_marker", BOOL),
+                        ],
+                        vec![],
+                        1,
+                    ),
+                    list_block(
+                        "noncurrent_version_expiration",
+                        vec![
+                            optional("newer_noncurrent_versions", STRING),
+                            optional("noncurrent_days", NUMBER),
+                        ],
+                        vec![],
+                        1,
+                    ),
+                    list_block(
+                        "abort_incomplete_multipart_upload",
+                        vec![optional("days_after_initiation", NUMBER)],
+                        vec![],
+                        1,
+                    ),
+                ],
+                0,
+            )],
+        ),
+        "aws_s3_bucket_logging" => companion(
+            vec![
+                optional("expected_bucket_owner", STRING),
+                required("target_bucket", STRING),
+                required("target_prefix", STRING),
             ],
             vec![],
         ),
@@ -215,7 +309,11 @@ fn block_proto(attributes: &[Attr], blocks: &[Block]) -> pb::schema::Block {
             .map(|b| pb::schema::NestedBlock {
                 type_name: b.name.to_owned(),
                 block: Some(block_proto(&b.attributes, &b.blocks)),
-                nesting: pb::schema::nested_block::NestingMode::List as i32,
+                nesting: if b.single {
+                    pb::schema::nested_block::NestingMode::Single as i32
+                } else {
+                    pb::schema::nested_block::NestingMode::List as i32
+                },
                 min_items: 0,
                 max_items: b.max_items,
             })
@@ -240,7 +338,8 @@ pub fn provider() -> pb::Schema {
 }
 
 /// `state` with exactly the type's top-level attributes and blocks:
-/// missing attributes null, missing blocks empty, others dropped.
+/// missing attributes null, missing blocks empty (null in single mode),
+/// others dropped.
 pub fn conform(type_name: &str, state: Value) -> Value {
     let (Some(r), Value::Map(mut entries)) = (resource(type_name), state) else {
         return Value::Null;
@@ -254,7 +353,9 @@ pub fn conform(type_name: &str, state: Value) -> Value {
     }
     for b in &r.blocks {
         let value = match entries.remove(b.name) {
-            Some(v @ Value::List(_)) => v,
+            Some(v @ Value::List(_)) if !b.single => v,
+            Some(v @ Value::Map(_)) if b.single => v,
+            _ if b.single => Value::Null,
             _ => Value::List(Vec::new()),
         };
         out.insert(b.name.to_owned(), value);

@@ -85,6 +85,13 @@ pub async fn plan(db: &Database, request: PlanRequest, ctx: &Configured) -> Plan
         .unwrap_or(Value::Unknown);
     if same {
         warn_of_reboot(prior.get("enforced"), &enforced, &mut diagnostics);
+        // Turning on the managed secret, or moving it to the configured key,
+        // may make RDS issue a new secret with a new ARN (moto does), e.g.
+        // after a move from hashicorp/aws with the secret under another key.
+        let secret = phi_policy::ids::RDS_MANAGED_SECRET;
+        if prior.get("enforced").get(secret) != enforced.get(secret) {
+            planned.insert("master_user_secret_arn".to_owned(), Value::Unknown);
+        }
     }
     planned.insert("enforced".to_owned(), enforced);
     PlanResponse {
