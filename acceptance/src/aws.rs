@@ -221,6 +221,57 @@ sys.stdout.write(sm.get_secret_value(SecretId="{arn}")["SecretString"])
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `body` with a boto3 Secrets Manager client `sm` on the endpoint and
+/// returns what it writes to stdout.
+fn secrets_manager(moto: &Moto, body: &str) -> String {
+    let python = crate::tools_dir().unwrap().join("venv/bin/python");
+    let script = format!(
+        r#"
+import boto3, json, sys
+sm = boto3.client("secretsmanager", endpoint_url="{}", region_name="eu-central-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+{body}
+"#,
+        moto.endpoint()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("running boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A secret's rotation as `DescribeSecret` reports it: `RotationEnabled`
+/// (false when absent) and `RotationRules.AutomaticallyAfterDays`.
+pub fn secret_rotation(moto: &Moto, arn: &str) -> (bool, Option<i64>) {
+    let out = secrets_manager(
+        moto,
+        &format!(
+            r#"d = sm.describe_secret(SecretId="{arn}")
+sys.stdout.write(json.dumps([d.get("RotationEnabled", False),
+                             d.get("RotationRules", {{}}).get("AutomaticallyAfterDays")]))"#
+        ),
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Sets a secret's rotation interval out of band, as a console user would
+/// (`RotateSecret` with `RotationRules` only).
+pub fn set_secret_rotation_days(moto: &Moto, arn: &str, days: i64) {
+    secrets_manager(
+        moto,
+        &format!(
+            r#"sm.rotate_secret(SecretId="{arn}", RotationRules={{"AutomaticallyAfterDays": {days}}},
+                 RotateImmediately=False)"#
+        ),
+    );
+}
+
 /// Asserts that a state file holds the RDS-managed secret's ARN but neither
 /// the secret itself nor its password, nor any password field: the value is
 /// read from Secrets Manager on the endpoint and searched for verbatim.

@@ -243,11 +243,31 @@ async fn compliant_database_applies_with_every_setting_confirmed_by_the_sdk() {
     phi_acceptance::aws::assert_no_secret_in_state(&e.moto, &wd.state_file(), &secret_arn);
 }
 
+/// Also the managed master secret's rotation (PHI-RDS-019): moto creates the
+/// secret with rotation unset (RDS turns on 7 days), so the create itself
+/// must turn it on with the policy's interval; stretched to 30 days in
+/// Secrets Manager it shows as drift and apply sets 7 days again. (moto
+/// cannot turn rotation off without a Lambda, so "off" is unit-tested in
+/// `secret_rotation.rs`.)
 #[tokio::test]
 async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() {
     let e = env().await;
     let wd = applied(&e, "acme-drift", "");
     let vars = vars(&e.key, &e.net);
+    let secret_arn = e
+        .instance("acme-drift")
+        .await
+        .unwrap()
+        .master_user_secret()
+        .and_then(|s| s.secret_arn())
+        .expect("a managed master secret")
+        .to_owned();
+    assert_eq!(
+        phi_acceptance::aws::secret_rotation(&e.moto, &secret_arn),
+        (true, Some(7)),
+        "rotation not on with the policy's 7 days after create"
+    );
+    phi_acceptance::aws::set_secret_rotation_days(&e.moto, &secret_arn, 30);
     // A console user weakens the database and its TLS parameter.
     e.rds
         .modify_db_instance()
@@ -281,9 +301,16 @@ async fn drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it() 
         .assert_contains("\"PHI-RDS-003\"")
         .assert_contains("TLS parameters:")
         .assert_contains("\"PHI-RDS-002\"")
-        .assert_contains("\"PHI-RDS-005\"");
+        .assert_contains("\"PHI-RDS-005\"")
+        .assert_contains("\"PHI-RDS-019\"")
+        .assert_contains("on, every 30 days (longer than 7)");
 
     wd.apply(&vars).assert_success();
+    assert_eq!(
+        phi_acceptance::aws::secret_rotation(&e.moto, &secret_arn),
+        (true, Some(7)),
+        "rotation not restored"
+    );
     let i = e.instance("acme-drift").await.unwrap();
     assert_eq!(i.deletion_protection(), Some(true));
     assert_eq!(i.publicly_accessible(), Some(false));

@@ -31,6 +31,8 @@
 //!   at creation; no argument turns them off, so there is nothing to vary.
 //! - PHI-S3-009, PHI-RDS-008: refused at destroy, not at plan of a create.
 //! - PHI-RDS-018: snapshot shares are made in AWS, never in configuration.
+//! - PHI-RDS-019: the master secret's rotation is set in Secrets Manager,
+//!   never in configuration.
 //! - PHI-LNT-*: the linter's own checks, which the provider does not make.
 //!
 //! CI runs a deterministic sample (every value of every attribute, in two

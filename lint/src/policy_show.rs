@@ -58,12 +58,14 @@ pub fn render(loaded: &LoadedPolicy, today: time::Date) -> String {
     let required = |yes: bool| if yes { "required" } else { "not required" };
     out.push_str(&format!(
         "database insight: Performance Insights {} (kept at most {} days); enhanced \
-         monitoring {} (every {} seconds); snapshots may be shared with: {}\n",
+         monitoring {} (every {} seconds); snapshots may be shared with: {}; master \
+         secret rotated at least every {} days\n",
         required(db.require_performance_insights),
         db.performance_insights_max_retention_days,
         required(db.require_enhanced_monitoring),
         db.enhanced_monitoring_interval,
-        list(&db.snapshot_allowed_accounts)
+        list(&db.snapshot_allowed_accounts),
+        db.secret_rotation_max_days
     ));
     out.push_str(&format!(
         "exception horizon: {}\n",

@@ -143,6 +143,7 @@ pub mod ids {
     pub const RDS_PERFORMANCE_INSIGHTS: &str = "PHI-RDS-016";
     pub const RDS_ENHANCED_MONITORING: &str = "PHI-RDS-017";
     pub const RDS_SNAPSHOTS_NOT_SHARED: &str = "PHI-RDS-018";
+    pub const RDS_SECRET_ROTATION: &str = "PHI-RDS-019";
     pub const LINT_SUPPRESSION_INVALID: &str = "PHI-LNT-005";
     pub const LINT_SUPPRESSION_UNUSED: &str = "PHI-LNT-006";
     pub const LINT_PROVIDER_PINNED: &str = "PHI-LNT-007";
@@ -948,6 +949,25 @@ static CONTROLS: &[Control] = &[
         enforcement: Enforcement::AlwaysOn,
     },
     Control {
+        id: ids::RDS_SECRET_ROTATION,
+        title: "Managed master secret rotated automatically, at least as often as the policy requires",
+        hipaa: &["164.308(a)(5)(ii)(D)", "164.312(a)(1)", "164.312(d)"],
+        gdpr: &["Art. 32(1)(b)"],
+        severity: Severity::High,
+        rationale: "The master user can read and change every row of PHI. RDS turns on \
+            rotation of the master secret it manages, but anyone with Secrets Manager access can \
+            turn it off or stretch the interval, and a leaked master password then stays valid \
+            indefinitely.",
+        remediation: "Nothing to configure: at every refresh the provider reads the rotation of \
+            the instance's RDS-managed master secret (Secrets Manager `DescribeSecret`) and shows \
+            rotation that is off or longer than the policy's \
+            `database.secret_rotation_max_days` (baseline 7 days) in `enforced`; `terraform \
+            apply` sets rotation back on with that interval (`RotateSecret` with \
+            `RotationRules`, without rotating the password at once).",
+        resources: DB,
+        enforcement: Enforcement::AlwaysOn,
+    },
+    Control {
         id: ids::LINT_SUPPRESSION_INVALID,
         title: "Inline suppression complete, unexpired and allowed",
         hipaa: &["164.308(a)(1)(ii)(B)", "164.316(b)(1)"],
@@ -1116,7 +1136,7 @@ pub const LINTED: &[&str] = &[
 ];
 
 /// The `phi_database` controls (PHI-RDS-*), in catalogue order.
-pub fn database_ids() -> [&'static str; 18] {
+pub fn database_ids() -> [&'static str; 19] {
     [
         ids::RDS_ENCRYPTION,
         ids::RDS_NOT_PUBLIC,
@@ -1136,6 +1156,7 @@ pub fn database_ids() -> [&'static str; 18] {
         ids::RDS_PERFORMANCE_INSIGHTS,
         ids::RDS_ENHANCED_MONITORING,
         ids::RDS_SNAPSHOTS_NOT_SHARED,
+        ids::RDS_SECRET_ROTATION,
     ]
 }
 

@@ -1076,6 +1076,24 @@ impl Reader<'_> {
                         );
                     }
                 }
+                "secret_rotation_max_days" => {
+                    use crate::engines::BASELINE_SECRET_ROTATION_MAX_DAYS;
+                    if let Some(v) = self.integer(a) {
+                        if (1..=BASELINE_SECRET_ROTATION_MAX_DAYS).contains(&v) {
+                            self.policy.database.secret_rotation_max_days = v;
+                        } else {
+                            self.problem(
+                                a.value.span(),
+                                format!(
+                                    "secret_rotation_max_days = {v}: the master secret must \
+                                     rotate at least every {BASELINE_SECRET_ROTATION_MAX_DAYS} \
+                                     days (the baseline, what RDS sets); the policy may only \
+                                     shorten this, down to 1 day"
+                                ),
+                            );
+                        }
+                    }
+                }
                 other => self.problem(
                     a.key.span(),
                     format!(
@@ -1083,7 +1101,8 @@ impl Reader<'_> {
                          backup_retention_min_days, require_multi_az, forbidden_ingress_cidrs, \
                          pgaudit_log, pgaudit_log_parameter, require_performance_insights, \
                          performance_insights_max_retention_days, require_enhanced_monitoring, \
-                         enhanced_monitoring_interval or snapshot_allowed_accounts"
+                         enhanced_monitoring_interval, snapshot_allowed_accounts or \
+                         secret_rotation_max_days"
                     ),
                 ),
             }
@@ -1183,6 +1202,26 @@ mod tests {
         .to_string();
         assert!(err.contains("whole number of months"), "{err}");
         assert!(err.contains("1, 5, 10, 15, 30 or 60 seconds"), "{err}");
+    }
+
+    #[test]
+    fn database_block_may_only_shorten_the_secret_rotation_interval() {
+        assert_eq!(Policy::baseline().database().secret_rotation_max_days, 7);
+        let p = Policy::parse("database {\n  secret_rotation_max_days = 3\n}\n", "p").unwrap();
+        assert_eq!(p.database().secret_rotation_max_days, 3);
+        for weaker in ["8", "30"] {
+            let err = Policy::parse(
+                &format!("database {{\n  secret_rotation_max_days = {weaker}\n}}\n"),
+                "p",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("may only shorten"), "{err}");
+        }
+        let err = Policy::parse("database {\n  secret_rotation_max_days = 0\n}\n", "p")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("positive whole number"), "{err}");
     }
 
     #[test]

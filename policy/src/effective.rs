@@ -61,6 +61,13 @@ pub fn remediation(c: &Control, policy: &Policy) -> String {
                 policy.database().enhanced_monitoring_interval
             ),
         ),
+        ids::RDS_SECRET_ROTATION => text.replace(
+            "(baseline 7 days)",
+            &format!(
+                "({} days under this policy)",
+                policy.database().secret_rotation_max_days
+            ),
+        ),
         ids::RDS_ENGINE_APPROVED
             if policy.database().engine_versions
                 != crate::engines::DatabasePolicy::baseline().engine_versions =>

@@ -133,6 +133,10 @@ pub struct DatabasePolicy {
     /// Accounts a manual snapshot of a PHI database may be shared with
     /// (PHI-RDS-018); empty by default: none. Public sharing never is.
     pub snapshot_allowed_accounts: Vec<String>,
+    /// The longest rotation interval, in days, of the RDS-managed master
+    /// secret (PHI-RDS-019); the provider restores this interval when
+    /// rotation is off or longer.
+    pub secret_rotation_max_days: i64,
 }
 
 /// Performance Insights retention RDS accepts: 7 days (the free tier), a
@@ -145,6 +149,10 @@ pub fn performance_insights_retention_valid(days: i64) -> bool {
 pub const PERFORMANCE_INSIGHTS_MAX_RETENTION_DAYS: i64 = 731;
 /// The retention `phi_database` sets unless configured: the shortest.
 pub const PERFORMANCE_INSIGHTS_DEFAULT_RETENTION_DAYS: i64 = 7;
+
+/// The baseline's longest master-secret rotation interval: the 7 days RDS
+/// sets on the secrets it manages. A policy may shorten it, down to a day.
+pub const BASELINE_SECRET_ROTATION_MAX_DAYS: i64 = 7;
 
 /// Enhanced monitoring intervals RDS accepts (0, off, aside).
 pub const ENHANCED_MONITORING_INTERVALS: &[i64] = &[1, 5, 10, 15, 30, 60];
@@ -204,6 +212,7 @@ impl DatabasePolicy {
             require_enhanced_monitoring: false,
             enhanced_monitoring_interval: BASELINE_ENHANCED_MONITORING_INTERVAL,
             snapshot_allowed_accounts: Vec::new(),
+            secret_rotation_max_days: BASELINE_SECRET_ROTATION_MAX_DAYS,
         }
     }
 

@@ -414,6 +414,13 @@ static LEDGER: &[(&str, &[&str])] = &[
             "provider/src/resources/database/snapshots.rs::only_public_and_unlisted_accounts_are_offending",
         ],
     ),
+    (
+        ids::RDS_SECRET_ROTATION,
+        &[
+            "acceptance/tests/database.rs::drift_behind_terraforms_back_shows_in_the_plan_and_apply_restores_it",
+            "provider/src/resources/database/secret_rotation.rs::rotation_off_or_longer_than_the_policy_is_drift",
+        ],
+    ),
 ];
 
 /// One named test: the file it is in and its function name.

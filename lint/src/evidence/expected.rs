@@ -144,6 +144,11 @@ pub fn judge(
         ("phi_database", "PHI-RDS-018") => {
             constant("no manual snapshot shared outside the allowed accounts")
         }
+        // As `provider/src/resources/database/secret_rotation.rs` words it.
+        ("phi_database", "PHI-RDS-019") => Some(format!(
+            "on, at most every {} days",
+            policy.database().secret_rotation_max_days
+        )),
         ("phi_database", "PHI-RDS-017") => match values.get("enhanced_monitoring") {
             Some(Value::Bool(false)) => constant("off"),
             Some(Value::Bool(true)) => Some(format!(

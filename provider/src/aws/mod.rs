@@ -6,6 +6,7 @@ pub mod compat;
 pub mod concurrency;
 pub mod ec2;
 pub mod error;
+pub mod json_api;
 pub mod kms;
 pub mod query;
 pub mod rds;
@@ -38,6 +39,9 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// EC2 through the signed Query client (`query`), not the SDK crate.
     pub ec2: query::QueryClient,
+    /// Secrets Manager through the same client's JSON protocol (`json_api`),
+    /// not the SDK crate.
+    pub secrets: query::QueryClient,
 }
 
 impl Clients {
@@ -96,6 +100,7 @@ impl Clients {
             cloudtrail: client!(aws_sdk_cloudtrail, "phi-cloudtrail"),
             iam: client!(aws_sdk_iam, "phi-iam"),
             ec2: query::QueryClient::new(&sdk, ec2::EC2, limits),
+            secrets: query::QueryClient::new(&sdk, json_api::SECRETS_MANAGER, limits),
         };
         tracing::debug!(elapsed = ?started.elapsed(), "AWS clients ready");
         clients

@@ -1,5 +1,7 @@
 //! A signed client for AWS's Query-protocol APIs (form-encoded POST, XML
-//! answer), used for the two EC2 reads of the database's network checks.
+//! answer), used for the two EC2 reads of the database's network checks;
+//! `json_api.rs` adds the JSON protocol (Secrets Manager) on the same
+//! signing, endpoint, credential, timeout and retry code.
 //!
 //! DESIGN: the EC2 SDK crate is one of the largest in the SDK; compiling it
 //! took about seven minutes of every cold build and check, for two read-only
@@ -140,11 +142,35 @@ impl QueryClient {
         action: &str,
         params: &[(String, String)],
     ) -> Result<Element, AwsError> {
+        const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
         let body = form_body(action, self.api_version, params);
+        let headers = [("content-type", CONTENT_TYPE)];
+        self.with_retries(operation, &body, &headers, |status, text| {
+            if status.is_success() {
+                return Ok(xml::parse(text)
+                    .map_err(|e| AwsError::service(operation, "MalformedAnswer", &e.to_string())));
+            }
+            Err(error_of(text, status.as_u16()))
+        })
+        .await
+    }
+
+    /// Sends `body` with `headers` (signed) until an answer is final, and
+    /// hands it to `decode`: `Ok` for a success (itself `Ok` or, for a
+    /// malformed answer, a non-retryable `Err`), `Err((code, message))` for an
+    /// error answer, retried when the status or code says so. The signing,
+    /// credentials, endpoint, timeouts and retries of every protocol.
+    pub(super) async fn with_retries<T>(
+        &self,
+        operation: &'static str,
+        body: &str,
+        headers: &[(&'static str, &str)],
+        decode: impl Fn(http::StatusCode, &str) -> Decoded<T>,
+    ) -> Result<T, AwsError> {
         let attempts = async {
             let mut attempt = 1;
             loop {
-                let failure = match self.attempt(operation, &body).await {
+                let failure = match self.attempt(operation, body, headers, &decode).await {
                     Ok(answer) => return Ok(answer),
                     Err(failure) => failure,
                 };
@@ -163,10 +189,16 @@ impl QueryClient {
         }
     }
 
-    async fn attempt(&self, operation: &'static str, body: &str) -> Result<Element, Failure> {
+    async fn attempt<T>(
+        &self,
+        operation: &'static str,
+        body: &str,
+        headers: &[(&'static str, &str)],
+        decode: &impl Fn(http::StatusCode, &str) -> Decoded<T>,
+    ) -> Result<T, Failure> {
         let credentials = self.credentials(operation).await?;
         let request = self
-            .signed_request(&credentials, body)
+            .signed_request(&credentials, body, headers)
             .map_err(|e| Failure::fatal(AwsError::unreachable(operation, Unreached::Cause(e))))?;
         let exchange = async {
             let response = self.http.request(request).await?;
@@ -190,16 +222,10 @@ impl QueryClient {
             Ok(Ok(answer)) => answer,
         };
         let text = String::from_utf8_lossy(&bytes);
-        if status.is_success() {
-            return xml::parse(&text).map_err(|e| {
-                Failure::fatal(AwsError::service(
-                    operation,
-                    "MalformedAnswer",
-                    &e.to_string(),
-                ))
-            });
-        }
-        let (code, message) = error_of(&text, status.as_u16());
+        let (code, message) = match decode(status, &text) {
+            Ok(decoded) => return decoded.map_err(Failure::fatal),
+            Err(error) => error,
+        };
         let retryable = status.is_server_error()
             || status.as_u16() == 429
             || RETRYABLE_CODES.contains(&code.as_str());
@@ -236,8 +262,8 @@ impl QueryClient {
         &self,
         credentials: &Credentials,
         body: &str,
+        headers: &[(&'static str, &str)],
     ) -> Result<http::Request<Full<Bytes>>, String> {
-        const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
         let identity = Identity::from(credentials.clone());
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -248,27 +274,34 @@ impl QueryClient {
             .build()
             .map_err(|e| e.to_string())?
             .into();
-        let headers = [("content-type", CONTENT_TYPE)];
         let signable = SignableRequest::new(
             "POST",
             self.endpoint.as_str(),
-            headers.into_iter(),
+            headers.iter().copied(),
             SignableBody::Bytes(body.as_bytes()),
         )
         .map_err(|e| e.to_string())?;
         let (instructions, _signature) = sign(signable, &params)
             .map_err(|e| e.to_string())?
             .into_parts();
-        let mut request = http::Request::builder()
+        let mut builder = http::Request::builder()
             .method("POST")
-            .uri(self.endpoint.as_str())
-            .header("content-type", CONTENT_TYPE)
+            .uri(self.endpoint.as_str());
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder
             .body(Full::new(Bytes::from(body.to_owned())))
             .map_err(|e| format!("invalid endpoint {:?}: {e}", self.endpoint))?;
         instructions.apply_to_request_http1x(&mut request);
         Ok(request)
     }
 }
+
+/// How a protocol reads one answer: `Ok` for a success (itself `Ok`, or a
+/// final `Err` when the answer is malformed), `Err((code, message))` for an
+/// error answer.
+pub(super) type Decoded<T> = Result<Result<T, AwsError>, (String, String)>;
 
 /// A failed attempt, and whether another one may succeed.
 struct Failure {
@@ -475,7 +508,9 @@ mod tests {
         assert_eq!(client.endpoint, "http://127.0.0.1:1");
         let credentials =
             Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()), None, "t");
-        let request = client.signed_request(&credentials, "Action=X").unwrap();
+        let request = client
+            .signed_request(&credentials, "Action=X", &[("content-type", "text/plain")])
+            .unwrap();
         let auth = request.headers()["authorization"].to_str().unwrap();
         assert!(
             auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),

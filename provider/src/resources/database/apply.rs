@@ -27,6 +27,7 @@ use super::desired::{self, Desired};
 use super::insights;
 use super::observe::{self, Observed};
 use super::restore;
+use super::secret_rotation;
 use super::snapshots;
 use super::{Database, desired_from};
 
@@ -91,7 +92,7 @@ async fn settle(
     let read = |o: Option<Observed>| async move {
         match o {
             Some(o) => Ok(o),
-            None => observe::observe(c, &d.identifier, snapshot_accounts(ctx))
+            None => observe::observe(c, &d.identifier, database_policy(ctx))
                 .await
                 .map_err(|e| StepError {
                     step: "read the database back".to_owned(),
@@ -121,12 +122,20 @@ async fn settle(
         converge::reboot(c, &d.identifier, deadline, cancel).await?;
     }
     snapshots::unshare(c, &o.snapshots_shared_outside).await?;
+    secret_rotation::restore(
+        c,
+        o.secret_arn.as_deref(),
+        o.secret_rotation.as_ref(),
+        d.secret_rotation_max_days,
+    )
+    .await?;
     Ok(())
 }
 
-/// The accounts the policy lets manual snapshots be shared with.
-fn snapshot_accounts(ctx: &Configured) -> &[String] {
-    &ctx.policy().database().snapshot_allowed_accounts
+/// The policy's database settings the read judges against: the accounts
+/// manual snapshots may be shared with, the longest secret rotation.
+fn database_policy(ctx: &Configured) -> &phi_policy::engines::DatabasePolicy {
+    ctx.policy().database()
 }
 
 /// The kind of object in create-intent records.
@@ -322,7 +331,7 @@ async fn update(
     ctx: &Configured,
 ) -> ApplyResponse {
     let observed =
-        match observe::observe(&ctx.clients, &desired.identifier, snapshot_accounts(ctx)).await {
+        match observe::observe(&ctx.clients, &desired.identifier, database_policy(ctx)).await {
             Ok(Some(o)) => o,
             Ok(None) => {
                 d.error(
@@ -407,7 +416,7 @@ async fn finish(
 ) -> ApplyResponse {
     // The read-back is cancelled by StopProvider too; then it is unknown.
     let observed = tokio::select! {
-        r = observe::observe(&ctx.clients, &desired.identifier, snapshot_accounts(ctx)) => Some(r),
+        r = observe::observe(&ctx.clients, &desired.identifier, database_policy(ctx)) => Some(r),
         _ = ctx.cancelled().cancelled() => None,
     };
     let read_back_failed = !matches!(observed, Some(Ok(_)));
@@ -600,7 +609,7 @@ pub async fn read(state: Value, ctx: &Configured) -> ReadResponse {
         "identifier",
         "the database",
         |identifier| async move {
-            observe::observe(&ctx.clients, &identifier, snapshot_accounts(ctx)).await
+            observe::observe(&ctx.clients, &identifier, database_policy(ctx)).await
         },
         |state, o| refreshed(state, &o),
     )
@@ -687,7 +696,7 @@ pub async fn leave_defaults_out(state: Value, ctx: &Configured) -> Value {
 
 pub async fn import(id: &str, ctx: &Configured) -> ImportResponse {
     let mut d = Diagnostics::new();
-    match observe::observe(&ctx.clients, id, snapshot_accounts(ctx)).await {
+    match observe::observe(&ctx.clients, id, database_policy(ctx)).await {
         Ok(Some(o)) => {
             create_intent::settled(INTENT_KIND, id);
             let mut e: BTreeMap<String, Value> = [

@@ -47,6 +47,8 @@ pub struct Desired {
     /// The configured monitoring role; at apply, the provider's role when
     /// none is configured (see `insights::with_monitoring_role`).
     pub monitoring_role_arn: Option<String>,
+    /// The longest rotation of the managed master secret (PHI-RDS-019).
+    pub secret_rotation_max_days: i64,
     pub timeouts: Timeouts,
 }
 
@@ -73,6 +75,7 @@ pub mod key {
     pub const PERFORMANCE_INSIGHTS: &str = "PHI-RDS-016 performance insights";
     pub const ENHANCED_MONITORING: &str = "PHI-RDS-017 enhanced monitoring";
     pub const SNAPSHOT_SHARING: &str = "PHI-RDS-018 snapshot sharing";
+    pub const SECRET_ROTATION: &str = "PHI-RDS-019 secret rotation";
 }
 
 /// Checks at compile time that the map keys name real controls.
@@ -102,6 +105,7 @@ const _: () = {
         key::SNAPSHOT_SHARING,
         ids::RDS_SNAPSHOTS_NOT_SHARED
     ));
+    assert!(starts_with(key::SECRET_ROTATION, ids::RDS_SECRET_ROTATION));
 };
 
 const fn starts_with(s: &str, prefix: &str) -> bool {
@@ -395,6 +399,10 @@ impl Desired {
             key::SNAPSHOT_SHARING.to_owned(),
             super::snapshots::NOT_SHARED.to_owned(),
         );
+        map.insert(
+            key::SECRET_ROTATION.to_owned(),
+            super::secret_rotation::compliant(self.secret_rotation_max_days),
+        );
         map
     }
 
@@ -454,6 +462,7 @@ pub mod tests_support {
             performance_insights_retention_days: 7,
             monitoring_interval: 0,
             monitoring_role_arn: None,
+            secret_rotation_max_days: 7,
             timeouts: Timeouts::default(),
         }
     }
@@ -467,7 +476,7 @@ mod tests {
     #[test]
     fn enforced_map_covers_every_always_on_setting() {
         let pg = desired(Engine::Postgres).enforced();
-        assert_eq!(pg.len(), 16);
+        assert_eq!(pg.len(), 17);
         assert_eq!(pg[key::PERFORMANCE_INSIGHTS], OFF);
         assert_eq!(pg[key::ENHANCED_MONITORING], OFF);
         assert_eq!(
@@ -486,7 +495,7 @@ mod tests {
             "encrypted with arn:aws:kms:eu-central-1:111122223333:key/k, 2192 days"
         );
         let my = desired(Engine::Mysql).enforced();
-        assert_eq!(my.len(), 18);
+        assert_eq!(my.len(), 19);
         assert_eq!(
             my[key::DATABASE_AUDIT],
             "option group acme-ehr-phi (in-sync), MARIADB_AUDIT_PLUGIN \

@@ -21,6 +21,7 @@ mod network;
 mod observe;
 mod plan;
 mod restore;
+mod secret_rotation;
 mod snapshots;
 
 use std::collections::BTreeMap;
@@ -420,6 +421,7 @@ fn desired_from(value: &Value, policy: &Policy) -> Option<Desired> {
             Value::Null => None,
             v => Some(v.as_str()?.to_owned()),
         },
+        secret_rotation_max_days: policy.database().secret_rotation_max_days,
         timeouts: timeouts_from(value)?,
     })
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::DbInstance;
-use phi_policy::engines::Engine;
+use phi_policy::engines::{DatabasePolicy, Engine};
 
 use crate::aws::concurrency::bounded;
 use crate::aws::{AwsError, Clients};
@@ -68,6 +68,10 @@ pub struct Observed {
     /// Manual snapshots shared publicly or outside the policy's accounts,
     /// with the offending `restore` entries (PHI-RDS-018).
     pub snapshots_shared_outside: BTreeMap<String, Vec<String>>,
+    /// The managed master secret's rotation; `None` without one (PHI-RDS-019).
+    pub secret_rotation: Option<super::secret_rotation::Rotation>,
+    /// The policy's longest secret rotation, which the entry is judged by.
+    pub secret_rotation_max_days: i64,
 }
 
 impl Observed {
@@ -183,6 +187,10 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
         key::SNAPSHOT_SHARING,
         super::snapshots::text(&o.snapshots_shared_outside),
     );
+    put(
+        key::SECRET_ROTATION,
+        super::secret_rotation::text(o.secret_rotation.as_ref(), o.secret_rotation_max_days),
+    );
     match o.engine {
         Some(engine) => {
             put(
@@ -215,12 +223,13 @@ pub fn fill_enforced(o: &mut Observed, i: &DbInstance) {
 }
 
 /// Reads everything about the database `identifier`. `Ok(None)` when the
-/// instance does not exist (deleted outside Terraform). `snapshot_accounts`
-/// are the accounts the policy lets manual snapshots be shared with.
+/// instance does not exist (deleted outside Terraform). `policy` gives the
+/// accounts manual snapshots may be shared with and the longest rotation of
+/// the master secret.
 pub async fn observe(
     clients: &Clients,
     identifier: &str,
-    snapshot_accounts: &[String],
+    policy: &DatabasePolicy,
 ) -> Result<Option<Observed>, AwsError> {
     let Some(instance) = crate::aws::rds::describe_instance(&clients.rds, identifier).await? else {
         return Ok(None);
@@ -254,17 +263,23 @@ pub async fn observe(
             _ => Ok(None),
         }
     };
-    let (parameters, audit_events, log_groups, shared) = tokio::try_join!(
+    let (parameters, audit_events, log_groups, shared, rotation) = tokio::try_join!(
         bounded(parameters),
         bounded(audit_events),
         bounded(log_groups(clients, identifier)),
         bounded(super::snapshots::shared_outside(
             clients,
             identifier,
-            snapshot_accounts
+            &policy.snapshot_allowed_accounts
+        )),
+        bounded(super::secret_rotation::read(
+            clients,
+            o.secret_arn.as_deref()
         )),
     )?;
     o.snapshots_shared_outside = shared;
+    o.secret_rotation = rotation;
+    o.secret_rotation_max_days = policy.secret_rotation_max_days;
     if let Some((tls, audit)) = parameters {
         o.tls_parameters = tls;
         o.audit_parameters = audit;
@@ -375,6 +390,13 @@ mod tests {
                 )
             })
             .collect();
+        // The master secret as RDS sets it up: rotation on, every 7 days.
+        o.secret_rotation = Some(super::super::secret_rotation::Rotation {
+            enabled: true,
+            days: Some(7),
+            schedule: None,
+        });
+        o.secret_rotation_max_days = 7;
         fill_enforced(&mut o, i);
         o
     }
@@ -410,7 +432,11 @@ mod tests {
                     .build(),
             ]))
             .build();
-        let o = read(&i, &[("rds.force_ssl", "0")], &["postgresql"]);
+        let mut o = read(&i, &[("rds.force_ssl", "0")], &["postgresql"]);
+        // Rotation of the master secret turned off in Secrets Manager.
+        o.secret_rotation = Some(super::super::secret_rotation::Rotation::default());
+        o.enforced.clear();
+        fill_enforced(&mut o, &i);
         let want = desired(Engine::Postgres).enforced();
         let drifted: Vec<&str> = want
             .keys()
@@ -429,8 +455,10 @@ mod tests {
                 key::CA,
                 key::MINOR_UPGRADE,
                 key::COPY_TAGS,
+                key::SECRET_ROTATION,
             ]
         );
+        assert_eq!(o.enforced[key::SECRET_ROTATION], "OFF");
         assert!(o.pending_reboot());
         assert_eq!(o.enforced[key::PUBLIC], "PUBLICLY ACCESSIBLE");
     }
