@@ -8,6 +8,31 @@ use crate::configured::Configured;
 use crate::diagnostics::{Diagnostics, attr};
 use crate::value::Value;
 
+/// Every API check of a resource's `kms_key_arn`: the key itself (state,
+/// usage, rotation, region; `key_api_checks`) and its key policy against
+/// what the resource's services need (`key_policy_checks`). One call for the
+/// resources' plans and the data sources' lookups, so they cannot drift.
+pub async fn kms_key_checks(
+    config: &Value,
+    action: &str,
+    needs: &phi_policy::key_policy::KeyNeeds,
+    ctx: &Configured,
+    at_apply: bool,
+    violations: &mut Vec<Violation>,
+    d: &mut Diagnostics,
+) {
+    key_api_checks(config, "kms_key_arn", action, ctx, at_apply, violations, d).await;
+    crate::resources::key_policy_checks::key_policy_checks(
+        config,
+        "kms_key_arn",
+        needs,
+        ctx,
+        violations,
+        d,
+    )
+    .await;
+}
+
 /// Runs the KMS API checks for the key in attribute `attribute` of `config`,
 /// adding violations, or an error when the key cannot be inspected. A key
 /// already refused from its ARN (wrong form, region or account) is not looked

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::aws::AwsError;
 use crate::configured::Configured;
 use crate::resources::lookup::Lookup;
-use crate::resources::{audit_trail, checks, key_policy_checks};
+use crate::resources::{audit_trail, checks};
 use crate::value::Value;
 
 use super::{desired, desired_under, observe, policy_config};
@@ -47,21 +47,12 @@ pub async fn lookup(name: &str, ctx: &Configured) -> Result<Option<Lookup>, AwsE
     let mut violations =
         phi_policy::checks::audit_log_sink::check(&policy_config(&settings), &pctx, policy);
     let mut diagnostics = crate::diagnostics::Diagnostics::new();
-    checks::key_api_checks(
+    checks::kms_key_checks(
         &settings,
-        "kms_key_arn",
         "stores PHI audit records",
+        &crate::resources::key_policy_checks::sink_needs(),
         ctx,
         false,
-        &mut violations,
-        &mut diagnostics,
-    )
-    .await;
-    key_policy_checks::key_policy_checks(
-        &settings,
-        "kms_key_arn",
-        &key_policy_checks::sink_needs(),
-        ctx,
         &mut violations,
         &mut diagnostics,
     )

@@ -242,21 +242,12 @@ impl AuditLogSink {
         let pctx = ctx.policy_context().await;
         let cfg = policy_config(config);
         let mut violations = phi_policy::checks::audit_log_sink::check(&cfg, &pctx, policy);
-        crate::resources::checks::key_api_checks(
+        crate::resources::checks::kms_key_checks(
             config,
-            "kms_key_arn",
             "stores PHI audit records",
-            ctx,
-            at_apply,
-            &mut violations,
-            &mut d,
-        )
-        .await;
-        crate::resources::key_policy_checks::key_policy_checks(
-            config,
-            "kms_key_arn",
             &crate::resources::key_policy_checks::sink_needs(),
             ctx,
+            at_apply,
             &mut violations,
             &mut d,
         )

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::aws::AwsError;
 use crate::configured::Configured;
 use crate::resources::lookup::Lookup;
-use crate::resources::{checks, key_policy_checks, s3_common};
+use crate::resources::{checks, s3_common};
 use crate::value::Value;
 
 use super::desired::key;
@@ -84,21 +84,12 @@ pub async fn lookup(
     let mut violations =
         phi_policy::checks::bucket::check(&policy_config(&settings), &pctx, policy);
     let mut diagnostics = crate::diagnostics::Diagnostics::new();
-    checks::key_api_checks(
+    checks::kms_key_checks(
         &settings,
-        "kms_key_arn",
         "stores PHI",
+        &crate::resources::key_policy_checks::bucket_needs(),
         ctx,
         false,
-        &mut violations,
-        &mut diagnostics,
-    )
-    .await;
-    key_policy_checks::key_policy_checks(
-        &settings,
-        "kms_key_arn",
-        &key_policy_checks::bucket_needs(),
-        ctx,
         &mut violations,
         &mut diagnostics,
     )

@@ -285,21 +285,12 @@ impl Bucket {
         let pctx = ctx.policy_context().await;
         let cfg = policy_config(config);
         let mut violations = checks_bucket::check(&cfg, &pctx, policy);
-        checks::key_api_checks(
+        checks::kms_key_checks(
             config,
-            "kms_key_arn",
             "stores PHI",
-            ctx,
-            at_apply,
-            &mut violations,
-            &mut d,
-        )
-        .await;
-        crate::resources::key_policy_checks::key_policy_checks(
-            config,
-            "kms_key_arn",
             &crate::resources::key_policy_checks::bucket_needs(),
             ctx,
+            at_apply,
             &mut violations,
             &mut d,
         )

@@ -531,21 +531,12 @@ impl Database {
         let policy = ctx.policy();
         let pctx = ctx.policy_context().await;
         let (mut d, mut violations) = configuration_checks(config, &pctx, policy);
-        checks::key_api_checks(
+        checks::kms_key_checks(
             config,
-            "kms_key_arn",
             "encrypts a PHI database",
-            ctx,
-            at_apply,
-            &mut violations,
-            &mut d,
-        )
-        .await;
-        crate::resources::key_policy_checks::key_policy_checks(
-            config,
-            "kms_key_arn",
             &crate::resources::key_policy_checks::database_needs(),
             ctx,
+            at_apply,
             &mut violations,
             &mut d,
         )
