@@ -66,7 +66,6 @@ pub struct QueryClient {
     region: String,
     credentials: Option<SharedCredentialsProvider>,
     cached: Arc<tokio::sync::Mutex<Option<Credentials>>>,
-    http: HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     limits: CallLimits,
 }
 
@@ -128,7 +127,6 @@ impl QueryClient {
             region,
             credentials: sdk.credentials_provider(),
             cached: Arc::default(),
-            http: http_client(),
             limits: *limits,
         }
     }
@@ -201,7 +199,7 @@ impl QueryClient {
             .signed_request(&credentials, body, headers)
             .map_err(|e| Failure::fatal(AwsError::unreachable(operation, Unreached::Cause(e))))?;
         let exchange = async {
-            let response = self.http.request(request).await?;
+            let response = http_client().request(request).await?;
             let status = response.status();
             let bytes = response.into_body().collect().await?.to_bytes();
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, bytes))
@@ -325,7 +323,20 @@ impl Failure {
     }
 }
 
-fn http_client() -> HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>> {
+type Https = HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The process's one HTTPS client for these calls, built on first use.
+///
+/// DESIGN: building it reads and parses the system's trust store (about
+/// 150 certificates), which a profile of `terraform plan` showed in every
+/// provider start; most runs never call EC2 or Secrets Manager, so the cost
+/// is paid only by the first call that needs it, once.
+fn http_client() -> &'static Https {
+    static CLIENT: std::sync::OnceLock<Https> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(build_http_client)
+}
+
+fn build_http_client() -> Https {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     // No readable trust store is an error only for an https endpoint; the
