@@ -334,4 +334,114 @@ mod tests {
         ]);
         assert_eq!(facts_from(&key, ROTATING).key_usage, "ENCRYPT_DECRYPT");
     }
+
+    /// A KMS endpoint on loopback that answers DescribeKey and
+    /// GetKeyRotationStatus at once, except for key ids starting with
+    /// `stalled`, whose calls it holds open without an answer (a key in
+    /// another account behind a slow network path). Returns the client and
+    /// the number of requests it has received.
+    async fn kms_with_a_stalled_key() -> (aws_sdk_kms::Client, Arc<std::sync::atomic::AtomicU32>) {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicU32::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    // The JSON body ends the request; both calls carry `KeyId`.
+                    while !String::from_utf8_lossy(&buf).contains("\"KeyId\"") {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if text.contains("\"KeyId\":\"stalled") {
+                        std::future::pending::<()>().await;
+                    }
+                    let body = if text.contains("TrentService.DescribeKey") {
+                        format!(
+                            "{{\"KeyMetadata\":{{\"KeyId\":\"k\",\"Arn\":\"{ARN}\",\"AWSAccountId\":\"111122223333\",\
+                             \"Enabled\":true,\"KeyState\":\"Enabled\",\"KeyUsage\":\"ENCRYPT_DECRYPT\",\
+                             \"KeySpec\":\"SYMMETRIC_DEFAULT\",\"KeyManager\":\"CUSTOMER\",\"Origin\":\"AWS_KMS\"}}}}"
+                        )
+                    } else {
+                        "{\"KeyRotationEnabled\":true,\"RotationPeriodInDays\":365}".to_owned()
+                    };
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                });
+            }
+        });
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new("eu-central-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_kms::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        (aws_sdk_kms::Client::from_conf(config), requests)
+    }
+
+    /// Issue 17: a resource whose key facts are cached, or whose key is
+    /// another one, never waits on a key lookup that is still in flight; and
+    /// the cached key costs no further call.
+    #[tokio::test]
+    async fn a_key_lookup_in_flight_holds_up_no_other_key() {
+        use std::sync::atomic::Ordering;
+        use std::time::Duration;
+        let (client, requests) = kms_with_a_stalled_key().await;
+        let keys = Arc::new(KeyInspector::new(client));
+        let cached = keys.facts("cached-key").await.unwrap();
+        assert_eq!(cached.key_state, "Enabled");
+        assert_eq!(cached.rotation_enabled, Some(true));
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            2,
+            "DescribeKey and rotation"
+        );
+
+        let stalled = {
+            let keys = keys.clone();
+            tokio::spawn(async move { keys.facts("stalled-key").await })
+        };
+        // Both stalled calls have reached the endpoint and hang there.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while requests.load(Ordering::SeqCst) < 4 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the stalled key's calls reach the endpoint");
+
+        let again = tokio::time::timeout(Duration::from_secs(2), keys.facts("cached-key"))
+            .await
+            .expect("a cached key waits on no lookup")
+            .unwrap();
+        assert_eq!(again, cached);
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            4,
+            "the cached key made no call"
+        );
+        let other = tokio::time::timeout(Duration::from_secs(2), keys.facts("other-key"))
+            .await
+            .expect("another key's lookup does not wait on the stalled one");
+        assert!(other.is_ok());
+        assert!(
+            !stalled.is_finished(),
+            "the stalled lookup is still in flight"
+        );
+        stalled.abort();
+    }
 }
