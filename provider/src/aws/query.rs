@@ -198,8 +198,10 @@ impl QueryClient {
         let request = self
             .signed_request(&credentials, body, headers)
             .map_err(|e| Failure::fatal(AwsError::unreachable(operation, Unreached::Cause(e))))?;
+        let client = http_client()
+            .map_err(|e| Failure::fatal(AwsError::unreachable(operation, Unreached::Cause(e))))?;
         let exchange = async {
-            let response = http_client().request(request).await?;
+            let response = client.request(request).await?;
             let status = response.status();
             let bytes = response.into_body().collect().await?.to_bytes();
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, bytes))
@@ -331,12 +333,15 @@ type Https = HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// 150 certificates), which a profile of `terraform plan` showed in every
 /// provider start; most runs never call EC2 or Secrets Manager, so the cost
 /// is paid only by the first call that needs it, once.
-fn http_client() -> &'static Https {
-    static CLIENT: std::sync::OnceLock<Https> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(build_http_client)
+fn http_client() -> Result<&'static Https, String> {
+    static CLIENT: std::sync::OnceLock<Result<Https, String>> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(build_http_client)
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
-fn build_http_client() -> Https {
+fn build_http_client() -> Result<Https, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     // No readable trust store is an error only for an https endpoint; the
@@ -345,13 +350,12 @@ fn build_http_client() -> Https {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "no system trust store");
-            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(
-                rustls::ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .expect("aws-lc-rs supports the default TLS versions")
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth(),
-            )
+            let tls = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| format!("no TLS configuration: {e}"))?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls)
         }
     };
     let mut connector = HttpConnector::new();
@@ -361,7 +365,7 @@ fn build_http_client() -> Https {
         .https_or_http()
         .enable_http1()
         .wrap_connector(connector);
-    HttpClient::builder(TokioExecutor::new()).build(https)
+    Ok(HttpClient::builder(TokioExecutor::new()).build(https))
 }
 
 /// AWS's own endpoint of `service` in `region`, as the SDK's endpoint rules
