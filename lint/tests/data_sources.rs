@@ -89,3 +89,36 @@ fn a_key_read_from_a_lookup_that_only_warns_is_unverifiable() {
         .collect();
     assert_eq!(found, [("PHI-LNT-001".to_owned(), line(8))], "{json}");
 }
+
+/// Lookups with `for_each` or `count`, read by instance: a key from a lookup
+/// that keeps `require_compliant` on for every instance is checked at read;
+/// one whose setting is off, or decided per instance, is unverifiable.
+#[test]
+fn a_key_read_from_an_instance_of_a_lookup_follows_the_blocks_require_compliant() {
+    let (code, json) = lint_source(
+        "variable \"sinks\" {\n  type    = map(bool)\n  default = { \"acme-audit-a\" = true }\n}\n\n\
+         data \"phi_audit_log_sink\" \"strict\" {\n  for_each = var.sinks\n  name     = each.key\n}\n\n\
+         data \"phi_audit_log_sink\" \"counted\" {\n  count = 1\n  name  = \"acme-audit-c\"\n}\n\n\
+         data \"phi_audit_log_sink\" \"per_instance\" {\n  for_each          = var.sinks\n  \
+         name              = each.key\n  require_compliant = each.value\n}\n\n\
+         resource \"phi_bucket\" \"strict\" {\n  for_each       = var.sinks\n  name           = \"${each.key}-r\"\n  \
+         kms_key_arn    = data.phi_audit_log_sink.strict[each.key].kms_key_arn\n  \
+         audit_log_sink = each.key\n}\n\n\
+         resource \"phi_bucket\" \"counted\" {\n  name           = \"acme-counted-r\"\n  \
+         kms_key_arn    = data.phi_audit_log_sink.counted[0].kms_key_arn\n  \
+         audit_log_sink = \"acme-audit-c\"\n}\n\n\
+         resource \"phi_bucket\" \"per_instance\" {\n  for_each       = var.sinks\n  name           = \"${each.key}-p\"\n  \
+         kms_key_arn    = data.phi_audit_log_sink.per_instance[each.key].kms_key_arn\n  \
+         audit_log_sink = each.key\n}\n",
+    );
+    assert_eq!(code, 1, "{json}");
+    let found: Vec<(String, u64)> = located(&json, "findings")
+        .into_iter()
+        .map(|(c, _, l, _)| (c, l))
+        .collect();
+    assert_eq!(found, [("PHI-LNT-001".to_owned(), line(38))], "{json}");
+    assert!(
+        messages(&json)[0].contains("phi_bucket.per_instance[\"acme-audit-a\"]"),
+        "{json}"
+    );
+}
