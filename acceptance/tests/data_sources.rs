@@ -208,3 +208,78 @@ async fn a_name_that_does_not_exist_is_a_clear_error_at_plan() {
         .assert_contains("in eu-central-1");
     assert!(!plan.combined().contains("panicked"));
 }
+
+/// The lookups as teams write them: `for_each` over the buckets a stack makes
+/// and a sink name known only after apply. Terraform defers such reads to
+/// apply, so validation must accept unknown names; after the apply every
+/// instance reads its own bucket and the next plan is empty. A bad name in
+/// the set is refused at its instance.
+#[tokio::test]
+async fn lookups_with_for_each_and_names_known_only_after_apply() {
+    let e = env().await;
+    let vars = [("key", e.key.as_str())];
+    let stack = |names: &str| {
+        format!(
+            "{PROVIDER}\nresource \"phi_audit_log_sink\" \"central\" {{\n  name           = \"acme-fe-audit\"\n  \
+             kms_key_arn    = var.key\n  retention_days = 2192\n}}\n\n\
+             resource \"phi_bucket\" \"records\" {{\n  for_each       = toset([\"acme-fe-a\", \"acme-fe-b\"])\n  \
+             name           = each.key\n  kms_key_arn    = var.key\n  \
+             audit_log_sink = phi_audit_log_sink.central.id\n}}\n\n\
+             data \"phi_audit_log_sink\" \"late\" {{\n  name = phi_audit_log_sink.central.name\n}}\n\n\
+             data \"phi_bucket\" \"each\" {{\n  for_each       = {names}\n  name           = each.key\n  \
+             audit_log_sink = data.phi_audit_log_sink.late.name\n  depends_on     = [phi_bucket.records]\n}}\n\n\
+             output \"compliant\" {{\n  value = {{ for k, d in data.phi_bucket.each : k => d.compliant }}\n}}\n\
+             output \"arns\" {{\n  value = {{ for k, d in data.phi_bucket.each : k => d.arn }}\n}}\n\
+             output \"sink_compliant\" {{\n  value = data.phi_audit_log_sink.late.compliant\n}}\n"
+        )
+    };
+    let wd = Workdir::new(&e.moto);
+    wd.write("main.tf", &stack("phi_bucket.records"));
+    let plan = wd.plan(&vars);
+    assert_eq!(
+        plan.code,
+        2,
+        "the plan defers the lookups and plans the creates:\n{}",
+        plan.combined()
+    );
+    plan.assert_contains("data.phi_bucket.each[\"acme-fe-a\"] will be read during apply")
+        .assert_contains("data.phi_audit_log_sink.late will be read during apply");
+    wd.apply(&vars).assert_success();
+    let out = outputs(&wd);
+    assert_eq!(
+        out["compliant"]["value"],
+        serde_json::json!({"acme-fe-a": true, "acme-fe-b": true}),
+        "{out}"
+    );
+    assert_eq!(
+        out["arns"]["value"],
+        serde_json::json!({
+            "acme-fe-a": "arn:aws:s3:::acme-fe-a",
+            "acme-fe-b": "arn:aws:s3:::acme-fe-b"
+        }),
+        "{out}"
+    );
+    assert_eq!(out["sink_compliant"]["value"], true, "{out}");
+    let again = wd.plan(&vars);
+    assert_eq!(
+        again.code,
+        0,
+        "second plan not empty:\n{}",
+        again.combined()
+    );
+
+    // A name no bucket can have, among good ones, is refused at its instance.
+    wd.write("main.tf", &stack("toset([\"acme-fe-a\", \"Acme_Fe_B\"])"));
+    let plan = wd.plan(&vars);
+    plan.assert_failure()
+        .assert_contains("Error: Invalid name")
+        .assert_contains("data.phi_bucket.each[\"Acme_Fe_B\"]");
+    assert!(
+        !plan
+            .combined()
+            .contains("data.phi_bucket.each[\"acme-fe-a\"],"),
+        "only the bad instance is refused:\n{}",
+        plan.combined()
+    );
+    assert!(!plan.combined().contains("panicked"));
+}
