@@ -5,7 +5,7 @@
 //! provider configurations its caller gives it (inherited defaults, or the
 //! `providers = {}` map). Calls are followed recursively.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -69,6 +69,10 @@ pub struct Instance<'p> {
     /// The day policy exceptions are compared with (today, or the day a
     /// test fixes).
     pub today: time::Date,
+    /// Unknown key ARNs (by what they read, `data.phi_bucket.b.kms_key_arn`)
+    /// that a calling module passed in from a lookup the provider checks:
+    /// see [`Instance::key_from_checked_lookup`].
+    pub checked_lookup_keys: BTreeSet<String>,
 }
 
 /// Where a local module call points, if it is local.
@@ -252,6 +256,7 @@ impl<'p> Instance<'p> {
             manifest_key: String::new(),
             origins,
             today: time::OffsetDateTime::now_utc().date(),
+            checked_lookup_keys: BTreeSet::new(),
         };
         instance.finish(BTreeMap::new());
         Some(instance)
@@ -330,12 +335,16 @@ impl<'p> Instance<'p> {
             }
         }
         let mut origins = BTreeMap::new();
+        let mut checked_lookup_keys = self.checked_lookup_keys.clone();
         for a in call
             .attrs
             .iter()
             .filter(|a| !META_ARGUMENTS.contains(&a.name.as_str()))
         {
             let v = self.scope.eval_with(&a.expr, &each.bindings);
+            if self.key_from_checked_lookup(&v) {
+                checked_lookup_keys.extend(v.unknown_reason().map(str::to_owned));
+            }
             // A null argument means "use the default".
             if v != Value::Null {
                 vars.insert(a.name.clone(), v);
@@ -366,9 +375,65 @@ impl<'p> Instance<'p> {
             manifest_key,
             origins,
             today: self.today,
+            checked_lookup_keys,
         };
         child.finish(self.passed_providers(call));
         Some(child)
+    }
+
+    /// Whether an unknown key ARN is the `kms_key_arn` of a `phi_audit_log_sink`
+    /// or `phi_bucket` data source that keeps `require_compliant` on, declared
+    /// in this module, or in a calling module that passed the key in as an
+    /// argument (when this module declares no data block of that name): the
+    /// provider runs the KMS checks on that key when it reads the data
+    /// source, and the plan stops there if the key fails them, so it is
+    /// checked before a resource using it is planned rather than
+    /// unverifiable. With
+    /// `require_compliant = false` (or not a literal) it is unverifiable like
+    /// any other unknown key.
+    ///
+    /// A data source with `for_each` or `count` is read as
+    /// `data.T.N[key].kms_key_arn` (or `data.T.N.0.kms_key_arn`); when
+    /// `require_compliant` is on for the block as written (absent or `true`,
+    /// never depending on `each` or `count`), every instance is checked, so
+    /// any instance's key is too.
+    pub fn key_from_checked_lookup(&self, value: &Value) -> bool {
+        let Some(why) = value.unknown_reason() else {
+            return false;
+        };
+        let parts: Vec<&str> = why.split('.').collect();
+        let (ty, name, indexed) = match parts.as_slice() {
+            ["data", ty, name, "kms_key_arn"] => match name.split_once('[') {
+                Some((base, _)) => (*ty, base, true),
+                None => (*ty, *name, false),
+            },
+            ["data", ty, name, index, "kms_key_arn"] if index.parse::<u64>().is_ok() => {
+                (*ty, *name, true)
+            }
+            _ => return false,
+        };
+        if phi_policy::arguments::data_source_arguments(ty).is_none() {
+            return false;
+        }
+        let mut local = self
+            .module
+            .blocks()
+            .map(|(_, b)| b)
+            .filter(|b| b.ident == "data" && b.label(0) == Some(ty) && b.label(1) == Some(name))
+            .peekable();
+        // A block of that name here decides, even if a caller passed in a
+        // checked key read the same way: the two cannot be told apart, and
+        // "could not verify" is the safe answer.
+        if local.peek().is_none() {
+            return self.checked_lookup_keys.contains(why);
+        }
+        local.any(|b| {
+            (b.attr("count").is_some() || b.attr("for_each").is_some()) == indexed
+                && match b.attr("require_compliant") {
+                    None => true,
+                    Some(a) => matches!(self.scope.eval(&a.expr), Value::Bool(true)),
+                }
+        })
     }
 
     /// Where the value of `expr` in `block` came from, when a variable set

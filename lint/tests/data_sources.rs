@@ -122,3 +122,53 @@ fn a_key_read_from_an_instance_of_a_lookup_follows_the_blocks_require_compliant(
         "{json}"
     );
 }
+
+/// A key read from a lookup in the calling module and passed into a child
+/// module as an argument: checked when the caller's lookup keeps
+/// `require_compliant` on, unverifiable when it does not, and unverifiable
+/// when the child declares a lenient lookup of the same name (the two reads
+/// cannot be told apart, so the safe answer wins).
+#[test]
+fn a_key_passed_into_a_module_from_the_callers_lookup_follows_that_lookup() {
+    let child = |extra: &str| {
+        format!(
+            "terraform {{\n  required_providers {{\n    phi = {{\n      source  = \"phi-guard/phi\"\n      \
+             version = \"0.1.0\"\n    }}\n  }}\n}}\n\nvariable \"key\" {{\n  type = string\n}}\n\n{extra}\
+             resource \"phi_bucket\" \"this\" {{\n  name           = \"acme-store-records\"\n  \
+             kms_key_arn    = var.key\n  audit_log_sink = \"acme-audit\"\n}}\n"
+        )
+    };
+    let run = |require_compliant: &str, child_extra: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("store")).unwrap();
+        std::fs::write(dir.path().join("store/main.tf"), child(child_extra)).unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            format!(
+                "{HEADER}data \"phi_audit_log_sink\" \"central\" {{\n  name = \"acme-audit\"\n{require_compliant}}}\n\n\
+                 module \"store\" {{\n  source = \"./store\"\n  key    = data.phi_audit_log_sink.central.kms_key_arn\n}}\n"
+            ),
+        )
+        .unwrap();
+        let (code, json) = lint_json(&[dir.path().to_str().unwrap()], &[]);
+        let found: Vec<String> = located(&json, "findings")
+            .into_iter()
+            .map(|(c, _, _, _)| c)
+            .collect();
+        (code, found, json)
+    };
+    let (code, found, json) = run("", "");
+    assert_eq!((code, found), (0, vec![]), "{json}");
+    let (code, found, json) = run("  require_compliant = false\n", "");
+    assert_eq!((code, found), (1, vec!["PHI-LNT-001".to_owned()]), "{json}");
+    assert!(
+        messages(&json)[0].contains("module.store.phi_bucket.this"),
+        "{json}"
+    );
+    let (code, found, json) = run(
+        "",
+        "data \"phi_audit_log_sink\" \"central\" {\n  name              = \"acme-other\"\n  \
+         require_compliant = false\n}\n\n",
+    );
+    assert_eq!((code, found), (1, vec!["PHI-LNT-001".to_owned()]), "{json}");
+}

@@ -198,49 +198,6 @@ fn from_phi_kms_key(value: &Value) -> bool {
     matches!(parts.as_slice(), ["phi_kms_key", name, "arn"] if !name.is_empty())
 }
 
-/// Whether an unknown key ARN is the `kms_key_arn` of a `phi_audit_log_sink`
-/// or `phi_bucket` data source in this module that keeps
-/// `require_compliant` on: the provider runs the KMS checks on that key when
-/// it reads the data source, and the plan stops there if the key fails
-/// them, so it is checked before this resource is planned rather than
-/// unverifiable. With `require_compliant = false` (or not a literal) it is
-/// reported as unverifiable like any other unknown key.
-///
-/// A data source with `for_each` or `count` is read as
-/// `data.T.N[key].kms_key_arn` (or `data.T.N.0.kms_key_arn`); when
-/// `require_compliant` is on for the block as written (absent or `true`,
-/// never depending on `each` or `count`), every instance is checked, so any
-/// instance's key is too.
-fn from_checked_lookup(value: &Value, instance: &Instance) -> bool {
-    let Some(why) = value.unknown_reason() else {
-        return false;
-    };
-    let parts: Vec<&str> = why.split('.').collect();
-    let (ty, name, indexed) = match parts.as_slice() {
-        ["data", ty, name, "kms_key_arn"] => match name.split_once('[') {
-            Some((base, _)) => (*ty, base, true),
-            None => (*ty, *name, false),
-        },
-        ["data", ty, name, index, "kms_key_arn"] if index.parse::<u64>().is_ok() => {
-            (*ty, *name, true)
-        }
-        _ => return false,
-    };
-    if phi_policy::arguments::data_source_arguments(ty).is_none() {
-        return false;
-    }
-    instance.module.blocks().any(|(_, b)| {
-        b.ident == "data"
-            && b.label(0) == Some(ty)
-            && b.label(1) == Some(name)
-            && (b.attr("count").is_some() || b.attr("for_each").is_some()) == indexed
-            && match b.attr("require_compliant") {
-                None => true,
-                Some(a) => matches!(instance.scope.eval(&a.expr), Value::Bool(true)),
-            }
-    })
-}
-
 pub fn check(instance: &Instance, policy: &Policy) -> Vec<Finding> {
     let mut out = Vec::new();
     for (file, block) in instance.module.blocks() {
@@ -417,7 +374,7 @@ fn check_instance(
         if kind.checked.contains(&attr.name.as_str())
             && !value.is_known()
             && !(attr.name == "kms_key_arn"
-                && (from_phi_kms_key(&value) || from_checked_lookup(&value, instance)))
+                && (from_phi_kms_key(&value) || instance.key_from_checked_lookup(&value)))
         {
             out.push(unverifiable(file, address, attr, &value));
         }
