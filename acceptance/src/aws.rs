@@ -287,3 +287,26 @@ pub fn assert_no_secret_in_state(moto: &Moto, state: &str, secret_arn: &str) {
     let lower = state.to_ascii_lowercase();
     assert!(!lower.contains("password"), "{state}");
 }
+
+/// The ARN prefixes the trail of the sink `sink` records object access
+/// (S3 data events) for.
+pub async fn recorded_prefixes(clients: &Clients, sink: &str) -> Vec<String> {
+    let out = clients
+        .cloudtrail
+        .get_event_selectors()
+        .trail_name(format!("phi-guard-{sink}"))
+        .send()
+        .await
+        .unwrap();
+    out.advanced_event_selectors()
+        .iter()
+        .filter(|s| {
+            s.field_selectors()
+                .iter()
+                .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Data"))
+        })
+        .flat_map(|s| s.field_selectors())
+        .filter(|f| f.field() == "resources.ARN")
+        .flat_map(|f| f.starts_with().to_vec())
+        .collect()
+}

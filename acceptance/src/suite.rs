@@ -7,6 +7,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::aws::{Clients, clients, create_cmk};
 use crate::moto::Moto;
+use crate::terraform::TfRun;
 
 /// A moto endpoint, SDK clients for it in eu-central-1 and a rotating
 /// customer-managed key there.
@@ -29,6 +30,26 @@ pub fn line_of(text: &str, needle: &str) -> usize {
         .position(|l| l.contains(needle))
         .expect("needle in config")
         + 1
+}
+
+/// Asserts that `plan` refused each control in `expected` (id, a snippet of
+/// `config`) with an error that points at the snippet's line of `main.tf`:
+/// the line is looked for in that control's own error, not anywhere in the
+/// output. Also asserts that the refusals say how to fix them.
+#[track_caller]
+pub fn assert_refused_on_lines(plan: &TfRun, config: &str, expected: &[(&str, &str)]) {
+    let output = plan.combined();
+    let errors: Vec<&str> = output.split("Error: ").skip(1).collect();
+    for (id, snippet) in expected {
+        let line = format!("on main.tf line {}", line_of(config, snippet));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with(id) && e.contains(&line)),
+            "expected an error {id} {line}:\n{output}"
+        );
+    }
+    plan.assert_contains("How to fix:");
 }
 
 /// Asserts, through the SDK, the baseline of `bucket`: SSE-KMS with `key`

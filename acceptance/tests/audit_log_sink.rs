@@ -5,7 +5,9 @@
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode};
 use phi_acceptance::Workdir;
 use phi_acceptance::aws::{bucket_names, create_cmk};
-use phi_acceptance::suite::{Env, assert_log_group_secured, assert_s3_baseline, env, line_of};
+use phi_acceptance::suite::{
+    Env, assert_log_group_secured, assert_refused_on_lines, assert_s3_baseline, env,
+};
 
 const PROVIDER: &str = r#"
 terraform {
@@ -161,16 +163,16 @@ async fn every_violation_of_one_sink_is_reported_at_once_on_its_line() {
     wd.write("main.tf", &config);
     let plan = wd.plan(&[("key", "unused")]);
     assert_eq!(plan.code, 1);
-    for (id, needle) in [
-        ("PHI-KMS-001", "kms_key_arn"),
-        ("PHI-KMS-002", "kms_key_arn"),
-        ("PHI-LOG-001", "retention_days"),
-        ("PHI-AUD-001", "object_lock_mode"),
-    ] {
-        plan.assert_contains(&format!("Error: {id}"));
-        plan.assert_contains(&format!("on main.tf line {}", line_of(&config, needle)));
-    }
-    plan.assert_contains("How to fix:");
+    assert_refused_on_lines(
+        &plan,
+        &config,
+        &[
+            ("PHI-KMS-001", "kms_key_arn"),
+            ("PHI-KMS-002", "kms_key_arn"),
+            ("PHI-LOG-001", "retention_days"),
+            ("PHI-AUD-001", "object_lock_mode"),
+        ],
+    );
     // `terraform validate` checks the shape only; the policy's refusals
     // come at plan, all together (phi-lint is the check without
     // credentials).

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
 };
 use phi_acceptance::Workdir;
 use phi_acceptance::aws::{bucket_names, clients, create_cmk};
-use phi_acceptance::suite::{Env, assert_s3_baseline, env, line_of};
+use phi_acceptance::suite::{Env, assert_refused_on_lines, assert_s3_baseline, env, line_of};
 
 const PROVIDER: &str = r#"
 terraform {
@@ -215,18 +215,18 @@ async fn every_violation_of_one_bucket_is_reported_at_once_on_its_line() {
     wd.write("main.tf", &config);
     let plan = wd.plan(&[("key", e.key.as_str())]);
     assert_eq!(plan.code, 1, "{}", plan.combined());
-    for (id, needle) in [
-        ("PHI-KMS-001", "alias/aws/s3"),
-        ("PHI-KMS-002", "alias/aws/s3"),
-        ("PHI-S3-001", "encryption_algorithm"),
-        ("PHI-S3-004", "minimum_tls_version"),
-        ("PHI-S3-008", "noncurrent_version_retention_days"),
-        ("PHI-S3-010", "region             = \"ap-southeast-1\""),
-    ] {
-        plan.assert_contains(&format!("Error: {id}"));
-        plan.assert_contains(&format!("on main.tf line {}", line_of(&config, needle)));
-    }
-    plan.assert_contains("How to fix:");
+    assert_refused_on_lines(
+        &plan,
+        &config,
+        &[
+            ("PHI-KMS-001", "alias/aws/s3"),
+            ("PHI-KMS-002", "alias/aws/s3"),
+            ("PHI-S3-001", "encryption_algorithm"),
+            ("PHI-S3-004", "minimum_tls_version"),
+            ("PHI-S3-008", "noncurrent_version_retention_days"),
+            ("PHI-S3-010", "region             = \"ap-southeast-1\""),
+        ],
+    );
     // `terraform validate` checks the shape only: the policy's refusals all
     // come at plan, so that none hides another (see the next test).
     let validate = wd.terraform(&["validate", "-no-color"]);
@@ -426,29 +426,6 @@ async fn replication_goes_only_to_the_configured_region_with_its_key() {
     assert_eq!(wd.plan(&vars).code, 0);
 }
 
-/// The ARN prefixes the sink's trail records object access for.
-async fn recorded_prefixes(e: &Env) -> Vec<String> {
-    let out = e
-        .aws
-        .cloudtrail
-        .get_event_selectors()
-        .trail_name("phi-guard-acme-audit")
-        .send()
-        .await
-        .unwrap();
-    out.advanced_event_selectors()
-        .iter()
-        .filter(|s| {
-            s.field_selectors()
-                .iter()
-                .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Data"))
-        })
-        .flat_map(|s| s.field_selectors())
-        .filter(|f| f.field() == "resources.ARN")
-        .flat_map(|f| f.starts_with().to_vec())
-        .collect()
-}
-
 #[tokio::test]
 async fn object_access_is_recorded_by_the_sinks_trail_into_the_sink() {
     let e = env().await;
@@ -483,7 +460,7 @@ async fn object_access_is_recorded_by_the_sinks_trail_into_the_sink() {
         .unwrap();
     assert_eq!(status.is_logging(), Some(true));
     // Each bucket added its objects to the trail's data-event selector.
-    let mut prefixes = recorded_prefixes(&e).await;
+    let mut prefixes = phi_acceptance::aws::recorded_prefixes(&e.aws, "acme-audit").await;
     prefixes.sort();
     assert_eq!(
         prefixes,
@@ -513,13 +490,21 @@ async fn object_access_is_recorded_by_the_sinks_trail_into_the_sink() {
     assert_eq!(plan.code, 2, "{}", plan.combined());
     plan.assert_contains("\"not recorded by trail phi-guard-acme-audit\" -> \"data events recorded by trail phi-guard-acme-audit\"");
     wd.apply(&vars).assert_success();
-    assert_eq!(recorded_prefixes(&e).await.len(), 2);
+    assert_eq!(
+        phi_acceptance::aws::recorded_prefixes(&e.aws, "acme-audit")
+            .await
+            .len(),
+        2
+    );
     assert_eq!(wd.plan(&vars).code, 0);
 
     // Destroying one bucket removes only its entry.
     wd.write("main.tf", &stack("acme-records", ""));
     wd.apply(&vars).assert_success();
-    assert_eq!(recorded_prefixes(&e).await, ["arn:aws:s3:::acme-records/"]);
+    assert_eq!(
+        phi_acceptance::aws::recorded_prefixes(&e.aws, "acme-audit").await,
+        ["arn:aws:s3:::acme-records/"]
+    );
 }
 
 #[tokio::test]

@@ -351,29 +351,6 @@ fn versioning_status(e: &Env, bucket: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// The ARN prefixes the sink's trail records object access for.
-async fn recorded_prefixes(e: &Env) -> Vec<String> {
-    let out = e
-        .aws
-        .cloudtrail
-        .get_event_selectors()
-        .trail_name("phi-guard-acme-audit")
-        .send()
-        .await
-        .unwrap();
-    out.advanced_event_selectors()
-        .iter()
-        .filter(|s| {
-            s.field_selectors()
-                .iter()
-                .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Data"))
-        })
-        .flat_map(|s| s.field_selectors())
-        .filter(|f| f.field() == "resources.ARN")
-        .flat_map(|f| f.starts_with().to_vec())
-        .collect()
-}
-
 /// The bucket's creation time (ListBuckets: an account-level call the new
 /// TLS-only bucket policy does not govern).
 async fn created_at(e: &Env) -> Option<aws_sdk_s3::primitives::DateTime> {
@@ -656,7 +633,7 @@ async fn the_guide_moves_a_bucket_and_a_database_from_the_aws_provider_without_r
     assert_eq!(logging.target_bucket(), ACCESS_LOGS);
     assert_eq!(logging.target_prefix(), ACCESS_LOG_PREFIX);
     assert!(
-        recorded_prefixes(&e)
+        phi_acceptance::aws::recorded_prefixes(&e.aws, "acme-audit")
             .await
             .iter()
             .any(|p| p.starts_with(&format!("arn:aws:s3:::{BUCKET}/"))),
