@@ -388,9 +388,8 @@ impl<'p> Instance<'p> {
     /// provider runs the KMS checks on that key when it reads the data
     /// source, and the plan stops there if the key fails them, so it is
     /// checked before a resource using it is planned rather than
-    /// unverifiable. With
-    /// `require_compliant = false` (or not a literal) it is unverifiable like
-    /// any other unknown key.
+    /// unverifiable. With `require_compliant = false` (or not a literal) it
+    /// is unverifiable like any other unknown key.
     ///
     /// A data source with `for_each` or `count` is read as
     /// `data.T.N[key].kms_key_arn` (or `data.T.N.0.kms_key_arn`); when
