@@ -425,6 +425,7 @@ pub fn review(plan: &Value, policy: &Policy, policy_name: &str, today: time::Dat
         }
         phi_changes.push(change);
     }
+    notes.extend(deferred_lookups_note(plan));
     let (raw_resources, raw_findings) = raw::review(plan, policy, |provider| {
         config::region_of(&regions, provider)
     });
@@ -484,6 +485,40 @@ pub fn review(plan: &Value, policy: &Policy, policy_name: &str, today: time::Dat
     }
 }
 
+/// The phi lookups (`data "phi_*"`) Terraform defers to the apply because an
+/// argument is known only then: their compliance is judged during the apply,
+/// not in this plan, which a reviewer should know.
+fn deferred_lookups_note(plan: &Value) -> Option<String> {
+    let deferred: Vec<String> = plan
+        .get("resource_changes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|rc| {
+            rc.get("mode").and_then(Value::as_str) == Some("data")
+                && rc
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.starts_with("phi_"))
+                && actions(rc) == ["read"]
+        })
+        .filter_map(|rc| rc.get("address").and_then(Value::as_str))
+        .map(|a| format!("`{a}`"))
+        .collect();
+    if deferred.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} read during the apply, not in this plan: {}. The provider judges {} \
+         compliance when the apply reads {}; one that keeps `require_compliant` on \
+         stops the apply there if it fails.",
+        plural(deferred.len(), "lookup is", "lookups are"),
+        deferred.join(", "),
+        if deferred.len() == 1 { "its" } else { "their" },
+        if deferred.len() == 1 { "it" } else { "them" },
+    ))
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -505,5 +540,81 @@ fn exception_use(
         days_left,
         expired: !e.is_active(today),
         message: message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_with(changes: Value) -> Value {
+        serde_json::json!({
+            "format_version": "1.2",
+            "terraform_version": "1.15.5",
+            "resource_changes": changes,
+        })
+    }
+
+    fn read(address: &str, ty: &str, actions: &[&str]) -> Value {
+        serde_json::json!({
+            "address": address,
+            "mode": "data",
+            "type": ty,
+            "name": "x",
+            "change": {"actions": actions, "before": null, "after": {}},
+        })
+    }
+
+    #[test]
+    fn lookups_deferred_to_the_apply_are_named_in_a_note() {
+        let plan = plan_with(serde_json::json!([
+            read("data.phi_bucket.each[\"a\"]", "phi_bucket", &["read"]),
+            read(
+                "data.phi_audit_log_sink.late",
+                "phi_audit_log_sink",
+                &["read"]
+            ),
+            read(
+                "data.aws_caller_identity.me",
+                "aws_caller_identity",
+                &["read"]
+            ),
+        ]));
+        let r = review(
+            &plan,
+            &Policy::baseline(),
+            "baseline",
+            time::macros::date!(2026 - 12 - 01),
+        );
+        assert_eq!(r.notes.len(), 2, "{:?}", r.notes);
+        let note = r
+            .notes
+            .iter()
+            .find(|n| n.contains("during the apply"))
+            .expect("a note on the deferred lookups");
+        assert!(
+            note.starts_with("2 lookups are read during the apply")
+                && note.contains("`data.phi_bucket.each[\"a\"]`, `data.phi_audit_log_sink.late`")
+                && note.contains("their compliance")
+                && !note.contains("aws_caller_identity"),
+            "{note}"
+        );
+        // Nothing deferred, no note.
+        let plan = plan_with(serde_json::json!([read(
+            "data.aws_caller_identity.me",
+            "aws_caller_identity",
+            &["read"]
+        )]));
+        let r = review(
+            &plan,
+            &Policy::baseline(),
+            "baseline",
+            time::macros::date!(2026 - 12 - 01),
+        );
+        assert!(
+            r.notes.iter().all(|n| !n.contains("during the apply")),
+            "{:?}",
+            r.notes
+        );
     }
 }
