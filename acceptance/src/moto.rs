@@ -56,7 +56,8 @@ impl Moto {
         self.child.id()
     }
 
-    fn log_text(&self) -> String {
+    /// What the emulator has written to stderr so far, for failure messages.
+    pub fn log_text(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 }

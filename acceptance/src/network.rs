@@ -39,10 +39,13 @@ ec2, rds = boto3.client("ec2", **kw), boto3.client("rds", **kw)
         .args(["-c", &script])
         .output()
         .expect("running boto3");
+    // The emulator's log goes with a failure: a boto3 error alone does not
+    // say whether moto refused the call or never answered it.
     assert!(
         out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "boto3 failed: {}\nmoto's log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        moto.log_text()
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
