@@ -21,7 +21,15 @@ pub async fn kms_key_checks(
     violations: &mut Vec<Violation>,
     d: &mut Diagnostics,
 ) {
-    key_api_checks(config, "kms_key_arn", action, ctx, at_apply, violations, d).await;
+    if let Value::String(arn) = config.get("kms_key_arn")
+        && !refused_reference(violations, "kms_key_arn")
+    {
+        if at_apply {
+            ctx.keys.forget(arn);
+        }
+        prefetch_key(arn, ctx).await;
+    }
+    key_api_checks(config, "kms_key_arn", action, ctx, violations, d).await;
     crate::resources::key_policy_checks::key_policy_checks(
         config,
         "kms_key_arn",
@@ -33,28 +41,46 @@ pub async fn kms_key_checks(
     .await;
 }
 
+/// Whether the key in `attribute` is already refused from its ARN (wrong
+/// form, region or account): such a key is not looked up, the answer could
+/// only be "not found".
+fn refused_reference(violations: &[Violation], attribute: &str) -> bool {
+    violations.iter().any(|v| v.path == [attribute])
+}
+
+/// Looks up a key's facts and, when this account can read it (a key of
+/// this region and account), its policy together, so the checks that follow
+/// find both cached: one KMS round trip per key at plan instead of two.
+async fn prefetch_key(arn: &str, ctx: &Configured) {
+    let Ok(parsed) = phi_policy::kms::parse_key_arn(arn) else {
+        return;
+    };
+    let own = parsed.region == ctx.region
+        && ctx.account_id().await.as_deref() == Some(parsed.account.as_str());
+    if own {
+        let _ = ctx.keys.facts_and_policy(arn).await;
+    }
+}
+
 /// Runs the KMS API checks for the key in attribute `attribute` of `config`,
 /// adding violations, or an error when the key cannot be inspected. A key
 /// already refused from its ARN (wrong form, region or account) is not looked
 /// up: the answer could only be "not found". An unknown key gets a warning
 /// at plan; apply calls this again when it is known, before creating
-/// anything. `action` completes the error when the key cannot be inspected:
-/// "before it {action} with it".
+/// anything (the caller forgets the key first, so apply sees it afresh).
+/// `action` completes the error when the key cannot be inspected: "before it
+/// {action} with it".
 pub async fn key_api_checks(
     config: &Value,
     attribute: &str,
     action: &str,
     ctx: &Configured,
-    at_apply: bool,
     violations: &mut Vec<Violation>,
     d: &mut Diagnostics,
 ) {
     let key_path = vec![attribute.to_owned()];
     match config.get(attribute) {
-        Value::String(arn) if !violations.iter().any(|v| v.path == key_path) => {
-            if at_apply {
-                ctx.keys.forget(arn);
-            }
+        Value::String(arn) if !refused_reference(violations, attribute) => {
             let pctx = ctx.policy_context().await;
             if let Err(reason) = ctx.account().await {
                 not_verifiable(

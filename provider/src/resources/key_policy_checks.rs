@@ -56,7 +56,10 @@ pub async fn key_policy_checks(
             &attr(attribute),
             "Key policy not verified: the key is in another account",
             format!(
-                "The key belongs to account {}; KMS lets only that account read its key policy,                  so PHI-KMS-010 and PHI-KMS-011 were not checked here. Verify in that account                  that the policy grants nothing to everyone without an account condition and                  admits the services this resource needs.",
+                "The key belongs to account {}; KMS lets only that account read its key policy, \
+                 so PHI-KMS-010 and PHI-KMS-011 were not checked here. Verify in that account \
+                 that the policy grants nothing to everyone without an account condition and \
+                 admits the services this resource needs.",
                 parsed.account
             ),
         );
