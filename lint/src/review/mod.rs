@@ -547,12 +547,21 @@ fn exception_use(
 mod tests {
     use super::*;
 
-    fn plan_with(changes: Value) -> Value {
-        serde_json::json!({
+    /// The notes of the review, under the baseline, of a plan with these
+    /// resource changes.
+    fn notes_for(changes: Value) -> Vec<String> {
+        let plan = serde_json::json!({
             "format_version": "1.2",
             "terraform_version": "1.15.5",
             "resource_changes": changes,
-        })
+        });
+        review(
+            &plan,
+            &Policy::baseline(),
+            "baseline",
+            time::macros::date!(2026 - 12 - 01),
+        )
+        .notes
     }
 
     fn read(address: &str, ty: &str, actions: &[&str]) -> Value {
@@ -567,7 +576,7 @@ mod tests {
 
     #[test]
     fn lookups_deferred_to_the_apply_are_named_in_a_note() {
-        let plan = plan_with(serde_json::json!([
+        let notes = notes_for(serde_json::json!([
             read("data.phi_bucket.each[\"a\"]", "phi_bucket", &["read"]),
             read(
                 "data.phi_audit_log_sink.late",
@@ -580,15 +589,8 @@ mod tests {
                 &["read"]
             ),
         ]));
-        let r = review(
-            &plan,
-            &Policy::baseline(),
-            "baseline",
-            time::macros::date!(2026 - 12 - 01),
-        );
-        assert_eq!(r.notes.len(), 2, "{:?}", r.notes);
-        let note = r
-            .notes
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let note = notes
             .iter()
             .find(|n| n.contains("during the apply"))
             .expect("a note on the deferred lookups");
@@ -600,21 +602,14 @@ mod tests {
             "{note}"
         );
         // Nothing deferred, no note.
-        let plan = plan_with(serde_json::json!([read(
+        let notes = notes_for(serde_json::json!([read(
             "data.aws_caller_identity.me",
             "aws_caller_identity",
             &["read"]
         )]));
-        let r = review(
-            &plan,
-            &Policy::baseline(),
-            "baseline",
-            time::macros::date!(2026 - 12 - 01),
-        );
         assert!(
-            r.notes.iter().all(|n| !n.contains("during the apply")),
-            "{:?}",
-            r.notes
+            notes.iter().all(|n| !n.contains("during the apply")),
+            "{notes:?}"
         );
     }
 }
