@@ -20,6 +20,14 @@ fn line(n: u64) -> u64 {
     HEADER.lines().count() as u64 + n
 }
 
+/// (control, line) of each active finding.
+fn controls_and_lines(json: &serde_json::Value) -> Vec<(String, u64)> {
+    located(json, "findings")
+        .into_iter()
+        .map(|(c, _, l, _)| (c, l))
+        .collect()
+}
+
 #[test]
 fn a_stack_that_reads_the_central_sink_and_bucket_is_clean() {
     let (code, json) = lint_source(
@@ -43,10 +51,7 @@ fn a_misspelt_or_missing_data_source_argument_is_phi_lnt_008() {
          kms_key_arn = \"arn:aws:kms:eu-central-1:111122223333:key/k\"\n}\n",
     );
     assert_eq!(code, 1, "{json}");
-    let found: Vec<(String, u64)> = located(&json, "findings")
-        .into_iter()
-        .map(|(c, _, l, _)| (c, l))
-        .collect();
+    let found = controls_and_lines(&json);
     assert_eq!(
         found,
         [
@@ -83,10 +88,7 @@ fn a_key_read_from_a_lookup_that_only_warns_is_unverifiable() {
          audit_log_sink = data.phi_audit_log_sink.central.id\n}\n",
     );
     assert_eq!(code, 1, "{json}");
-    let found: Vec<(String, u64)> = located(&json, "findings")
-        .into_iter()
-        .map(|(c, _, l, _)| (c, l))
-        .collect();
+    let found = controls_and_lines(&json);
     assert_eq!(found, [("PHI-LNT-001".to_owned(), line(8))], "{json}");
 }
 
@@ -112,10 +114,7 @@ fn a_key_read_from_an_instance_of_a_lookup_follows_the_blocks_require_compliant(
          audit_log_sink = each.key\n}\n",
     );
     assert_eq!(code, 1, "{json}");
-    let found: Vec<(String, u64)> = located(&json, "findings")
-        .into_iter()
-        .map(|(c, _, l, _)| (c, l))
-        .collect();
+    let found = controls_and_lines(&json);
     assert_eq!(found, [("PHI-LNT-001".to_owned(), line(38))], "{json}");
     assert!(
         messages(&json)[0].contains("phi_bucket.per_instance[\"acme-audit-a\"]"),
