@@ -403,6 +403,20 @@ mod tests {
         (aws_sdk_kms::Client::from_conf(config), requests)
     }
 
+    /// Waits (up to 10 s, else fails with `what`) until the endpoint has
+    /// received `n` requests.
+    async fn requests_reach(requests: &std::sync::atomic::AtomicU32, n: u32, what: &str) {
+        use std::sync::atomic::Ordering;
+        let arrived = async {
+            while requests.load(Ordering::SeqCst) < n {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), arrived)
+            .await
+            .expect(what);
+    }
+
     /// Issue 17: a resource whose key facts are cached, or whose key is
     /// another one, never waits on a key lookup that is still in flight; and
     /// the cached key costs no further call.
@@ -426,13 +440,7 @@ mod tests {
             tokio::spawn(async move { keys.facts("stalled-key").await })
         };
         // Both stalled calls have reached the endpoint and hang there.
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while requests.load(Ordering::SeqCst) < 4 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("the stalled key's calls reach the endpoint");
+        requests_reach(&requests, 4, "the stalled key's calls reach the endpoint").await;
 
         let again = tokio::time::timeout(Duration::from_secs(2), keys.facts("cached-key"))
             .await
@@ -460,21 +468,18 @@ mod tests {
     /// facts before asking for the policy would send two).
     #[tokio::test]
     async fn a_keys_facts_and_policy_are_requested_together() {
-        use std::sync::atomic::Ordering;
-        use std::time::Duration;
         let (client, requests) = kms_with_a_stalled_key().await;
         let keys = Arc::new(KeyInspector::new(client));
         let lookup = {
             let keys = keys.clone();
             tokio::spawn(async move { keys.facts_and_policy("stalled-key").await })
         };
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while requests.load(Ordering::SeqCst) < 3 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("DescribeKey, GetKeyRotationStatus and GetKeyPolicy in flight at once");
+        requests_reach(
+            &requests,
+            3,
+            "DescribeKey, GetKeyRotationStatus and GetKeyPolicy in flight at once",
+        )
+        .await;
         assert!(!lookup.is_finished(), "no call has been answered");
         lookup.abort();
     }
